@@ -1,0 +1,162 @@
+#!/usr/bin/env python3
+"""Writes the ValueSets and CodeSystems the rules read, from the project's terminology sources.
+
+Run from the repository root when ../shared/reference changes:  python3 fhir-profiles/build-valuesets.py
+Codes marked 'unverified' in terminology.json are left out on purpose: such a code must never be the only
+way a rule fires, and the simplest way to guarantee that is never to let it fire one.
+"""
+import json, pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parent
+REF = ROOT.parent.parent / "shared" / "reference"
+BASE = "https://fhir.cdsmitral.org"
+VERSION = "1.0.0"
+LOINC, SNOMED, RXNORM = "http://loinc.org", "http://snomed.info/sct", "http://www.nlm.nih.gov/research/umls/rxnorm"
+ICD10CM, CPT = "http://hl7.org/fhir/sid/icd-10-cm", "http://www.ama-assn.org/go/cpt"
+ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+
+term = json.loads((REF / "terminology.json").read_text())
+gdmt = json.loads((REF / "gdmt-rxnorm-products.json").read_text())
+loinc = {k: {e["code"]: e for e in v if "code" in e} for k, v in term["loinc"].items()}
+
+
+def lo(group, *codes):
+    out = []
+    for c in codes:
+        e = loinc[group][c]
+        assert e["status"] != "unverified", c
+        out.append((LOINC, c, e["display"]))
+    return out
+
+
+def sn(*codes):
+    out = []
+    for c in codes:
+        display, status, _ = term["snomed"][c]
+        assert status != "unverified", c
+        out.append((SNOMED, c, display))
+    return out
+
+
+def icd(*codes):
+    return [(ICD10CM, c, term["icd10cm"][c][0]) for c in codes if term["icd10cm"][c][1] != "unverified"]
+
+
+def cpt(*codes):
+    return [(CPT, c, term["cpt"][c][0]) for c in codes if term["cpt"][c][1] != "unverified"]
+
+
+def rx_ingredients(*names):
+    out = []
+    for n in names:
+        code, tty, status, *_ = term["rxnorm_ingredients"][n]
+        assert status != "unverified", n
+        out.append((RXNORM, code, f"{n} ({tty})"))
+    return out
+
+
+def rx_products(*keys):
+    return [(RXNORM, p["rxcui"], p["display"]) for k in keys for p in gdmt[k]]
+
+
+def value_set(vid, title, description, codes, ordinals=None):
+    by_system = {}
+    for system, code, display in codes:
+        concept = {"code": code, "display": display}
+        if ordinals and code in ordinals:
+            concept["extension"] = [{"url": ORDINAL, "valueDecimal": ordinals[code]}]
+        by_system.setdefault(system, {})[code] = concept
+    return {
+        "resourceType": "ValueSet", "id": vid, "url": f"{BASE}/ValueSet/{vid}", "version": VERSION,
+        "name": "".join(w.capitalize() for w in vid.split("-")), "title": title, "status": "active",
+        "experimental": False, "publisher": "CdsMitral", "description": description,
+        "compose": {"include": [{"system": s, "concept": list(c.values())} for s, c in by_system.items()]},
+    }
+
+
+def code_system(cid, title, description, concepts):
+    return {
+        "resourceType": "CodeSystem", "id": cid, "url": f"{BASE}/CodeSystem/{cid}", "version": VERSION,
+        "name": "".join(w.capitalize() for w in cid.split("-")), "title": title, "status": "active",
+        "experimental": False, "publisher": "CdsMitral", "description": description, "caseSensitive": True,
+        "content": "complete", "concept": [{"code": c, "display": d, "definition": f} for c, d, f in concepts],
+    }
+
+
+MECH = [
+    ("mechanism", "MR mechanism", "Observation component code: the mechanism of the mitral regurgitation."),
+    ("primary", "Primary (degenerative) MR", "The leaflets or chords are the primary problem (prolapse, flail, other)."),
+    ("secondary-ventricular", "Secondary MR, ventricular", "Functional MR from LV remodeling (ischemic or non-ischemic)."),
+    ("secondary-atrial", "Secondary MR, atrial", "Functional MR from LA and annular enlargement, often with atrial fibrillation."),
+]
+OVERRIDE = [
+    ("already-evaluated-hvt", "Already evaluated by the Heart Valve Team", "The team has reviewed this patient for mitral intervention."),
+    ("gdmt-max-tolerated", "GDMT already at maximally tolerated doses", "Missing classes were tried or are contraindicated."),
+    ("chart-data-outdated", "Data in the chart is out of date", "The values the card used do not reflect the patient now."),
+]
+HL7_NONADHERENCE = "http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"
+# Displays as published in that CodeSystem (the footnote asterisk on patient-refuses dropped).
+HL7_REASONS = [
+    ("patient-refuses", "Patient refuses/declines (no context given)"),
+    ("patient-contraindication", "Patient has contraindication to recommended action"),
+    ("action-not-priority", "Recommended action is not relevant or a priority in current state of health"),
+    ("need-more-info", "Could not address recommended action due to need for more information/pending results/pending consult"),
+]
+mech_codes = [(f"{BASE}/CodeSystem/mr-mechanism", c, d) for c, d, _ in MECH[1:]]
+
+L = "lvef"
+lvef_all = [c for c, e in loinc[L].items() if e["status"] == "verified" and ".." not in c]
+method_specific = ["79991-6", "79992-4", "79993-2", "77892-8", "79990-8", "18044-8", "18045-5", "18047-1", "18048-9",
+                   "18049-7", "77891-0", "77889-4", "77890-2", "93644-3", "93645-0", "93646-8"]
+mr_sev = {"260413007": 0, "255604002": 1, "371923003": 1.5, "6736007": 2, "371924009": 3, "24484000": 4}
+nyha_ord = {"LA28404-4": 1, "LA28405-1": 2, "LA28406-9": 3, "LA28407-7": 4,
+            "420300004": 1, "421704003": 2, "420913000": 3, "422293003": 4}
+nyha_answers = term["loinc"]["nyha"][3]["answers_88020_3"]
+
+resources = [
+    value_set("lvef", "LVEF observation codes", "LOINC left ventricular ejection fraction codes (VSAC 2.16.840.1.113883.3.526.3.1134). The view-specific range 104149-0..104256-3 is not enumerated here.", lo(L, *lvef_all)),
+    value_set("lvef-method-specific", "LVEF codes with a stated calculation method", "Preferred over other LVEF codes of the same date (biplane, Simpson, 3D, Teichholz, area-length).", lo(L, *method_specific)),
+    value_set("lvef-unspecified-method", "LVEF code without a method", "The generic LVEF code; used only when nothing more specific shares its date.", lo(L, "10230-1")),
+    value_set("lvesd", "LV end-systolic diameter codes", "LOINC LVIDs codes (DICOM CID 12201/12300). BSA-indexed codes are excluded: they are not in mm.", lo("lvesd", "29438-9", "80011-0", "80012-8")),
+    value_set("pasp", "Pulmonary artery systolic pressure codes", "PASP and RV systolic pressure. LOINC 82341-9 (RVSP by echo) is left out: unverified.", lo("pasp", "8440-0") + sn("250768007", "399023006")),
+    value_set("mr-assessment", "Mitral regurgitation assessment codes", "Observation.code of an MR severity assessment. LOINC 18113-1 is left out: unverified.", sn("48724000") + lo("mr_grade", "81432-7")),
+    value_set("mr-severity", "MR severity qualifiers", "SNOMED severity qualifiers with their place on the 0-4 MR scale (ordinalValue).", sn(*mr_sev), {k: v for k, v in mr_sev.items()}),
+    value_set("mr-mechanism", "MR mechanism", "Primary or secondary (ventricular, atrial) mechanism of MR.", mech_codes),
+    value_set("primary-mr-disorders", "Disorders that make MR primary", "Mitral valve prolapse (SNOMED 409712001; ICD-10-CM I34.1, corroborated by several public code maps).",
+              [(SNOMED, "409712001", "Mitral valve prolapse (disorder)"), (ICD10CM, "I34.1", "Nonrheumatic mitral (valve) prolapse")]),
+    value_set("mr-eroa", "Mitral EROA", "Effective regurgitant orifice area (context only).", lo("mr_quant", "80071-4")),
+    value_set("mr-regurgitant-volume", "Mitral regurgitant volume", "Regurgitant volume (context only).", lo("mr_quant", "80064-9", "80063-1")),
+    value_set("mr-regurgitant-fraction", "Mitral regurgitant fraction", "Regurgitant fraction (context only).", lo("mr_quant", "80056-5", "80055-7")),
+    value_set("lvedv", "LV end-diastolic volume", "LVEDV (context only; indexed volume excluded).", lo("lv_volumes", "18026-5", "79996-5", "79995-7")),
+    value_set("nyha-assessment", "NYHA class observation codes", "Observation.code of a NYHA functional class.", lo("nyha", "88020-3")),
+    value_set("nyha-class", "NYHA classes", "NYHA class answers (LOINC answer list of 88020-3 and SNOMED findings) with the class as ordinalValue.",
+              [(LOINC, k, v) for k, v in nyha_answers.items()] + sn("420300004", "421704003", "420913000", "422293003"), nyha_ord),
+    value_set("hfref-conditions", "HFrEF conditions", "Heart failure with reduced EF and moderate/severe LV systolic dysfunction.",
+              sn("703272007", "703275009", "703273002", "703276005", "981000124106", "991000124109", "15629741000119102") + icd("I50.20", "I50.21", "I50.22", "I50.23")),
+    value_set("cardiomyopathy-conditions", "Dilated and ischemic cardiomyopathy", "SNOMED 426856002 is left out: sources conflict on its meaning.", sn("399020009") + icd("I25.5", "I42.0")),
+    value_set("atrial-fibrillation-conditions", "Atrial fibrillation", "Atrial fibrillation (VSAC AF/Flutter, AF codes only).", sn("49436004") + icd("I48.0", "I48.11", "I48.19", "I48.20", "I48.21", "I48.91")),
+    value_set("teer-procedures", "Transcatheter mitral repair (TEER)", "Transcatheter / percutaneous mitral repair. ICD-10-PCS 02UG3JZ is left out: unverified.",
+              sn("459691000124101", "1287655005") + cpt("33418", "33419", "0345T")),
+    value_set("mitral-surgical-repair", "Surgical mitral repair", "Repair of mitral valve.", sn("384641003")),
+    value_set("mitral-replacement", "Mitral valve replacement", "Surgical or transcatheter mitral valve replacement.", sn("53059001", "1287654009", "720583008") + cpt("0483T", "0484T")),
+    value_set("surgical-procedure-category", "Surgical procedure category", "ServiceRequest.category of a surgical order (clinical-logic.md, card 7).", [(SNOMED, "387713003", "Surgical procedure (procedure)")]),
+    value_set("gdmt-beta-blocker", "Evidence-based HFrEF beta-blockers", "Carvedilol, metoprolol succinate, bisoprolol: RxNorm products (VSAC) and ingredients. Metoprolol tartrate is not included.",
+              rx_products("carvedilol", "metoprolol succinate", "bisoprolol") + rx_ingredients("carvedilol", "carvedilol phosphate", "metoprolol succinate", "bisoprolol")),
+    value_set("gdmt-raas-inhibitor", "RAAS inhibition (ARNI, ACE inhibitor, ARB)", "Sacubitril/valsartan, lisinopril, enalapril, ramipril, captopril, losartan, valsartan, candesartan.",
+              rx_products("sacubitril/valsartan", "lisinopril", "enalapril", "ramipril", "captopril", "losartan", "valsartan", "candesartan")
+              + rx_ingredients("sacubitril", "sacubitril / valsartan", "valsartan", "lisinopril", "enalapril", "ramipril", "captopril", "losartan", "losartan potassium", "candesartan")),
+    value_set("gdmt-mra", "Mineralocorticoid receptor antagonists", "Spironolactone, eplerenone. Finerenone is not an HFrEF pillar in clinical-logic.md and is left out.",
+              rx_products("spironolactone", "eplerenone") + rx_ingredients("spironolactone", "eplerenone")),
+    value_set("gdmt-sglt2-inhibitor", "SGLT2 inhibitors", "Dapagliflozin, empagliflozin, sotagliflozin (products and ingredients).",
+              rx_products("dapagliflozin", "empagliflozin", "sotagliflozin") + rx_ingredients("dapagliflozin", "empagliflozin", "sotagliflozin")),
+    value_set("metoprolol-unspecified-salt", "Metoprolol without its salt", "Ingredient-level metoprolol: it may be the tartrate, which is not an HFrEF beta-blocker, so the record is ambiguous.", rx_ingredients("metoprolol")),
+    value_set("card-override-reasons", "Override reasons offered on CdsMitral cards",
+              "HL7 non-adherence reason codes (CDS Hooks CI build, trial use) where one fits, and this project's own where none does.",
+              [(f"{BASE}/CodeSystem/override-reason", c, d) for c, d, _ in OVERRIDE] + [(HL7_NONADHERENCE, c, d) for c, d in HL7_REASONS]),
+    code_system("mr-mechanism", "MR mechanism", "SNOMED CT has no general concept for functional MR; this project's codes say which mechanism was recorded.", MECH),
+    code_system("override-reason", "CdsMitral override reasons", "Reasons a clinician may give when dismissing a CdsMitral card, where the HL7 non-adherence reason codes have no fit.", OVERRIDE),
+]
+
+for r in resources:
+    (ROOT / f"{r['resourceType']}-{r['id']}.json").write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n")
+print(f"wrote {len(resources)} resources")

@@ -1,0 +1,260 @@
+using System.Text.Json;
+using CdsMitral.Fhir;
+using CdsMitral.Hooks;
+using CdsMitral.Service.Hosting;
+using CdsMitral.Snapshot;
+using Microsoft.Extensions.Options;
+
+namespace CdsMitral.Service.Fhir;
+
+public enum KeySource { Prefetched, PrefetchedNull, Fetched, Failed, NotAvailable }
+
+/// <summary>How one prefetch key was satisfied, for the audit and the log.</summary>
+public sealed record KeyReport(string Key, KeySource Source, int Resources, string? Problem);
+
+public sealed record Gathered(PatientRecord Record, IReadOnlyList<KeyReport> Keys, IReadOnlyList<FhirQuery> Queries)
+{
+    public IEnumerable<string> MissingRequired(ServiceDefinition service) =>
+        Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable
+                        && service.Prefetch.First(p => p.Key == k.Key).Required)
+            .Select(k => k.Key);
+}
+
+/// <summary>
+/// CDS Hooks 2.0 §prefetch, per key: a resource or Bundle is used; null means "no data" and is not refetched;
+/// a missing key or an OperationOutcome is fetched from fhirServer — all such keys in parallel, under one deadline.
+/// Bundles are followed through their next links (same server only, up to a cap); server sort order is never trusted.
+/// </summary>
+public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions> options, TimeProvider time)
+{
+    private readonly CdsMitralOptions _options = options.Value;
+
+    public async Task<Gathered> GatherAsync(ServiceDefinition service, HookRequest request, HookContext context, CancellationToken cancellationToken)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(_options.HookDeadline);
+        var deadlineAt = time.GetUtcNow() + _options.HookDeadline;
+        Uri? server = request.FhirServer is { } s ? new Uri(s.TrimEnd('/') + "/") : null;
+        var token = request.FhirAuthorization?.AccessToken;
+
+        var tasks = service.Prefetch.Select(template => GatherKey(template, request.Prefetch, context, server, token, deadlineAt, deadline.Token)).ToList();
+        var results = await Task.WhenAll(tasks);
+
+        var resources = results.SelectMany(r => r.Resources).ToList();
+        var unavailable = results.Where(r => !Required(service, r.Report.Key) && r.Report.Source is KeySource.Failed or KeySource.NotAvailable)
+            .Select(r => Category(r.Report.Key)).Distinct().ToList();
+        var notes = results.SelectMany(r => r.Notes).ToList();
+        return new Gathered(new PatientRecord(context.PatientId, resources, unavailable, notes),
+            results.Select(r => r.Report).ToList(), results.SelectMany(r => r.Queries).ToList());
+    }
+
+    private static bool Required(ServiceDefinition service, string key) => service.Prefetch.First(p => p.Key == key).Required;
+
+    private static string Category(string key) => key switch
+    {
+        "conditions" => "conditions",
+        "procedures" => "procedures",
+        "patient" => "the patient resource",
+        _ => key,
+    };
+
+    private sealed record KeyResult(KeyReport Report, List<RawResource> Resources, List<string> Notes, List<FhirQuery> Queries);
+
+    private async Task<KeyResult> GatherKey(PrefetchTemplate template, Dictionary<string, JsonElement>? prefetch, HookContext context,
+        Uri? server, string? token, DateTimeOffset deadlineAt, CancellationToken cancellationToken)
+    {
+        var key = template.Key;
+        var queries = new List<FhirQuery>();
+        var notes = new List<string>();
+        string? problem = null;
+        if (prefetch is not null && prefetch.TryGetValue(key, out var supplied))
+        {
+            if (supplied.ValueKind == JsonValueKind.Null)
+            {
+                return new KeyResult(new KeyReport(key, KeySource.PrefetchedNull, 0, null), [], notes, queries);
+            }
+            var (resources, error, next, truncated) = Unpack(supplied);
+            if (error is null)
+            {
+                if (next is not null)
+                {
+                    if (server is not null)
+                    {
+                        await FollowPages(next, server, token, deadlineAt, resources, queries, notes, key, cancellationToken);
+                    }
+                    else
+                    {
+                        notes.Add($"The client sent only the first page of '{key}' and no FHIR server to fetch the rest.");
+                    }
+                }
+                else if (truncated)
+                {
+                    if (server is null)
+                    {
+                        notes.Add($"The client sent only part of '{key}' (its total is larger than its entries).");
+                    }
+                    else
+                    {
+                        // The CDS Hooks Sandbox passes only the first page and drops the next link: fetch the whole search instead.
+                        var refetched = await Fetch(template, context, server, token, deadlineAt, queries, notes, cancellationToken);
+                        if (refetched.Error is null)
+                        {
+                            return new KeyResult(new KeyReport(key, KeySource.Fetched, refetched.Resources.Count, "prefetch was truncated"), refetched.Resources, notes, queries);
+                        }
+                        notes.Add($"The client sent only part of '{key}'; fetching the rest failed ({refetched.Error}).");
+                    }
+                }
+                return new KeyResult(new KeyReport(key, KeySource.Prefetched, resources.Count, null), resources, notes, queries);
+            }
+            problem = $"prefetch held {error}";
+        }
+        if (server is null)
+        {
+            return new KeyResult(new KeyReport(key, KeySource.NotAvailable, 0, problem ?? "not prefetched and no fhirServer in the request"), [], notes, queries);
+        }
+        var fetched = await Fetch(template, context, server, token, deadlineAt, queries, notes, cancellationToken);
+        return fetched.Error is null
+            ? new KeyResult(new KeyReport(key, KeySource.Fetched, fetched.Resources.Count, problem), fetched.Resources, notes, queries)
+            : new KeyResult(new KeyReport(key, KeySource.Failed, 0, problem is null ? fetched.Error : $"{problem}; {fetched.Error}"), [], notes, queries);
+    }
+
+    private async Task<(List<RawResource> Resources, string? Error)> Fetch(PrefetchTemplate template, HookContext context, Uri server,
+        string? token, DateTimeOffset deadlineAt, List<FhirQuery> queries, List<string> notes, CancellationToken cancellationToken)
+    {
+        var url = new Uri(server, Expand(template.Query, context));
+        var (result, query) = await fetcher.GetAsync(url, token, deadlineAt, cancellationToken);
+        queries.Add(query);
+        if (!result.Ok)
+        {
+            // A read of a resource that does not exist is "no data", not a failure.
+            return result.Status == 404 && !template.Query.Contains('?', StringComparison.Ordinal) ? ([], null) : ([], result.Error);
+        }
+        var (resources, error, next, _) = Unpack(result.Body!.Value);
+        if (error is not null)
+        {
+            return ([], $"the server answered with {error}");
+        }
+        if (next is not null)
+        {
+            await FollowPages(next, server, token, deadlineAt, resources, queries, notes, template.Key, cancellationToken);
+        }
+        return (resources, null);
+    }
+
+    /// <summary>Follows next links on the same server until there are none, the page cap is reached, or the deadline passes.
+    /// What was read so far is kept either way, and a note says it is incomplete.</summary>
+    private async Task FollowPages(string next, Uri server, string? token, DateTimeOffset deadlineAt, List<RawResource> resources,
+        List<FhirQuery> queries, List<string> notes, string key, CancellationToken cancellationToken)
+    {
+        var pagesRead = 1;
+        var seen = new HashSet<string>(StringComparer.Ordinal);
+        string? link = next;
+        while (link is not null)
+        {
+            if (pagesRead >= _options.FhirMaxPages)
+            {
+                notes.Add($"'{key}' has more pages than the cap of {_options.FhirMaxPages}; older results may be missing.");
+                return;
+            }
+            if (!Uri.TryCreate(link, UriKind.Absolute, out var url) || !url.AbsoluteUri.StartsWith(server.AbsoluteUri, StringComparison.OrdinalIgnoreCase))
+            {
+                notes.Add($"'{key}' pointed its next page outside the FHIR server; it was not followed.");
+                return;
+            }
+            if (!seen.Add(url.AbsoluteUri))
+            {
+                notes.Add($"'{key}' paging looped back to a page already read; stopped.");
+                return;
+            }
+            var (result, query) = await fetcher.GetAsync(url, token, deadlineAt, cancellationToken);
+            queries.Add(query);
+            pagesRead++;
+            if (!result.Ok)
+            {
+                notes.Add($"A later page of '{key}' could not be read ({result.Error}); older results may be missing.");
+                return;
+            }
+            var (more, error, following, _) = Unpack(result.Body!.Value);
+            if (error is not null)
+            {
+                notes.Add($"A later page of '{key}' held {error}; older results may be missing.");
+                return;
+            }
+            resources.AddRange(more);
+            link = following;
+        }
+    }
+
+    /// <summary>Resources in a prefetch value or response: a Bundle's entries, or a single resource. An OperationOutcome
+    /// (alone, or a Bundle entry with an error) is reported as the error; a Bundle whose total exceeds its entries and has
+    /// no next link is flagged as truncated.</summary>
+    private static (List<RawResource> Resources, string? Error, string? Next, bool Truncated) Unpack(JsonElement value)
+    {
+        if (RawResource.From(value) is not { } raw)
+        {
+            return ([], "a value that is not a FHIR resource", null, false);
+        }
+        if (raw.ResourceType == "OperationOutcome")
+        {
+            return ([], $"an OperationOutcome{Diagnostics(raw.Json)}", null, false);
+        }
+        if (raw.ResourceType != "Bundle")
+        {
+            return ([raw], null, null, false);
+        }
+        var resources = new List<RawResource>();
+        if (value.TryGetProperty("entry", out var entries) && entries.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var entry in entries.EnumerateArray())
+            {
+                if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("resource", out var resource) || RawResource.From(resource) is not { } r)
+                {
+                    continue;
+                }
+                if (r.ResourceType == "OperationOutcome")
+                {
+                    if (HasError(r.Json))
+                    {
+                        return ([], $"an OperationOutcome{Diagnostics(r.Json)}", null, false);
+                    }
+                    continue;
+                }
+                resources.Add(r);
+            }
+        }
+        string? next = null;
+        if (value.TryGetProperty("link", out var links) && links.ValueKind == JsonValueKind.Array)
+        {
+            next = links.EnumerateArray()
+                .Where(l => l.ValueKind == JsonValueKind.Object && l.TryGetProperty("relation", out var rel) && rel.ValueKind == JsonValueKind.String && rel.GetString() == "next")
+                .Select(l => l.TryGetProperty("url", out var u) && u.ValueKind == JsonValueKind.String ? u.GetString() : null)
+                .FirstOrDefault(u => !string.IsNullOrEmpty(u));
+        }
+        var truncated = value.TryGetProperty("total", out var total) && total.ValueKind == JsonValueKind.Number
+            && total.TryGetInt32(out var count) && count > resources.Count && next is null;
+        return (resources, null, next, truncated);
+    }
+
+    private static bool HasError(JsonElement outcome) =>
+        outcome.TryGetProperty("issue", out var issues) && issues.ValueKind == JsonValueKind.Array
+        && issues.EnumerateArray().Any(i => i.ValueKind == JsonValueKind.Object && i.TryGetProperty("severity", out var s)
+            && s.ValueKind == JsonValueKind.String && s.GetString() is "error" or "fatal");
+
+    private static string Diagnostics(JsonElement outcome)
+    {
+        var text = outcome.TryGetProperty("issue", out var issues) && issues.ValueKind == JsonValueKind.Array
+            ? issues.EnumerateArray().Select(i => i.ValueKind == JsonValueKind.Object && i.TryGetProperty("diagnostics", out var d) && d.ValueKind == JsonValueKind.String ? d.GetString() : null)
+                .FirstOrDefault(d => d is not null)
+            : null;
+        return text is null ? "" : $" ({(text.Length > 120 ? text[..120] + "…" : text)})";
+    }
+
+    /// <summary>Fills the prefetch tokens this service's templates use. Ids were validated against the FHIR id pattern,
+    /// and are escaped all the same.</summary>
+    public static string Expand(string template, HookContext context) =>
+        template
+            .Replace("{{context.patientId}}", Uri.EscapeDataString(context.PatientId), StringComparison.Ordinal)
+            .Replace("{{context.userId}}", Uri.EscapeDataString(context.UserId), StringComparison.Ordinal)
+            .Replace("{{context.encounterId}}", Uri.EscapeDataString(context.EncounterId ?? ""), StringComparison.Ordinal)
+            .Replace("|", "%7C", StringComparison.Ordinal);
+}

@@ -1,0 +1,102 @@
+using System.Diagnostics;
+using System.Text.Json;
+using CdsMitral.Cards;
+using CdsMitral.Fhir;
+using CdsMitral.Hooks;
+using CdsMitral.Rules;
+using CdsMitral.Service.Fhir;
+using CdsMitral.Service.Hosting;
+using CdsMitral.Snapshot;
+using Microsoft.Extensions.Options;
+
+namespace CdsMitral.Service.Hooks;
+
+public sealed record CdsServiceRegistry(IReadOnlyList<ServiceDefinition> Services)
+{
+    public ServiceDefinition? Find(string id) => Services.FirstOrDefault(s => s.Id == id);
+}
+
+/// <summary>One hook call, start to end: parse, validate, gather, snapshot, rules, cards.</summary>
+public sealed class HookHandler(
+    CdsServiceRegistry registry,
+    InputGatherer gatherer,
+    SnapshotBuilder snapshots,
+    CardBuilder cards,
+    Terminology.Terminology terminology,
+    TimeProvider time,
+    IOptions<CdsMitralOptions> options,
+    ILogger<HookHandler> logger)
+{
+    public async Task<IResult> HandleAsync(string id, HttpContext http)
+    {
+        var started = Stopwatch.GetTimestamp();
+        if (registry.Find(id) is not { } service)
+        {
+            return Reject(id, null, 404, "not-found", $"There is no CDS service '{id}'. GET /cds-services lists them.");
+        }
+        if (!IsJson(http.Request.ContentType))
+        {
+            return Reject(id, null, 415, "not-supported", "A CDS Hooks request must be sent as application/json.");
+        }
+        HookRequest? request;
+        try
+        {
+            request = await JsonSerializer.DeserializeAsync(http.Request.Body, HookJson.Default.HookRequest, http.RequestAborted);
+        }
+        catch (JsonException e)
+        {
+            return Reject(id, null, 400, "invalid", $"The body is not a valid CDS Hooks request: {Describe(e)}", e.Path);
+        }
+        if (request is null)
+        {
+            return Reject(id, null, 400, "invalid", "The body is JSON null; a CDS Hooks request is an object.");
+        }
+        var (context, problems) = HookValidation.Validate(request, service);
+        if (context is null)
+        {
+            Log.HookRejected(logger, id, request.HookInstance, 400, string.Join(" ", problems.Select(p => p.Message)));
+            return OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems));
+        }
+
+        var gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+        var missing = gathered.MissingRequired(service).ToList();
+        if (missing.Count > 0)
+        {
+            var outcome = new OperationOutcome(gathered.Keys.Where(k => missing.Contains(k.Key)).Select(k =>
+                new OperationOutcomeIssue("error", "processing",
+                    new CodeableConcept(Text: $"Required data '{k.Key}' could not be obtained: {k.Problem}."),
+                    Expression: [$"prefetch.{k.Key}"])).ToList());
+            Log.HookRejected(logger, id, request.HookInstance, 412, $"required data unavailable: {string.Join(", ", missing)}");
+            return OperationOutcomes.Result(412, outcome);
+        }
+
+        var snapshot = snapshots.Build(gathered.Record, time.GetUtcNow());
+        var evaluation = service.Hook == Hook.OrderSelect
+            ? SecondaryMrRules.EvaluateOrderSelect(snapshot, Orders.Classify(context.Selections, context.DraftOrders, terminology))
+            : SecondaryMrRules.EvaluatePatientView(snapshot);
+        var baseUrl = options.Value.PublicBaseUrl?.TrimEnd('/') ?? $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
+        var response = new CdsResponse(cards.Build(evaluation.Considerations, context.PatientId, baseUrl, Guid.NewGuid));
+
+        Log.HookAnswered(logger, id, request.HookInstance!, 200, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
+            string.Join(",", evaluation.FiredRuleIds), string.Join(",", gathered.Keys.Where(k => k.Source == KeySource.Fetched).Select(k => k.Key)));
+        return TypedResults.Json(response, HookJson.Default.CdsResponse, contentType: "application/json");
+    }
+
+    private IResult Reject(string id, string? hookInstance, int status, string code, string text, string? expression = null)
+    {
+        Log.HookRejected(logger, id, hookInstance, status, text);
+        return OperationOutcomes.Error(status, code, text, expression);
+    }
+
+    private static bool IsJson(string? contentType) =>
+        contentType is not null
+        && System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
+        && media.MediaType is { } type
+        && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The parser's message names the path and position; keep it, but not the inner type names.</summary>
+    private static string Describe(JsonException e) =>
+        e.Path is { Length: > 1 } path
+            ? $"the value at {path} (line {e.LineNumber + 1}) is malformed or of the wrong type."
+            : $"malformed JSON near line {e.LineNumber + 1}.";
+}

@@ -1,0 +1,40 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Options;
+
+namespace CdsMitral.Service.Hosting;
+
+/// <summary>All settings under "CdsMitral". Defaults are the production-safe ones.</summary>
+public sealed class CdsMitralOptions
+{
+    public const string Section = "CdsMitral";
+
+    /// <summary>The URL clients use to reach this service (behind a proxy, the proxy's). Card links and, later, JWT
+    /// audiences are built from it. When empty, the request's own scheme and host are used.</summary>
+    [Url]
+    public string? PublicBaseUrl { get; set; }
+
+    /// <summary>One deadline for all FHIR fetching of a hook call.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.050", "00:01:00")]
+    public TimeSpan HookDeadline { get; set; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Timeout of one FHIR GET attempt.</summary>
+    [Range(typeof(TimeSpan), "00:00:00.010", "00:01:00")]
+    public TimeSpan FhirRequestTimeout { get; set; } = TimeSpan.FromSeconds(1);
+
+    [Range(0, 5)]
+    public int FhirMaxRetries { get; set; } = 2;
+
+    /// <summary>How many pages (the first plus next links) one search may follow.</summary>
+    [Range(1, 100)]
+    public int FhirMaxPages { get; set; } = 10;
+
+    [Range(1024, 512L * 1024 * 1024)]
+    public long FhirMaxResponseBytes { get; set; } = 16L * 1024 * 1024;
+
+    /// <summary>Measurements older than this are stale: shown with their date, never used as current.</summary>
+    [Range(1, 120)]
+    public int StaleAfterMonths { get; set; } = 12;
+}
+
+[OptionsValidator]
+public sealed partial class CdsMitralOptionsValidator : IValidateOptions<CdsMitralOptions>;

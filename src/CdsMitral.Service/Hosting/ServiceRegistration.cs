@@ -1,0 +1,76 @@
+using CdsMitral.Cards;
+using CdsMitral.Content;
+using CdsMitral.Hooks;
+using CdsMitral.Service.Fhir;
+using CdsMitral.Service.Hooks;
+using CdsMitral.Snapshot;
+using Microsoft.Extensions.Options;
+using Serilog;
+using Serilog.Events;
+using Serilog.Formatting.Json;
+
+namespace CdsMitral.Service.Hosting;
+
+public static class ServiceRegistration
+{
+    /// <summary>Serilog, structured JSON on the console, one object per line. Levels come from the usual "Logging" section.</summary>
+    public static WebApplicationBuilder AddStructuredLogging(this WebApplicationBuilder builder)
+    {
+        builder.Logging.ClearProviders();
+        // Serilog's provider registers its own Trace-level filter, which outranks "Logging:LogLevel";
+        // so the same section is read here and applied as Serilog levels.
+        var configuration = new LoggerConfiguration().MinimumLevel.Information();
+        foreach (var level in builder.Configuration.GetSection("Logging:LogLevel").GetChildren())
+        {
+            if (Enum.TryParse<LogLevel>(level.Value, ignoreCase: true, out var parsed))
+            {
+                var serilogLevel = parsed switch
+                {
+                    LogLevel.Trace => LogEventLevel.Verbose,
+                    LogLevel.Debug => LogEventLevel.Debug,
+                    LogLevel.Information => LogEventLevel.Information,
+                    LogLevel.Warning => LogEventLevel.Warning,
+                    LogLevel.Error => LogEventLevel.Error,
+                    _ => LogEventLevel.Fatal,
+                };
+                configuration = level.Key == "Default"
+                    ? configuration.MinimumLevel.Is(serilogLevel)
+                    : configuration.MinimumLevel.Override(level.Key, serilogLevel);
+            }
+        }
+        var serilog = configuration
+            .Enrich.FromLogContext()
+            .WriteTo.Console(new JsonFormatter(renderMessage: true))
+            .CreateLogger();
+        builder.Logging.AddSerilog(serilog, dispose: true);
+        return builder;
+    }
+
+    public static IServiceCollection AddCdsMitral(this IServiceCollection services)
+    {
+        services.AddOptions<CdsMitralOptions>().BindConfiguration(CdsMitralOptions.Section).ValidateOnStart();
+        services.AddSingleton<IValidateOptions<CdsMitralOptions>, CdsMitralOptionsValidator>();
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddSingleton(Terminology.Terminology.Embedded);
+        services.AddSingleton(ContentCatalog.Embedded);
+        services.AddSingleton(sp => new CdsServiceRegistry(CdsServices.All(sp.GetRequiredService<Terminology.Terminology>())));
+        services.AddSingleton(sp => new SnapshotBuilder(sp.GetRequiredService<Terminology.Terminology>(),
+            new ClinicalOptions(sp.GetRequiredService<IOptions<CdsMitralOptions>>().Value.StaleAfterMonths)));
+        services.AddSingleton<CardBuilder>();
+
+        services.AddSingleton<FhirResilience>();
+        services.AddHttpClient<FhirFetcher>(FhirFetcher.HttpClientName)
+            .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
+            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            {
+                // A FHIR server must not bounce the service (and the bearer token) to another host.
+                AllowAutoRedirect = false,
+                ConnectTimeout = TimeSpan.FromSeconds(2),
+                PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+            });
+        services.AddTransient<InputGatherer>();
+        services.AddTransient<HookHandler>();
+        return services;
+    }
+}

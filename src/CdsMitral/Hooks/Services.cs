@@ -1,0 +1,71 @@
+using CdsMitral.Terminology;
+
+namespace CdsMitral.Hooks;
+
+/// <param name="Required">Required data that cannot be had answers 412; optional data that cannot be had is named on the cards.</param>
+public sealed record PrefetchTemplate(string Key, string Query, bool Required);
+
+public sealed record ServiceDefinition(
+    string Id,
+    string Hook,
+    string Title,
+    string Description,
+    string UsageRequirements,
+    IReadOnlyList<PrefetchTemplate> Prefetch)
+{
+    public ServiceDescriptor ToDescriptor() =>
+        new(Hook, Title, Description, Id, Prefetch.ToDictionary(p => p.Key, p => p.Query), UsageRequirements);
+}
+
+public static class Hook
+{
+    public const string PatientView = "patient-view";
+    public const string OrderSelect = "order-select";
+}
+
+/// <summary>The services this CDS server hosts. Prefetch templates stay inside CDS Hooks 2.0's query subset
+/// (type-level search, patient reference, token equality with OR lists, _sort, _count) and take their codes
+/// from the ValueSets, so discovery can never ask for a code the rules do not read.</summary>
+public static class CdsServices
+{
+    public const string PatientViewId = "secondary-mr-patient-view";
+    public const string OrderSelectId = "secondary-mr-order-select";
+
+    private const string UsageRequirements =
+        "Reads echo Observations, MR assessments, active MedicationStatement and MedicationRequest resources (required), " +
+        "and Conditions and Procedures (optional) for the patient in context, from prefetch or from fhirServer with fhirAuthorization.";
+
+    public static IReadOnlyList<ServiceDefinition> All(Terminology.Terminology t)
+    {
+        var prefetch = Templates(t);
+        return
+        [
+            new(PatientViewId, Hook.PatientView, "Secondary mitral regurgitation: intervention considerations",
+                "When a chart is opened, frames secondary-MR considerations from the latest echo and medications: " +
+                "COAPT-like profile for Heart Valve Team review, GDMT gaps, values outside the COAPT-like range, missing or stale data, and post-TEER framing.",
+                UsageRequirements, prefetch),
+            new(OrderSelectId, Hook.OrderSelect, "Secondary mitral regurgitation: order-time considerations",
+                "When a mitral intervention (TEER, repair, replacement) or another surgical procedure is selected, frames what the record shows " +
+                "about the secondary-MR substrate: GDMT gaps, values outside the COAPT-like range, data gaps and perioperative framing.",
+                UsageRequirements, prefetch),
+        ];
+    }
+
+    private static List<PrefetchTemplate> Templates(Terminology.Terminology t)
+    {
+        const string patient = "patient={{context.patientId}}";
+        return
+        [
+            new("patient", "Patient/{{context.patientId}}", Required: false),
+            new("echoObservations", $"Observation?{patient}&code={Codes(t, Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.NyhaAssessment)}&_sort=-date&_count=100", Required: true),
+            new("mrAssessments", $"Observation?{patient}&code={Codes(t, Vs.MrAssessment)}&_sort=-date&_count=50", Required: true),
+            new("medicationStatements", $"MedicationStatement?{patient}&status=active", Required: true),
+            new("medicationRequests", $"MedicationRequest?{patient}&status=active", Required: true),
+            new("conditions", $"Condition?{patient}&code={Codes(t, Vs.HfrefConditions, Vs.CardiomyopathyConditions, Vs.AtrialFibrillationConditions, Vs.PrimaryMrDisorders, Vs.MrMechanism)}", Required: false),
+            new("procedures", $"Procedure?{patient}&code={Codes(t, Vs.TeerProcedures, Vs.MitralSurgicalRepair, Vs.MitralReplacement)}", Required: false),
+        ];
+    }
+
+    private static string Codes(Terminology.Terminology t, params string[] valueSets) =>
+        string.Join(',', valueSets.SelectMany(t.Codes).Distinct().Select(c => $"{c.System}|{c.Code}"));
+}

@@ -1,0 +1,110 @@
+namespace CdsMitral.Snapshot;
+
+/// <summary>Everything the service gathered for one patient: resources from prefetch and FHIR queries, and what could not be had.</summary>
+/// <param name="Unavailable">Optional categories (e.g. "conditions") that could not be obtained; the cards say so.</param>
+/// <param name="Notes">Facts about the gathering a reader should know, e.g. a search cut at the paging cap.</param>
+public sealed record PatientRecord(
+    string PatientId,
+    IReadOnlyList<Fhir.RawResource> Resources,
+    IReadOnlyList<string> Unavailable,
+    IReadOnlyList<string> Notes);
+
+public sealed record ClinicalOptions(int StaleAfterMonths = 12);
+
+/// <summary>A value the rules may use, with where it came from.</summary>
+public sealed record Measurement(string Name, decimal Value, string Unit, DateTimeOffset Date, string Source, bool IsStale)
+{
+    public string Display => $"{Value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} {Unit}";
+    public string DateText => Fhir.FhirDate.Format(Date);
+    public bool IsCurrent => !IsStale;
+}
+
+/// <summary>A value that was on record but not used, and why.</summary>
+public sealed record DataQualityFinding(string Measure, string Source, string Problem);
+
+public sealed record MrSeverity(decimal Grade, string Label, DateTimeOffset Date, string Source, bool IsStale)
+{
+    /// <summary>"Significant MR" in clinical-logic.md: moderate-severe (3+) or severe (4+).</summary>
+    public bool IsSignificant => Grade >= 3;
+    public string DateText => Fhir.FhirDate.Format(Date);
+}
+
+public enum MechanismKind { Unknown, Primary, Secondary, Conflicting }
+
+/// <param name="Presumed">True when the mechanism was not recorded and was presumed secondary from LVEF or conditions.</param>
+/// <param name="Basis">Plain words: where the mechanism comes from, for the card detail.</param>
+public sealed record Mechanism(MechanismKind Kind, string? Subtype, bool Presumed, string Basis, IReadOnlyList<string> Sources)
+{
+    public bool IsSecondary => Kind == MechanismKind.Secondary;
+    public string Label => Kind switch
+    {
+        MechanismKind.Secondary when Presumed => "secondary (presumed)",
+        MechanismKind.Secondary when Subtype is not null => $"secondary ({Subtype})",
+        MechanismKind.Secondary => "secondary",
+        MechanismKind.Primary => "primary",
+        MechanismKind.Conflicting => "recorded inconsistently",
+        _ => "not recorded",
+    };
+}
+
+public enum GdmtClass { BetaBlocker, RaasInhibitor, Mra, Sglt2Inhibitor }
+
+public sealed record MedicationUse(string Name, string Source);
+
+public sealed record GdmtStatus(
+    IReadOnlyDictionary<GdmtClass, IReadOnlyList<MedicationUse>> ByClass,
+    IReadOnlyList<MedicationUse> AmbiguousBetaBlocker,
+    int Unclassified)
+{
+    public IReadOnlyList<GdmtClass> Missing =>
+        Enum.GetValues<GdmtClass>().Where(c => !ByClass.TryGetValue(c, out var uses) || uses.Count == 0).ToList();
+
+    public static string Name(GdmtClass c) => c switch
+    {
+        GdmtClass.BetaBlocker => "evidence-based beta-blocker",
+        GdmtClass.RaasInhibitor => "ARNI/ACEi/ARB",
+        GdmtClass.Mra => "MRA",
+        _ => "SGLT2 inhibitor",
+    };
+}
+
+public enum MitralProcedureKind { Teer, SurgicalRepair, Replacement }
+
+public sealed record MitralProcedure(MitralProcedureKind Kind, string Name, DateTimeOffset? Date, string Source)
+{
+    public string DateText => Date is { } d ? Fhir.FhirDate.Format(d) : "date not recorded";
+}
+
+public sealed record ConditionFinding(string Name, string Source);
+
+public sealed record ClinicalSnapshot(
+    DateTimeOffset AsOf,
+    int StaleAfterMonths,
+    Measurement? Lvef,
+    Measurement? Lvesd,
+    Measurement? Pasp,
+    MrSeverity? Mr,
+    Mechanism Mechanism,
+    Measurement? Eroa,
+    Measurement? RegurgitantVolume,
+    Measurement? RegurgitantFraction,
+    Measurement? Lvedv,
+    Measurement? NyhaClass,
+    GdmtStatus Gdmt,
+    IReadOnlyList<ConditionFinding> HfrefConditions,
+    IReadOnlyList<ConditionFinding> Cardiomyopathies,
+    IReadOnlyList<ConditionFinding> AtrialFibrillation,
+    IReadOnlyList<MitralProcedure> MitralProcedures,
+    IReadOnlyList<DataQualityFinding> Findings,
+    IReadOnlyList<string> Unavailable,
+    IReadOnlyList<string> Notes)
+{
+    public Measurement? CurrentLvef => Lvef is { IsCurrent: true } ? Lvef : null;
+    public Measurement? CurrentLvesd => Lvesd is { IsCurrent: true } ? Lvesd : null;
+    public Measurement? CurrentPasp => Pasp is { IsCurrent: true } ? Pasp : null;
+    public bool SignificantMr => Mr is { IsSignificant: true };
+    public bool SignificantSecondaryMr => SignificantMr && Mechanism.IsSecondary;
+    public MitralProcedure? PriorTeerOrRepair =>
+        MitralProcedures.Where(p => p.Kind is MitralProcedureKind.Teer or MitralProcedureKind.SurgicalRepair)
+            .OrderByDescending(p => p.Date ?? DateTimeOffset.MinValue).FirstOrDefault();
+}

@@ -1,0 +1,121 @@
+using System.Collections.Frozen;
+using System.Reflection;
+using CdsMitral.Fhir;
+
+namespace CdsMitral.Terminology;
+
+/// <summary>The ValueSets in fhir-profiles/, embedded at build time. The rules take every code from here.</summary>
+public sealed class Terminology
+{
+    public const string Base = "https://fhir.cdsmitral.org";
+    public const string MechanismSystem = Base + "/CodeSystem/mr-mechanism";
+    public const string OverrideReasonSystem = Base + "/CodeSystem/override-reason";
+    private const string OrdinalExtension = "http://hl7.org/fhir/StructureDefinition/ordinalValue";
+
+    private readonly FrozenDictionary<string, FrozenDictionary<(string System, string Code), ValueSetConcept>> _sets;
+
+    public Terminology(IEnumerable<ValueSet> valueSets)
+    {
+        _sets = valueSets.ToFrozenDictionary(
+            vs => vs.Url[(vs.Url.LastIndexOf('/') + 1)..],
+            vs => (vs.Compose?.Include ?? [])
+                .SelectMany(include => (include.Concept ?? []).Select(c => (Key: (include.System, c.Code), Concept: c)))
+                .ToFrozenDictionary(x => x.Key, x => x.Concept));
+    }
+
+    public static Terminology Embedded { get; } = LoadEmbedded();
+
+    public IEnumerable<string> ValueSetIds => _sets.Keys;
+
+    public IEnumerable<(string System, string Code)> Codes(string valueSetId) => Set(valueSetId).Keys;
+
+    public bool Contains(string valueSetId, string? system, string? code) =>
+        system is not null && code is not null && Set(valueSetId).ContainsKey((system, code));
+
+    /// <summary>The first coding of <paramref name="concept"/> that is in the ValueSet, if any.</summary>
+    public Coding? Match(string valueSetId, CodeableConcept? concept)
+    {
+        if (concept?.Coding is null)
+        {
+            return null;
+        }
+        var set = Set(valueSetId);
+        foreach (var coding in concept.Coding)
+        {
+            if (coding.System is not null && coding.Code is not null && set.ContainsKey((coding.System, coding.Code)))
+            {
+                return coding;
+            }
+        }
+        return null;
+    }
+
+    public bool Matches(string valueSetId, CodeableConcept? concept) => Match(valueSetId, concept) is not null;
+
+    public decimal? Ordinal(string valueSetId, CodeableConcept? concept)
+    {
+        var coding = Match(valueSetId, concept);
+        return coding is null
+            ? null
+            : Set(valueSetId)[(coding.System!, coding.Code!)].Extension?.FirstOrDefault(e => e.Url == OrdinalExtension)?.ValueDecimal;
+    }
+
+    public string? Display(string valueSetId, Coding coding) =>
+        coding.System is not null && coding.Code is not null && Set(valueSetId).TryGetValue((coding.System, coding.Code), out var c)
+            ? c.Display
+            : null;
+
+    private FrozenDictionary<(string System, string Code), ValueSetConcept> Set(string id) =>
+        _sets.TryGetValue(id, out var set) ? set : throw new KeyNotFoundException($"ValueSet '{id}' is not in fhir-profiles/.");
+
+    private static Terminology LoadEmbedded()
+    {
+        var assembly = typeof(Terminology).Assembly;
+        var sets = assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith("fhir-profiles/ValueSet-", StringComparison.Ordinal))
+            .Select(n =>
+            {
+                using var stream = assembly.GetManifestResourceStream(n)!;
+                return System.Text.Json.JsonSerializer.Deserialize(stream, FhirJson.Default.ValueSet)
+                    ?? throw new InvalidDataException($"{n} is not a ValueSet.");
+            })
+            .ToList();
+        return new Terminology(sets);
+    }
+}
+
+/// <summary>Ids of the ValueSets the rules use (file names in fhir-profiles/ without the ValueSet- prefix).</summary>
+public static class Vs
+{
+    public const string Lvef = "lvef";
+    public const string LvefMethodSpecific = "lvef-method-specific";
+    public const string LvefUnspecifiedMethod = "lvef-unspecified-method";
+    public const string Lvesd = "lvesd";
+    public const string Pasp = "pasp";
+    public const string MrAssessment = "mr-assessment";
+    public const string MrSeverity = "mr-severity";
+    public const string MrMechanism = "mr-mechanism";
+    public const string PrimaryMrDisorders = "primary-mr-disorders";
+    public const string Eroa = "mr-eroa";
+    public const string RegurgitantVolume = "mr-regurgitant-volume";
+    public const string RegurgitantFraction = "mr-regurgitant-fraction";
+    public const string Lvedv = "lvedv";
+    public const string NyhaAssessment = "nyha-assessment";
+    public const string NyhaClass = "nyha-class";
+    public const string HfrefConditions = "hfref-conditions";
+    public const string CardiomyopathyConditions = "cardiomyopathy-conditions";
+    public const string AtrialFibrillationConditions = "atrial-fibrillation-conditions";
+    public const string TeerProcedures = "teer-procedures";
+    public const string MitralSurgicalRepair = "mitral-surgical-repair";
+    public const string MitralReplacement = "mitral-replacement";
+    public const string SurgicalProcedureCategory = "surgical-procedure-category";
+    public const string GdmtBetaBlocker = "gdmt-beta-blocker";
+    public const string GdmtRaasInhibitor = "gdmt-raas-inhibitor";
+    public const string GdmtMra = "gdmt-mra";
+    public const string GdmtSglt2Inhibitor = "gdmt-sglt2-inhibitor";
+    public const string MetoprololUnspecifiedSalt = "metoprolol-unspecified-salt";
+    public const string CardOverrideReasons = "card-override-reasons";
+
+    public static IEnumerable<string> All =>
+        typeof(Vs).GetFields(BindingFlags.Public | BindingFlags.Static).Where(f => f.IsLiteral).Select(f => (string)f.GetRawConstantValue()!);
+}

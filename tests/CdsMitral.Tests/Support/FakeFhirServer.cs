@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Text;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace CdsMitral.Tests.Support;
+
+/// <summary>What the fake answers to one request. Body null means no body.</summary>
+public sealed record FakeReply(int Status = 200, string? Body = null, TimeSpan Delay = default, string ContentType = "application/fhir+json",
+    IReadOnlyDictionary<string, string>? Headers = null, bool Abort = false, TimeSpan DripInterval = default);
+
+public sealed record SeenRequest(string Method, string PathAndQuery, string? Authorization, DateTimeOffset At);
+
+/// <summary>
+/// A real FHIR-ish HTTP server on loopback Kestrel, standing in where WireMock.Net cannot be had.
+/// By default it answers searches from the resources it holds (filtered by resource type and patient, never sorted,
+/// no paging); a test can replace any answer with a status, a delay, a malformed body, headers or a dropped connection.
+/// </summary>
+public sealed class FakeFhirServer : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<SeenRequest> _seen = new();
+    private readonly List<JsonObject> _resources = [];
+    private int _inFlight;
+    private int _maxInFlight;
+
+    public FakeFhirServer()
+    {
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        _app = builder.Build();
+        _app.Run(Handle);
+    }
+
+    public string BaseUrl { get; private set; } = "";
+
+    /// <summary>Per request: return a reply to override the default answer, or null to let the default answer.</summary>
+    public Func<HttpRequest, int, FakeReply?> Responder { get; set; } = (_, _) => null;
+
+    /// <summary>A fixed latency on every answer (the "50 ms FHIR server").</summary>
+    public TimeSpan Latency { get; set; }
+
+    public IReadOnlyList<SeenRequest> Requests => _seen.ToList();
+
+    public int MaxConcurrentRequests => _maxInFlight;
+
+    public static async Task<FakeFhirServer> StartAsync()
+    {
+        var server = new FakeFhirServer();
+        await server._app.StartAsync();
+        server.BaseUrl = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First() + "/fhir";
+        return server;
+    }
+
+    public FakeFhirServer Add(IEnumerable<JsonObject> resources)
+    {
+        lock (_resources)
+        {
+            _resources.AddRange(resources);
+        }
+        return this;
+    }
+
+    private async Task Handle(HttpContext http)
+    {
+        var current = Interlocked.Increment(ref _inFlight);
+        InterlockedMax(ref _maxInFlight, current);
+        try
+        {
+            var count = _seen.Count(r => r.PathAndQuery == http.Request.Path + http.Request.QueryString);
+            _seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow));
+            var reply = Responder(http.Request, count) ?? DefaultReply(http.Request);
+            var delay = Latency + reply.Delay;
+            if (delay > TimeSpan.Zero)
+            {
+                await Task.Delay(delay, http.RequestAborted);
+            }
+            if (reply.Abort)
+            {
+                http.Abort();
+                return;
+            }
+            http.Response.StatusCode = reply.Status;
+            foreach (var (name, value) in reply.Headers ?? new Dictionary<string, string>())
+            {
+                http.Response.Headers[name] = value;
+            }
+            if (reply.Body is null)
+            {
+                return;
+            }
+            http.Response.ContentType = reply.ContentType;
+            var bytes = Encoding.UTF8.GetBytes(reply.Body);
+            if (reply.DripInterval > TimeSpan.Zero)
+            {
+                foreach (var b in bytes)
+                {
+                    await http.Response.Body.WriteAsync(new[] { b }, http.RequestAborted);
+                    await http.Response.Body.FlushAsync(http.RequestAborted);
+                    await Task.Delay(reply.DripInterval, http.RequestAborted);
+                }
+                return;
+            }
+            await http.Response.Body.WriteAsync(bytes, http.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            // The service gave up on this request (its deadline): nothing to answer.
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    /// <summary>A server with default behaviour: reads by id, searches by type and patient; no sort, no paging.</summary>
+    private FakeReply DefaultReply(HttpRequest request)
+    {
+        var segments = request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries).Skip(1).ToArray();
+        List<JsonObject> all;
+        lock (_resources)
+        {
+            all = _resources.ToList();
+        }
+        if (segments.Length == 2)
+        {
+            var match = all.FirstOrDefault(r => (string?)r["resourceType"] == segments[0] && (string?)r["id"] == segments[1]);
+            return match is null ? new FakeReply(404, OperationOutcome("not-found")) : new FakeReply(200, match.ToJsonString());
+        }
+        var patient = request.Query["patient"].FirstOrDefault();
+        var hits = all.Where(r => (string?)r["resourceType"] == segments[0]
+                                  && (patient is null || (string?)r["subject"]?["reference"] == $"Patient/{patient}"))
+            .ToList();
+        return new FakeReply(200, SearchSet(hits));
+    }
+
+    public static string SearchSet(IEnumerable<JsonNode> resources, int? total = null, string? next = null)
+    {
+        var list = resources.ToList();
+        var bundle = new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "searchset",
+            ["total"] = total ?? list.Count,
+            ["entry"] = new JsonArray(list.Select(r => (JsonNode)new JsonObject { ["resource"] = r.DeepClone() }).ToArray()),
+        };
+        if (next is not null)
+        {
+            bundle["link"] = new JsonArray(new JsonObject { ["relation"] = "next", ["url"] = next });
+        }
+        return bundle.ToJsonString();
+    }
+
+    public static string OperationOutcome(string code) =>
+        $$"""{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"{{code}}","diagnostics":"fake server says {{code}}"}]}""";
+
+    private static void InterlockedMax(ref int target, int value)
+    {
+        int seen;
+        while (value > (seen = Volatile.Read(ref target)) && Interlocked.CompareExchange(ref target, value, seen) != seen)
+        {
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _app.StopAsync();
+        await _app.DisposeAsync();
+    }
+}

@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CdsMitral.Tests.Support;
+
+/// <summary>The service in-process, as an EHR sees it over HTTP. Only the clock is swapped: the date is fixed
+/// (so "current" and "stale" do not drift), while time still passes for deadlines and retries.</summary>
+public sealed class ServiceFactory : WebApplicationFactory<Program>
+{
+    public static readonly DateTimeOffset Today = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+    private readonly Dictionary<string, string?> _settings = new()
+    {
+        ["Logging:LogLevel:Default"] = "Warning",
+        ["CdsMitral:PublicBaseUrl"] = "https://cds.example.org",
+    };
+
+    public ServiceFactory With(string key, string? value)
+    {
+        _settings[key] = value;
+        return this;
+    }
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Testing");
+        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
+        builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(new FixedDateTimeProvider(Today)));
+    }
+
+    public async Task<HookResponse> PostAsync(string serviceId, JsonNode body, string contentType = "application/json")
+    {
+        using var client = CreateClient();
+        using var content = new StringContent(body.ToJsonString(), Encoding.UTF8);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var response = await client.PostAsync($"/cds-services/{serviceId}", content);
+        return await HookResponse.ReadAsync(response);
+    }
+
+    public async Task<HookResponse> PostRawAsync(string path, string body, string contentType = "application/json")
+    {
+        using var client = CreateClient();
+        using var content = new StringContent(body, Encoding.UTF8);
+        content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        using var response = await client.PostAsync(path, content);
+        return await HookResponse.ReadAsync(response);
+    }
+}
+
+public sealed record HookResponse(int Status, string ContentType, string Body)
+{
+    public JsonNode Json => JsonNode.Parse(Body)!;
+
+    public IReadOnlyList<JsonNode> Cards => Json["cards"]!.AsArray().Select(c => c!).ToList();
+
+    public IReadOnlyList<string> RuleIds => Cards.Select(c => (string)c["source"]!["topic"]!["code"]!).ToList();
+
+    public JsonNode Card(string ruleId) => Cards.Single(c => (string?)c["source"]?["topic"]?["code"] == ruleId);
+
+    /// <summary>The texts of an OperationOutcome's issues.</summary>
+    public IReadOnlyList<string> Issues =>
+        Json["issue"]!.AsArray().Select(i => (string?)i!["details"]?["text"] ?? (string?)i!["diagnostics"] ?? "").ToList();
+
+    public static async Task<HookResponse> ReadAsync(HttpResponseMessage response) =>
+        new((int)response.StatusCode, response.Content.Headers.ContentType?.MediaType ?? "", await response.Content.ReadAsStringAsync());
+}
+
+public sealed class FixedDateTimeProvider(DateTimeOffset start) : TimeProvider
+{
+    private readonly long _origin = Stopwatch.GetTimestamp();
+
+    public override DateTimeOffset GetUtcNow() => start + Stopwatch.GetElapsedTime(_origin);
+}
+
+public static class Requests
+{
+    public const string PatientViewId = "secondary-mr-patient-view";
+    public const string OrderSelectId = "secondary-mr-order-select";
+
+    public static JsonObject PatientView(string patientId, JsonObject? prefetch = null, string? fhirServer = null, string? accessToken = null)
+    {
+        var request = new JsonObject
+        {
+            ["hook"] = "patient-view",
+            ["hookInstance"] = Guid.NewGuid().ToString(),
+            ["context"] = new JsonObject { ["userId"] = "Practitioner/example", ["patientId"] = patientId },
+        };
+        return Complete(request, prefetch, fhirServer, accessToken);
+    }
+
+    public static JsonObject OrderSelect(string patientId, IEnumerable<JsonObject> drafts, IEnumerable<string> selections, JsonObject? prefetch = null, string? fhirServer = null)
+    {
+        var request = new JsonObject
+        {
+            ["hook"] = "order-select",
+            ["hookInstance"] = Guid.NewGuid().ToString(),
+            ["context"] = new JsonObject
+            {
+                ["userId"] = "Practitioner/example",
+                ["patientId"] = patientId,
+                ["selections"] = new JsonArray(selections.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray()),
+                ["draftOrders"] = Chart.Bundle(drafts, "collection"),
+            },
+        };
+        return Complete(request, prefetch, fhirServer, null);
+    }
+
+    private static JsonObject Complete(JsonObject request, JsonObject? prefetch, string? fhirServer, string? accessToken)
+    {
+        if (fhirServer is not null)
+        {
+            request["fhirServer"] = fhirServer;
+        }
+        if (accessToken is not null)
+        {
+            request["fhirAuthorization"] = new JsonObject
+            {
+                ["access_token"] = accessToken,
+                ["token_type"] = "Bearer",
+                ["expires_in"] = 300,
+                ["scope"] = "user/Observation.read user/MedicationRequest.read",
+                ["subject"] = "cdsmitral",
+            };
+        }
+        if (prefetch is not null)
+        {
+            request["prefetch"] = prefetch;
+        }
+        return request;
+    }
+
+    /// <summary>A draft ServiceRequest as an EHR would put it in draftOrders.</summary>
+    public static JsonObject ServiceRequest(string id, string system, string code, string display, string? category = null, string patientId = "p1")
+    {
+        var order = new JsonObject
+        {
+            ["resourceType"] = "ServiceRequest",
+            ["id"] = id,
+            ["status"] = "draft",
+            ["intent"] = "order",
+            ["code"] = Chart.Concept(system, code, display),
+            ["subject"] = new JsonObject { ["reference"] = $"Patient/{patientId}" },
+        };
+        if (category is not null)
+        {
+            order["category"] = new JsonArray(Chart.Concept(Chart.Snomed, category, "Surgical procedure"));
+        }
+        return order;
+    }
+
+    public static JsonObject TeerOrder(string id = "teer-1", string patientId = "p1") =>
+        ServiceRequest(id, "http://www.ama-assn.org/go/cpt", "33418", "Transcatheter mitral valve repair (TEER)", patientId: patientId);
+
+    public static JsonObject SurgeryOrder(string id = "surg-1", string patientId = "p1") =>
+        ServiceRequest(id, Chart.Snomed, "80146002", "Appendectomy", category: "387713003", patientId: patientId);
+}
