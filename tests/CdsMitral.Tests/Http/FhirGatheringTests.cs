@@ -1,0 +1,253 @@
+using System.Text.Json.Nodes;
+using CdsMitral.Tests.Support;
+
+namespace CdsMitral.Tests.Http;
+
+/// <summary>Prefetch first; what is missing is fetched from the EHR's FHIR server (a real HTTP server on loopback)
+/// with the request's token, in parallel, under one deadline.</summary>
+public sealed class FhirGatheringTests : IAsyncLifetime
+{
+    private readonly ServiceFactory _service = new();
+    private FakeFhirServer _fhir = null!;
+
+    /// <summary>A COAPT-like patient: severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg, full GDMT.</summary>
+    private static Chart Coapt(string id = "p1") => new Chart(id)
+        .Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+
+    public async Task InitializeAsync() => _fhir = await FakeFhirServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _fhir.DisposeAsync();
+        await _service.DisposeAsync();
+    }
+
+    private ServiceFactory Service(string deadline = "00:00:02") => _service.With("CdsMitral:HookDeadline", deadline);
+
+    [Fact]
+    public async Task PatientViewWithoutPrefetchFetchesEverythingFromTheFhirServerWithTheBearerToken()
+    {
+        _fhir.Add(Coapt().Resources);
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl, accessToken: "tok-123"));
+        Assert.Equal(200, response.Status);
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.Equal(7, _fhir.Requests.Count);
+        Assert.All(_fhir.Requests, r => Assert.Equal("Bearer tok-123", r.Authorization));
+        Assert.Contains(_fhir.Requests, r => r.PathAndQuery.StartsWith("/fhir/Observation?patient=p1&code=", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AnOpenFhirServerIsCalledWithoutAnAuthorizationHeader()
+    {
+        _fhir.Add(Coapt().Resources);
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.All(_fhir.Requests, r => Assert.Null(r.Authorization));
+    }
+
+    [Fact]
+    public async Task MissingKeysAreFetchedInParallelNotOneAfterAnother()
+    {
+        _fhir.Add(Coapt().Resources);
+        _fhir.Latency = TimeSpan.FromMilliseconds(150);
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(200, response.Status);
+        Assert.True(_fhir.MaxConcurrentRequests >= 4, $"at most {_fhir.MaxConcurrentRequests} requests were in flight at once");
+    }
+
+    [Fact]
+    public async Task ANullPrefetchKeyMeansNoDataAndIsNotFetchedAgain()
+    {
+        var chart = Coapt();
+        var prefetch = chart.Prefetch(Terminology.Terminology.Embedded);
+        prefetch["conditions"] = null;
+        prefetch["procedures"] = null;
+        prefetch.Remove("patient");
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.Equal(["/fhir/Patient/p1"], _fhir.Requests.Select(r => r.PathAndQuery));
+    }
+
+    [Fact]
+    public async Task AnOperationOutcomeInPrefetchIsFetchedAgainFromTheServer()
+    {
+        var chart = Coapt();
+        _fhir.Add(chart.Resources);
+        var prefetch = chart.Prefetch(Terminology.Terminology.Embedded);
+        prefetch["mrAssessments"] = JsonNode.Parse(FakeFhirServer.OperationOutcome("timeout"));
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.Single(_fhir.Requests, r => r.PathAndQuery.Contains("48724000", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task RequiredDataMissingWithoutAFhirServerAnswers412NamingTheKeys()
+    {
+        var prefetch = Coapt().Prefetch(Terminology.Terminology.Embedded);
+        prefetch.Remove("echoObservations");
+        prefetch.Remove("medicationRequests");
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch));
+        Assert.Equal(412, response.Status);
+        Assert.Equal("OperationOutcome", (string?)response.Json["resourceType"]);
+        Assert.Equal(2, response.Issues.Count);
+        Assert.Contains(response.Issues, i => i.Contains("echoObservations", StringComparison.Ordinal) && i.Contains("no fhirServer", StringComparison.Ordinal));
+        Assert.Contains(response.Issues, i => i.Contains("medicationRequests", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OptionalDataThatCannotBeHadIsNamedOnTheCardsInsteadOf412()
+    {
+        var prefetch = Coapt().Prefetch(Terminology.Terminology.Embedded, conditionsAndProcedures: false);
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch));
+        Assert.Equal(200, response.Status);
+        var detail = (string)response.Card("smr-coapt-profile")["detail"]!;
+        Assert.Contains("Conditions could not be retrieved", detail, StringComparison.Ordinal);
+        Assert.Contains("Procedures could not be retrieved", detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AServerErrorOnRequiredDataAnswers412()
+    {
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("MedicationRequest", StringComparison.Ordinal) ? new FakeReply(500, FakeFhirServer.OperationOutcome("exception")) : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("medicationRequests", StringComparison.Ordinal) && i.Contains("HTTP 500", StringComparison.Ordinal));
+        Assert.Equal(3, _fhir.Requests.Count(r => r.PathAndQuery.Contains("MedicationRequest", StringComparison.Ordinal))); // first try + 2 retries
+    }
+
+    [Fact]
+    public async Task ATransientFailureIsRetriedAndTheHookStillAnswers()
+    {
+        _fhir.Add(Coapt().Resources);
+        _fhir.Responder = (request, count) => request.Path.Value!.EndsWith("MedicationStatement", StringComparison.Ordinal) && count == 0
+            ? new FakeReply(503, Headers: new Dictionary<string, string> { ["Retry-After"] = "0" })
+            : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.Equal(2, _fhir.Requests.Count(r => r.PathAndQuery.Contains("MedicationStatement", StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task ARetryAfterLongerThanTheDeadlineIsNotWaitedFor()
+    {
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("MedicationStatement", StringComparison.Ordinal)
+            ? new FakeReply(429, Headers: new Dictionary<string, string> { ["Retry-After"] = "30" })
+            : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Single(_fhir.Requests, r => r.PathAndQuery.Contains("MedicationStatement", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AServerSlowerThanTheDeadlineAnswers412()
+    {
+        _fhir.Latency = TimeSpan.FromSeconds(5);
+        var response = await Service(deadline: "00:00:00.300").PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("deadline", StringComparison.Ordinal) || i.Contains("timed out", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AMalformedResponseBodyCountsAsAFailedQuery()
+    {
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("Observation", StringComparison.Ordinal) ? new FakeReply(200, "{\"resourceType\":\"Bundle\",\"entry\":[") : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("not valid JSON", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AConnectionDroppedByTheServerCountsAsAFailedQuery()
+    {
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("Observation", StringComparison.Ordinal) ? new FakeReply(Abort: true) : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+    }
+
+    [Fact]
+    public async Task AWrongResourceTypeFromTheServerIsNotMistakenForData()
+    {
+        _fhir.Add(Coapt().Resources);
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("MedicationRequest", StringComparison.Ordinal)
+            ? new FakeReply(200, FakeFhirServer.OperationOutcome("forbidden"))
+            : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("OperationOutcome", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task SearchResultsAreFollowedThroughNextLinksAndNeverTrustedForOrder()
+    {
+        // Page 1 holds an old LVEF of 55 %; page 2 the current one of 32 %. Only reading both gives the COAPT card.
+        var chart = Coapt();
+        var lvefNew = chart.Resources.First(r => (string?)r["code"]!["coding"]![0]!["code"] == "18043-0");
+        var old = new Chart("p1").Lvef(55, "2023-01-01", id: "old-lvef").Resources[0];
+        var others = chart.Resources.Where(r => r != lvefNew && (string?)r["resourceType"] == "Observation" && (string?)r["code"]!["coding"]![0]!["code"] != "48724000").ToList();
+        _fhir.Add(chart.Resources.Where(r => (string?)r["resourceType"] != "Observation" || (string?)r["code"]!["coding"]![0]!["code"] == "48724000"));
+        _fhir.Responder = (request, _) =>
+        {
+            if (!request.Path.Value!.EndsWith("Observation", StringComparison.Ordinal) || request.QueryString.Value!.Contains("48724000", StringComparison.Ordinal))
+            {
+                return null;
+            }
+            return request.Query.ContainsKey("page")
+                ? new FakeReply(200, FakeFhirServer.SearchSet([lvefNew], total: others.Count + 2))
+                : new FakeReply(200, FakeFhirServer.SearchSet(others.Append(old), total: others.Count + 2, next: $"{_fhir.BaseUrl}/Observation?page=2"));
+        };
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.Contains(_fhir.Requests, r => r.PathAndQuery == "/fhir/Observation?page=2");
+    }
+
+    [Fact]
+    public async Task ANextLinkToAnotherHostIsNotFollowed()
+    {
+        var prefetch = Coapt().Prefetch(Terminology.Terminology.Embedded);
+        prefetch["echoObservations"]!["link"] = new JsonArray(new JsonObject { ["relation"] = "next", ["url"] = "http://127.0.0.2:9/fhir/Observation?page=2" });
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(200, response.Status);
+        Assert.Contains("outside the FHIR server", (string)response.Card("smr-coapt-profile")["detail"]!, StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+    }
+
+    [Fact]
+    public async Task APagingLoopIsDetectedAndStopped()
+    {
+        var prefetch = Coapt().Prefetch(Terminology.Terminology.Embedded);
+        var loop = $"{_fhir.BaseUrl}/Observation?page=2";
+        prefetch["echoObservations"]!["link"] = new JsonArray(new JsonObject { ["relation"] = "next", ["url"] = loop });
+        _fhir.Responder = (_, _) => new FakeReply(200, FakeFhirServer.SearchSet([], next: loop));
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(200, response.Status);
+        Assert.Single(_fhir.Requests);
+        Assert.Contains("looped", (string)response.Card("smr-coapt-profile")["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task APrefetchCutShortWithoutANextLinkIsFetchedWhole()
+    {
+        // The CDS Hooks Sandbox passes only the first page: total says 5, one entry arrived, no next link.
+        var chart = Coapt();
+        _fhir.Add(chart.Resources);
+        var prefetch = chart.Prefetch(Terminology.Terminology.Embedded);
+        prefetch["echoObservations"] = new JsonObject
+        {
+            ["resourceType"] = "Bundle", ["type"] = "searchset", ["total"] = 5,
+            ["entry"] = new JsonArray(new JsonObject { ["resource"] = new Chart("p1").Lvef(55, "2023-01-01", id: "old-lvef").Resources[0].DeepClone() }),
+        };
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.Single(_fhir.Requests, r => r.PathAndQuery.Contains("29438-9", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AReadOfAPatientThatDoesNotExistIsNoDataNotAFailure()
+    {
+        var prefetch = Coapt().Prefetch(Terminology.Terminology.Embedded);
+        prefetch.Remove("patient");
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.DoesNotContain("could not be retrieved", (string)response.Card("smr-coapt-profile")["detail"]!, StringComparison.Ordinal);
+    }
+}
