@@ -1,0 +1,360 @@
+using CdsMitral.Rules;
+using CdsMitral.Snapshot;
+using CdsMitral.Tests.Support;
+
+namespace CdsMitral.Tests.Clinical;
+
+/// <summary>One test (at least) for every branch of the seven considerations in clinical-logic.md.</summary>
+public sealed class RuleTests
+{
+    private static readonly Terminology.Terminology T = Terminology.Terminology.Embedded;
+
+    private static ClinicalSnapshot Snap(Chart chart, params string[] unavailable) =>
+        new SnapshotBuilder(T, new ClinicalOptions()).Build(chart.Record(unavailable), ServiceFactory.Today);
+
+    private static Evaluation PatientView(Chart chart) => SecondaryMrRules.EvaluatePatientView(Snap(chart));
+
+    private static Evaluation OrderSelect(Chart chart, params System.Text.Json.Nodes.JsonObject[] selected)
+    {
+        var drafts = System.Text.Json.JsonSerializer.SerializeToElement(Chart.Bundle(selected, "collection"));
+        var selections = selected.Select(o => $"{o["resourceType"]}/{o["id"]}").ToList();
+        return SecondaryMrRules.EvaluateOrderSelect(Snap(chart), Orders.Classify(selections, drafts, T));
+    }
+
+    private static Chart SevereSecondary(decimal lvef = 32, decimal lvesd = 58, decimal pasp = 45, string date = "2026-10-01") =>
+        new Chart().Mr("severe", date, "secondary-ventricular").Lvef(lvef, date).Lvesd(lvesd, date).Pasp(pasp, date);
+
+    private static Consideration Fired(Evaluation e, string ruleId) => e.Considerations.Single(c => c.Rule.Id == ruleId);
+
+    // ---- 1. COAPT-like profile ----
+
+    [Fact]
+    public void ACoaptLikePatientOnFullGdmtGetsOnlyTheCoaptCard()
+    {
+        var e = PatientView(SevereSecondary().FullGdmt());
+        Assert.Equal(["smr-coapt-profile"], e.FiredRuleIds);
+        var card = Fired(e, "smr-coapt-profile");
+        Assert.Equal("info", card.Indicator);
+        Assert.Equal("Severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg: consider Heart Valve Team review for TEER", card.Summary);
+        Assert.True(card.SuggestHeartTeamReview);
+        Assert.Contains("class 2a, level B-R", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("All four GDMT classes", card.Detail, StringComparison.Ordinal);
+        Assert.Equal(7, e.Outcomes.Count);
+    }
+
+    [Theory]
+    [InlineData(20, 70, 70)]
+    [InlineData(50, 15, 10)]
+    public void TheCoaptRangeIncludesItsBoundaries(decimal lvef, decimal lvesd, decimal pasp)
+    {
+        Assert.Contains("smr-coapt-profile", PatientView(SevereSecondary(lvef, lvesd, pasp).FullGdmt()).FiredRuleIds);
+    }
+
+    [Fact]
+    public void ModerateSevereMrIsSignificantAndModerateIsNot()
+    {
+        var ms = new Chart().Mr("moderate-severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        Assert.StartsWith("Moderate-severe secondary MR", Fired(PatientView(ms), "smr-coapt-profile").Summary, StringComparison.Ordinal);
+        var moderate = new Chart().Mr("moderate", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01");
+        Assert.Empty(PatientView(moderate).Considerations);
+    }
+
+    [Fact]
+    public void ACoaptProfileWithAPresumedMechanismSaysItIsPresumed()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        var card = Fired(PatientView(chart), "smr-coapt-profile");
+        Assert.Contains("(presumed)", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("presumed secondary because LVEF is 32 %", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ACoaptProfileWithAGdmtGapShowsBothCardsAndSaysGdmtComesFirst()
+    {
+        var e = PatientView(SevereSecondary().Medication("200031", "carvedilol 6.25 MG Oral Tablet"));
+        Assert.Equal(["smr-coapt-profile", "smr-gdmt-gap"], e.FiredRuleIds);
+        Assert.Contains("GDMT optimisation comes first", Fired(e, "smr-coapt-profile").Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AStaleMrAssessmentBlocksTheCoaptCardAndIsAGap()
+    {
+        var chart = new Chart().Mr("severe", "2025-06-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        var e = PatientView(chart);
+        Assert.Equal(["smr-data-gaps"], e.FiredRuleIds);
+        Assert.Contains("MR severity: latest assessment (severe) is from 2025-06-01", Fired(e, "smr-data-gaps").Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void LvefAboveFiftyIsOutsideTheCoaptWindowAndNoCardClaimsOtherwise()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-atrial").Lvef(60, "2026-10-01").Lvesd(40, "2026-10-01").Pasp(40, "2026-10-01").FullGdmt();
+        var e = PatientView(chart);
+        Assert.Empty(e.Considerations);
+        Assert.Contains(e.Outcomes, o => o.RuleId == "smr-coapt-profile" && o.Reason.Contains("outside 20–50 %", StringComparison.Ordinal));
+    }
+
+    // ---- 2. GDMT first ----
+
+    [Fact]
+    public void AGdmtGapNamesTheMissingClasses()
+    {
+        var e = PatientView(SevereSecondary().Medication("200031", "carvedilol").Medication("313096", "spironolactone"));
+        var card = Fired(e, "smr-gdmt-gap");
+        Assert.Equal("warning", card.Indicator);
+        Assert.Contains("no ARNI/ACEi/ARB or SGLT2 inhibitor on record", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("**none on record**", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AmbiguousMetoprololIsAGapAndTheCardAsksWhichSalt()
+    {
+        var chart = SevereSecondary().Medication("6918", "metoprolol").Medication("1656340", "sacubitril/valsartan").Medication("313096", "spironolactone").Medication("1488574", "dapagliflozin");
+        var card = Fired(PatientView(chart), "smr-gdmt-gap");
+        Assert.Contains("evidence-based beta-blocker", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("tartrate is not", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void NoGdmtCardWithAPreservedEjectionFractionAndNoHfrefDiagnosis()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-atrial").Lvef(60, "2026-10-01").Lvesd(40, "2026-10-01").Pasp(40, "2026-10-01");
+        var e = PatientView(chart);
+        Assert.DoesNotContain("smr-gdmt-gap", e.FiredRuleIds);
+        Assert.Contains(e.Outcomes, o => o.RuleId == "smr-gdmt-gap" && o.Reason.Contains("no HFrEF substrate", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AnHfrefDiagnosisKeepsTheGdmtCardWhenLvefIsMissing()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Condition(Chart.Snomed, "703272007", "Heart failure with reduced ejection fraction");
+        Assert.Contains("smr-gdmt-gap", PatientView(chart).FiredRuleIds);
+    }
+
+    // ---- 3. Outside the COAPT-like range ----
+
+    [Theory]
+    [InlineData(15, 58, 45, "LVEF 15 % is below 20 %")]
+    [InlineData(32, 74, 45, "LVESD 74 mm is above 70 mm")]
+    [InlineData(32, 58, 75, "PASP 75 mmHg is above 70 mmHg")]
+    public void EachValueOutsideTheRangeIsNamed(decimal lvef, decimal lvesd, decimal pasp, string named)
+    {
+        var e = PatientView(SevereSecondary(lvef, lvesd, pasp).FullGdmt());
+        Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
+        var card = Fired(e, "smr-outside-range");
+        Assert.Contains(named, card.Summary, StringComparison.Ordinal);
+        Assert.Contains("MITRA-FR", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("advanced heart-failure therapies", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnOutOfRangeValueAndAMissingOneGiveBothTheRangeAndTheGapCards()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(74, "2026-10-01").FullGdmt();
+        Assert.Equal(["smr-outside-range", "smr-data-gaps"], PatientView(chart).FiredRuleIds);
+    }
+
+    [Fact]
+    public void EroaAndLvedvAreShownAsContextNeverAsACriterion()
+    {
+        var chart = SevereSecondary(lvesd: 74).FullGdmt().Eroa(0.45m, "2026-10-01").Lvedv(210, "2026-10-01");
+        var card = Fired(PatientView(chart), "smr-outside-range");
+        Assert.Contains("Context only, not a criterion: EROA 0.45 cm²", card.Detail, StringComparison.Ordinal);
+    }
+
+    // ---- 4. Data gaps ----
+
+    [Fact]
+    public void SignificantMrWithNoEchoMeasurementsNamesEachMissingValue()
+    {
+        var card = Fired(PatientView(new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").FullGdmt()), "smr-data-gaps");
+        Assert.Equal("info", card.Indicator);
+        Assert.Contains("LVEF, LVESD and PASP missing or out of date", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("LVEF: none on record", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AStaleValueIsAGapShownWithItsDate()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2024-05-02").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        var card = Fired(PatientView(chart), "smr-data-gaps");
+        Assert.Contains("LVEF: latest is 32 % from 2024-05-02, older than 12 months", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnusableValueIsAGapThatSaysWhy()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(580, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        var card = Fired(PatientView(chart), "smr-data-gaps");
+        Assert.Contains("LVESD: none usable", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("outside the plausible range", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AMechanismThatCannotBePresumedIsAGap()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01").Lvef(55, "2026-10-01").Lvesd(45, "2026-10-01").Pasp(40, "2026-10-01");
+        var e = PatientView(chart);
+        Assert.Equal(["smr-data-gaps"], e.FiredRuleIds);
+        Assert.Contains("MR mechanism: mechanism not recorded and not presumable", Fired(e, "smr-data-gaps").Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AConflictingMechanismIsAGapAndNoOtherCardGuesses()
+    {
+        var chart = SevereSecondary().FullGdmt().Condition(Chart.Snomed, "409712001", "Mitral valve prolapse");
+        var e = PatientView(chart);
+        Assert.Equal(["smr-data-gaps"], e.FiredRuleIds);
+        Assert.Contains("recorded as primary", Fired(e, "smr-data-gaps").Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void APresumedMechanismIsNotAGap()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        Assert.DoesNotContain("smr-data-gaps", PatientView(chart).FiredRuleIds);
+    }
+
+    // ---- 5. Post-TEER framing ----
+
+    [Fact]
+    public void APriorTeerWithLvefBelowFiftyFramesThePatientAsHfref()
+    {
+        var chart = new Chart().PriorTeer("2025-06-01").Mr("mild", "2026-10-01", "secondary-ventricular").Lvef(35, "2026-10-01").FullGdmt();
+        var e = PatientView(chart);
+        Assert.Equal(["smr-post-teer"], e.FiredRuleIds);
+        Assert.Equal("Prior TEER (2025-06-01) and LVEF 35 %: still evaluate and treat as HFrEF", Fired(e, "smr-post-teer").Summary);
+    }
+
+    [Fact]
+    public void APriorTeerWithANormalLvefGivesNoCard()
+    {
+        Assert.Empty(PatientView(new Chart().PriorTeer("2025-06-01").Mr("mild", "2026-10-01").Lvef(55, "2026-10-01")).Considerations);
+    }
+
+    [Fact]
+    public void APriorSurgicalRepairAlsoGetsThePostRepairFraming()
+    {
+        var chart = new Chart().Procedure(Chart.Snomed, "384641003", "Repair of mitral valve", "2024-03-01").Lvef(40, "2026-10-01");
+        Assert.StartsWith("Prior mitral repair", Fired(PatientView(chart), "smr-post-teer").Summary, StringComparison.Ordinal);
+    }
+
+    // ---- silence ----
+
+    [Fact]
+    public void RecordedPrimaryMrGetsNoSecondaryMrCards()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "primary").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01");
+        var e = PatientView(chart);
+        Assert.Empty(e.Considerations);
+        Assert.All(e.Outcomes, o => Assert.Contains("primary", o.Reason, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MildMrGetsNoCard()
+    {
+        Assert.Empty(PatientView(new Chart().Mr("mild", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01")).Considerations);
+    }
+
+    [Fact]
+    public void NoEchoAtAllGetsNoCard()
+    {
+        Assert.Empty(PatientView(new Chart().Medication("200031", "carvedilol")).Considerations);
+    }
+
+    // ---- 6. Order-select: mitral intervention ----
+
+    [Fact]
+    public void OrderingTeerNeverShowsTheCoaptCard()
+    {
+        var e = OrderSelect(SevereSecondary().FullGdmt(), Requests.TeerOrder());
+        Assert.Equal(["smr-order-teer"], e.FiredRuleIds);
+        Assert.Contains("treats the leak, not the ventricle", Fired(e, "smr-order-teer").Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OrderingTeerWithAnLvesdAboveTheRangeSaysSoForTheOrder()
+    {
+        var e = OrderSelect(SevereSecondary(lvesd: 74).FullGdmt(), Requests.TeerOrder());
+        Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
+        Assert.Equal("Ordering Transcatheter mitral valve repair (TEER): LVESD 74 mm is above 70 mm, outside the COAPT-like range", Fired(e, "smr-outside-range").Summary);
+    }
+
+    [Fact]
+    public void OrderingTeerWithAGdmtGapAndMissingDataGivesBothOrderCards()
+    {
+        var e = OrderSelect(new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01"), Requests.TeerOrder());
+        Assert.Equal(["smr-gdmt-gap", "smr-data-gaps"], e.FiredRuleIds);
+        Assert.All(e.Considerations, c => Assert.StartsWith("Ordering ", c.Summary, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void OrderingMitralReplacementCountsAsAMitralIntervention()
+    {
+        var order = Requests.ServiceRequest("mvr-1", Chart.Snomed, "53059001", "Replacement of mitral valve");
+        Assert.Equal(["smr-order-teer"], OrderSelect(SevereSecondary().FullGdmt(), order).FiredRuleIds);
+    }
+
+    [Fact]
+    public void OrderingTeerWithNoMrOnRecordSaysSo()
+    {
+        var card = Fired(OrderSelect(new Chart(), Requests.TeerOrder()), "smr-order-teer");
+        Assert.Contains("No MR severity assessment was found", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OrderingTeerForRecordedPrimaryMrGivesNoCard()
+    {
+        Assert.Empty(OrderSelect(new Chart().Mr("severe", "2026-10-01", "primary"), Requests.TeerOrder()).Considerations);
+    }
+
+    // ---- 7. Order-select: other surgery ----
+
+    [Fact]
+    public void OtherSurgeryWithSignificantSecondaryMrGetsOnlyThePerioperativeCard()
+    {
+        var e = OrderSelect(SevereSecondary().Medication("200031", "carvedilol"), Requests.SurgeryOrder());
+        Assert.Equal(["smr-periop"], e.FiredRuleIds);
+        var card = Fired(e, "smr-periop");
+        Assert.Equal("Surgery with secondary MR (LVEF 32 %): perioperative risk sits in the HFrEF substrate, not the MR grade", card.Summary);
+        Assert.Contains("Appendectomy (ServiceRequest/surg-1)", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OtherSurgeryAfterTeerCarriesThePostTeerMessage()
+    {
+        var e = OrderSelect(new Chart().PriorTeer("2025-06-01").Mr("mild", "2026-10-01").Lvef(35, "2026-10-01"), Requests.SurgeryOrder());
+        var card = Fired(e, "smr-periop");
+        Assert.StartsWith("Surgery after TEER", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("does not make the ventricle normal", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void OtherSurgeryWithoutSecondaryMrOrTeerGetsNoCard()
+    {
+        Assert.Empty(OrderSelect(new Chart().Mr("mild", "2026-10-01").Lvef(60, "2026-10-01"), Requests.SurgeryOrder()).Considerations);
+    }
+
+    [Fact]
+    public void AnOrderUnrelatedToTheValveOrSurgeryGetsNoCard()
+    {
+        var mri = Requests.ServiceRequest("mri-1", Chart.Loinc, "24590-2", "MR Brain");
+        Assert.Empty(OrderSelect(SevereSecondary(), mri).Considerations);
+    }
+
+    [Fact]
+    public void OnlySelectedOrdersAreConsideredNotEveryDraft()
+    {
+        var drafts = System.Text.Json.JsonSerializer.SerializeToElement(Chart.Bundle([Requests.TeerOrder(), Requests.ServiceRequest("mri-1", Chart.Loinc, "24590-2", "MR Brain")], "collection"));
+        var e = SecondaryMrRules.EvaluateOrderSelect(Snap(SevereSecondary()), Orders.Classify(["ServiceRequest/mri-1"], drafts, T));
+        Assert.Empty(e.Considerations);
+    }
+
+    [Fact]
+    public void EveryRuleReportsAnOutcomeOnEveryHook()
+    {
+        var ids = SecondaryMrRules.All.Select(r => r.Id).Order().ToList();
+        Assert.Equal(ids, PatientView(new Chart()).Outcomes.Select(o => o.RuleId).Order());
+        Assert.Equal(ids, OrderSelect(new Chart(), Requests.TeerOrder()).Outcomes.Select(o => o.RuleId).Order());
+    }
+}
