@@ -1,0 +1,112 @@
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using CdsMitral.Hooks;
+using CdsMitral.Terminology;
+using CdsMitral.Tests.Support;
+
+namespace CdsMitral.Tests.Clinical;
+
+/// <summary>fhir-profiles/ is the one source of codes: the rules and the ValueSets must agree.</summary>
+public sealed partial class TerminologyTests
+{
+    private static IEnumerable<(string File, JsonObject Resource)> Profiles() =>
+        Directory.GetFiles(Repo.PathOf("fhir-profiles"), "*.json").Select(f => (Path.GetFileName(f), JsonNode.Parse(File.ReadAllText(f))!.AsObject()));
+
+    private static readonly HashSet<string> AllCodes = Profiles()
+        .Where(p => (string?)p.Resource["resourceType"] == "ValueSet")
+        .SelectMany(p => p.Resource["compose"]!["include"]!.AsArray().SelectMany(i => i!["concept"]!.AsArray().Select(c => (string)c!["code"]!)))
+        .ToHashSet();
+
+    [Fact]
+    public void EveryValueSetTheRulesNameIsInFhirProfiles()
+    {
+        var embedded = Terminology.Terminology.Embedded.ValueSetIds.ToHashSet();
+        Assert.All(Vs.All, id => Assert.Contains(id, embedded));
+        Assert.All(Vs.All, id => Assert.True(File.Exists(Repo.PathOf("fhir-profiles", $"ValueSet-{id}.json")), id));
+    }
+
+    [Fact]
+    public void EveryProfileFileIsAWellFormedR4Resource()
+    {
+        foreach (var (file, r) in Profiles())
+        {
+            var type = (string)r["resourceType"]!;
+            var id = (string)r["id"]!;
+            Assert.Equal($"{type}-{id}.json", file);
+            Assert.Matches(@"^[A-Za-z0-9\-\.]{1,64}$", id);
+            Assert.Equal($"{Terminology.Terminology.Base}/{type}/{id}", (string?)r["url"]);
+            Assert.Contains((string?)r["status"], new[] { "draft", "active", "retired" });
+            if (type == "ValueSet")
+            {
+                var includes = r["compose"]!["include"]!.AsArray();
+                Assert.NotEmpty(includes);
+                foreach (var include in includes)
+                {
+                    Assert.StartsWith("http", (string)include!["system"]!, StringComparison.Ordinal);
+                    var codes = include["concept"]!.AsArray().Select(c => (string)c!["code"]!).ToList();
+                    Assert.NotEmpty(codes);
+                    Assert.Equal(codes.Count, codes.Distinct().Count());
+                }
+            }
+        }
+    }
+
+    [Fact]
+    public void DiscoveryAsksOnlyForCodesThatAreInTheValueSets()
+    {
+        foreach (var template in CdsServices.All(Terminology.Terminology.Embedded).SelectMany(s => s.Prefetch))
+        {
+            var codeParameter = template.Query.Split('&').FirstOrDefault(p => p.StartsWith("code=", StringComparison.Ordinal));
+            if (codeParameter is null)
+            {
+                continue;
+            }
+            Assert.All(codeParameter[5..].Split(','), systemAndCode => Assert.Contains(systemAndCode.Split('|')[1], AllCodes));
+        }
+    }
+
+    [GeneratedRegex("\"([0-9]{4,6}-[0-9]|LA[0-9]{4,5}-[0-9]|[0-9]{6,18}|[A-Z][0-9]{2}\\.[0-9A-Z]{1,4}|[0-9]{4}T)\"")]
+    private static partial Regex CodeLiteral();
+
+    [Fact]
+    public void TheRulesCodeNoTerminologyOfTheirOwn()
+    {
+        // Any LOINC-, SNOMED-, ICD- or CPT-shaped string literal in the domain code must be a ValueSet code.
+        var sources = Directory.GetFiles(Repo.PathOf("src", "CdsMitral"), "*.cs", SearchOption.AllDirectories)
+            .Where(f => !f.Contains($"{Path.DirectorySeparatorChar}obj{Path.DirectorySeparatorChar}", StringComparison.Ordinal));
+        var literals = sources.SelectMany(f => CodeLiteral().Matches(File.ReadAllText(f)).Select(m => (File: Path.GetFileName(f), Code: m.Groups[1].Value))).ToList();
+        Assert.All(literals, l => Assert.True(AllCodes.Contains(l.Code), $"{l.File} uses code {l.Code}, which no ValueSet holds"));
+    }
+
+    [Fact]
+    public void TheMechanismCodesTheSnapshotReadsAreInTheProjectCodeSystem()
+    {
+        var codeSystem = JsonNode.Parse(File.ReadAllText(Repo.PathOf("fhir-profiles", "CodeSystem-mr-mechanism.json")))!;
+        var codes = codeSystem["concept"]!.AsArray().Select(c => (string)c!["code"]!).ToHashSet();
+        Assert.Equal(["mechanism", "primary", "secondary-atrial", "secondary-ventricular"], codes.Order());
+        var snapshotSource = File.ReadAllText(Repo.PathOf("src", "CdsMitral", "Snapshot", "SnapshotBuilder.cs"));
+        Assert.All(codes, c => Assert.Contains($"\"{c}\"", snapshotSource, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void MetoprololTartrateIsNotAnHfrefBetaBlocker()
+    {
+        var t = Terminology.Terminology.Embedded;
+        Assert.False(t.Contains(Vs.GdmtBetaBlocker, Chart.RxNorm, "6918"));
+        Assert.True(t.Contains(Vs.MetoprololUnspecifiedSalt, Chart.RxNorm, "6918"));
+        Assert.True(t.Contains(Vs.GdmtBetaBlocker, Chart.RxNorm, "221124"));
+    }
+
+    [Fact]
+    public void SeverityQualifiersCarryTheirPlaceOnTheMrScale()
+    {
+        var t = Terminology.Terminology.Embedded;
+        foreach (var (name, code) in Chart.Severity)
+        {
+            var ordinal = t.Ordinal(Vs.MrSeverity, Fhir.CodeableConcept.Of(Chart.Snomed, code));
+            Assert.True(ordinal is not null, name);
+        }
+        Assert.Equal(4m, t.Ordinal(Vs.MrSeverity, Fhir.CodeableConcept.Of(Chart.Snomed, "24484000")));
+        Assert.Equal(3m, t.Ordinal(Vs.MrSeverity, Fhir.CodeableConcept.Of(Chart.Snomed, "371924009")));
+    }
+}
