@@ -110,7 +110,7 @@ public sealed record Extension(string? Url = null, decimal? ValueDecimal = null,
 
 public sealed record ValueSetConcept(string Code, string? Display = null, List<Extension>? Extension = null);
 
-public sealed record ValueSetInclude(string System, List<ValueSetConcept>? Concept = null);
+public sealed record ValueSetInclude(string? System = null, List<ValueSetConcept>? Concept = null);
 
 public sealed record ValueSetCompose(List<ValueSetInclude> Include);
 

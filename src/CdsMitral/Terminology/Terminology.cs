@@ -19,7 +19,8 @@ public sealed class Terminology
         _sets = valueSets.ToFrozenDictionary(
             vs => vs.Url[(vs.Url.LastIndexOf('/') + 1)..],
             vs => (vs.Compose?.Include ?? [])
-                .SelectMany(include => (include.Concept ?? []).Select(c => (Key: (include.System, c.Code), Concept: c)))
+                .Where(include => include.System is not null) // includes of other ValueSets (profile bindings) are not expanded
+                .SelectMany(include => (include.Concept ?? []).Select(c => (Key: (include.System!, c.Code), Concept: c)))
                 .ToFrozenDictionary(x => x.Key, x => x.Concept));
     }
 

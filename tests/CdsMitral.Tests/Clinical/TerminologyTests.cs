@@ -14,7 +14,7 @@ public sealed partial class TerminologyTests
 
     private static readonly HashSet<string> AllCodes = Profiles()
         .Where(p => (string?)p.Resource["resourceType"] == "ValueSet")
-        .SelectMany(p => p.Resource["compose"]!["include"]!.AsArray().SelectMany(i => i!["concept"]!.AsArray().Select(c => (string)c!["code"]!)))
+        .SelectMany(p => p.Resource["compose"]!["include"]!.AsArray().SelectMany(i => i!["concept"]?.AsArray().Select(c => (string)c!["code"]!) ?? []))
         .ToHashSet();
 
     [Fact]
@@ -42,7 +42,12 @@ public sealed partial class TerminologyTests
                 Assert.NotEmpty(includes);
                 foreach (var include in includes)
                 {
-                    Assert.StartsWith("http", (string)include!["system"]!, StringComparison.Ordinal);
+                    if (include!["valueSet"] is { } composed)
+                    {
+                        Assert.All(composed.AsArray(), v => Assert.True(File.Exists(Repo.PathOf("fhir-profiles", $"ValueSet-{((string)v!).Split('/')[^1]}.json"))));
+                        continue;
+                    }
+                    Assert.StartsWith("http", (string)include["system"]!, StringComparison.Ordinal);
                     var codes = include["concept"]!.AsArray().Select(c => (string)c!["code"]!).ToList();
                     Assert.NotEmpty(codes);
                     Assert.Equal(codes.Count, codes.Distinct().Count());
@@ -86,6 +91,41 @@ public sealed partial class TerminologyTests
         Assert.Equal(["mechanism", "primary", "secondary-atrial", "secondary-ventricular"], codes.Order());
         var snapshotSource = File.ReadAllText(Repo.PathOf("src", "CdsMitral", "Snapshot", "SnapshotBuilder.cs"));
         Assert.All(codes, c => Assert.Contains($"\"{c}\"", snapshotSource, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void ProfilesBindOnlyToValueSetsThatExist()
+    {
+        foreach (var (file, r) in Profiles().Where(p => (string?)p.Resource["resourceType"] == "StructureDefinition"))
+        {
+            Assert.Equal("4.0.1", (string?)r["fhirVersion"]);
+            Assert.Equal("constraint", (string?)r["derivation"]);
+            var type = (string)r["type"]!;
+            var elements = r["differential"]!["element"]!.AsArray();
+            Assert.All(elements, e => Assert.StartsWith(type + ".", (string)e!["path"]!, StringComparison.Ordinal));
+            Assert.Equal(elements.Count, elements.Select(e => (string)e!["id"]!).Distinct().Count());
+            foreach (var bound in elements.Select(e => (string?)e!["binding"]?["valueSet"]).OfType<string>())
+            {
+                Assert.True(File.Exists(Repo.PathOf("fhir-profiles", $"ValueSet-{bound.Split('/')[^1]}.json")), $"{file} binds to missing {bound}");
+            }
+        }
+    }
+
+    [Fact]
+    public void TheCapabilityStatementCoversEveryQueryTheServiceMakes()
+    {
+        var capability = JsonNode.Parse(File.ReadAllText(Repo.PathOf("fhir-profiles", "CapabilityStatement-cdsmitral-fhir-client.json")))!;
+        var resources = capability["rest"]![0]!["resource"]!.AsArray().ToDictionary(r => (string)r!["type"]!, r => r!);
+        foreach (var template in CdsServices.All(Terminology.Terminology.Embedded).SelectMany(s => s.Prefetch))
+        {
+            var type = template.Query.Split('?', '/')[0];
+            Assert.True(resources.ContainsKey(type), $"{type} is queried but not in the CapabilityStatement");
+            if (template.Query.Contains('?', StringComparison.Ordinal))
+            {
+                var declared = resources[type]["searchParam"]!.AsArray().Select(p => (string)p!["name"]!).ToHashSet();
+                Assert.All(template.Query.Split('?')[1].Split('&').Select(p => p.Split('=')[0]), p => Assert.Contains(p, declared));
+            }
+        }
     }
 
     [Fact]

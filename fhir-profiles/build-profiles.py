@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""Writes the ValueSets and CodeSystems the rules read, from the project's terminology sources.
+"""Writes the FHIR artifacts in fhir-profiles/: the ValueSets and CodeSystems the rules read (from the project's
+terminology sources), profiles of the inputs the service expects, and its CapabilityStatement.
 
-Run from the repository root when ../shared/reference changes:  python3 fhir-profiles/build-valuesets.py
+Run from the repository root when ../shared/reference changes:  python3 fhir-profiles/build-profiles.py
 Codes marked 'unverified' in terminology.json are left out on purpose: such a code must never be the only
 way a rule fires, and the simplest way to guarantee that is never to let it fire one.
 """
@@ -156,6 +157,107 @@ resources = [
     code_system("mr-mechanism", "MR mechanism", "SNOMED CT has no general concept for functional MR; this project's codes say which mechanism was recorded.", MECH),
     code_system("override-reason", "CdsMitral override reasons", "Reasons a clinician may give when dismissing a CdsMitral card, where the HL7 non-adherence reason codes have no fit.", OVERRIDE),
 ]
+
+def vs_url(vid):
+    return f"{BASE}/ValueSet/{vid}"
+
+
+def profile(pid, title, description, base_type, elements):
+    return {
+        "resourceType": "StructureDefinition", "id": pid, "url": f"{BASE}/StructureDefinition/{pid}", "version": VERSION,
+        "name": "".join(w.capitalize() for w in pid.split("-")), "title": title, "status": "active", "experimental": False,
+        "publisher": "CdsMitral", "description": description, "fhirVersion": "4.0.1", "kind": "resource", "abstract": False,
+        "type": base_type, "baseDefinition": f"http://hl7.org/fhir/StructureDefinition/{base_type}", "derivation": "constraint",
+        "differential": {"element": [{"id": e.pop("id", e["path"]), **e} for e in elements]},
+    }
+
+
+def binding(vid, strength="required", description=None):
+    b = {"strength": strength, "valueSet": vs_url(vid)}
+    if description:
+        b["description"] = description
+    return b
+
+
+def observation_profile(pid, title, description, code_vs, value_elements):
+    return profile(pid, title, description, "Observation", [
+        {"path": "Observation.status", "short": "final, amended or corrected are used; preliminary only when nothing else is on record", "mustSupport": True},
+        {"path": "Observation.code", "min": 1, "binding": binding(code_vs), "mustSupport": True},
+        {"path": "Observation.subject", "min": 1, "type": [{"code": "Reference", "targetProfile": ["http://hl7.org/fhir/StructureDefinition/Patient"]}], "mustSupport": True},
+        {"path": "Observation.effective[x]", "min": 1, "short": "the date of the study; values without one are not used", "mustSupport": True},
+        *value_elements,
+    ])
+
+
+def quantity_value(units_short, min_v, max_v):
+    return [
+        {"path": "Observation.value[x]", "min": 1, "type": [{"code": "Quantity"}], "short": f"plausible range {min_v}–{max_v}; outside it the value is not used", "mustSupport": True},
+        {"path": "Observation.value[x].system", "fixedUri": "http://unitsofmeasure.org"},
+        {"path": "Observation.value[x].code", "min": 1, "short": units_short},
+    ]
+
+
+gdmt_sets = ["gdmt-beta-blocker", "gdmt-raas-inhibitor", "gdmt-mra", "gdmt-sglt2-inhibitor"]
+resources.append({
+    "resourceType": "ValueSet", "id": "gdmt-medications", "url": vs_url("gdmt-medications"), "version": VERSION, "name": "GdmtMedications",
+    "title": "HFrEF GDMT medications (all four classes)", "status": "active", "experimental": False, "publisher": "CdsMitral",
+    "description": "The union of the four GDMT class ValueSets, for profile bindings.",
+    "compose": {"include": [{"valueSet": [vs_url(v)]} for v in gdmt_sets]},
+})
+resources += [
+    observation_profile("cdsmitral-lvef", "LVEF observation", "Left ventricular ejection fraction as CdsMitral reads it.", "lvef",
+                        quantity_value("% (UCUM '%'); a value at most 1 with unit '1' is read as a fraction", 5, 90)),
+    observation_profile("cdsmitral-lvesd", "LVESD observation", "Left ventricular end-systolic diameter.", "lvesd",
+                        quantity_value("mm (or cm, converted)", 15, 100)),
+    observation_profile("cdsmitral-pasp", "PASP observation", "Pulmonary artery systolic pressure (or RV systolic pressure).", "pasp",
+                        quantity_value("mm[Hg]", 10, 150)),
+    observation_profile("cdsmitral-mr-assessment", "MR assessment observation",
+                        "Severity of mitral regurgitation, and optionally its mechanism as a component.", "mr-assessment", [
+        {"path": "Observation.value[x]", "min": 1, "type": [{"code": "CodeableConcept"}, {"code": "integer"}],
+         "short": "a SNOMED severity qualifier, or an integer grade 0–4; free text is not interpreted", "mustSupport": True},
+        {"path": "Observation.component", "slicing": {"discriminator": [{"type": "pattern", "path": "code"}], "rules": "open"}},
+        {"id": "Observation.component:mechanism", "path": "Observation.component", "sliceName": "mechanism", "min": 0, "max": "1", "mustSupport": True},
+        {"id": "Observation.component:mechanism.code", "path": "Observation.component.code", "patternCodeableConcept": {"coding": [{"system": f"{BASE}/CodeSystem/mr-mechanism", "code": "mechanism"}]}},
+        {"id": "Observation.component:mechanism.value[x]", "path": "Observation.component.value[x]", "type": [{"code": "CodeableConcept"}], "binding": binding("mr-mechanism")},
+    ]),
+    profile("cdsmitral-gdmt-medication-statement", "GDMT medication use (MedicationStatement)",
+            "An active MedicationStatement of an HFrEF GDMT medicine, coded in RxNorm (product or ingredient).", "MedicationStatement", [
+        {"path": "MedicationStatement.status", "short": "only 'active' counts", "mustSupport": True},
+        {"path": "MedicationStatement.medication[x]", "binding": binding("gdmt-medications", "extensible"), "mustSupport": True},
+        {"path": "MedicationStatement.subject", "mustSupport": True},
+    ]),
+    profile("cdsmitral-gdmt-medication-request", "GDMT medication use (MedicationRequest)",
+            "An active MedicationRequest of an HFrEF GDMT medicine, coded in RxNorm (product or ingredient).", "MedicationRequest", [
+        {"path": "MedicationRequest.status", "short": "only 'active' counts", "mustSupport": True},
+        {"path": "MedicationRequest.medication[x]", "binding": binding("gdmt-medications", "extensible"), "mustSupport": True},
+        {"path": "MedicationRequest.subject", "mustSupport": True},
+    ]),
+]
+
+
+def search(rtype, params, read=False):
+    interactions = [{"code": "search-type"}] + ([{"code": "read"}] if read else [])
+    return {"type": rtype, "interaction": interactions,
+            "searchParam": [{"name": n, "type": t} for n, t in params]}
+
+
+common = [("patient", "reference"), ("code", "token")]
+resources.append({
+    "resourceType": "CapabilityStatement", "id": "cdsmitral-fhir-client", "url": f"{BASE}/CapabilityStatement/cdsmitral-fhir-client",
+    "version": VERSION, "name": "CdsMitralFhirClient", "title": "What CdsMitral reads from an EHR's FHIR server",
+    "status": "active", "experimental": False, "date": "2026-11-21", "publisher": "CdsMitral",
+    "description": "When a prefetch key is missing or holds an OperationOutcome, CdsMitral fetches it from the fhirServer of the CDS Hooks request, with the request's bearer token, following Bundle next links on the same server.",
+    "kind": "requirements", "fhirVersion": "4.0.1", "format": ["json"],
+    "rest": [{"mode": "client", "documentation": "GET only; Accept: application/fhir+json; results are never assumed sorted.", "resource": [
+        {"type": "Patient", "interaction": [{"code": "read"}]},
+        {**search("Observation", common + [("_sort", "string"), ("_count", "number")]),
+         "supportedProfile": [f"{BASE}/StructureDefinition/cdsmitral-{p}" for p in ["lvef", "lvesd", "pasp", "mr-assessment"]]},
+        {**search("MedicationStatement", [("patient", "reference"), ("status", "token")]), "supportedProfile": [f"{BASE}/StructureDefinition/cdsmitral-gdmt-medication-statement"]},
+        {**search("MedicationRequest", [("patient", "reference"), ("status", "token")]), "supportedProfile": [f"{BASE}/StructureDefinition/cdsmitral-gdmt-medication-request"]},
+        search("Condition", common),
+        search("Procedure", common),
+    ]}],
+})
 
 for r in resources:
     (ROOT / f"{r['resourceType']}-{r['id']}.json").write_text(json.dumps(r, indent=2, ensure_ascii=False) + "\n")
