@@ -225,6 +225,33 @@ public sealed class FhirGatheringTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task PagingStopsAtTheConfiguredCapAndTheCardSaysResultsMayBeMissing()
+    {
+        var prefetch = Coapt().Prefetch(Terminology.Terminology.Embedded);
+        prefetch["echoObservations"]!["link"] = new JsonArray(new JsonObject { ["relation"] = "next", ["url"] = $"{_fhir.BaseUrl}/Observation?page=2" });
+        _fhir.Responder = (request, _) =>
+        {
+            var page = int.Parse(request.Query["page"]!, System.Globalization.CultureInfo.InvariantCulture);
+            return new FakeReply(200, FakeFhirServer.SearchSet([], next: $"{_fhir.BaseUrl}/Observation?page={page + 1}"));
+        };
+        var response = await Service().With("CdsMitral:FhirMaxPages", "3").PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(200, response.Status);
+        Assert.Equal(2, _fhir.Requests.Count); // pages 2 and 3; page 1 came in the prefetch
+        Assert.Contains("more pages than the cap of 3", (string)response.Card("smr-coapt-profile")["detail"]!, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AResponseLargerThanTheCapIsRefusedNotRead()
+    {
+        _fhir.Add(Coapt().Resources);
+        var huge = $$"""{"resourceType":"Bundle","type":"searchset","entry":[],"padding":"{{new string('x', 5000)}}"}""";
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("MedicationRequest", StringComparison.Ordinal) ? new FakeReply(200, huge) : null;
+        var response = await Service().With("CdsMitral:FhirMaxResponseBytes", "2048").PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("larger than 2048 bytes", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public async Task APrefetchCutShortWithoutANextLinkIsFetchedWhole()
     {
         // The CDS Hooks Sandbox passes only the first page: total says 5, one entry arrived, no next link.

@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Latency of one hook call, with full prefetch and without prefetch (the service fetches all seven keys from a
+# FHIR server that takes LATENCY_MS per request). Prints the figures and the command that made them.
+# Usage: bench/hook-latency.sh [requests-with-prefetch] [requests-without-prefetch]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N_PREFETCH=${1:-300}
+N_FETCH=${2:-60}
+LATENCY_MS=${LATENCY_MS:-50}
+SERVICE_PORT=${SERVICE_PORT:-5181}
+FHIR_PORT=${FHIR_PORT:-8181}
+SAMPLE=coapt-profile
+
+dotnet build -c Release src/CdsMitral.Service -v q -nologo >/dev/null
+LATENCY_MS=$LATENCY_MS PORT=$FHIR_PORT node bench/fake-fhir.mjs "samples/patients/$SAMPLE.json" >/dev/null &
+fhir=$!
+Logging__LogLevel__Default=Warning dotnet src/CdsMitral.Service/bin/Release/net10.0/CdsMitral.Service.dll \
+  --urls "http://127.0.0.1:$SERVICE_PORT" >/dev/null &
+service=$!
+trap 'kill $fhir $service 2>/dev/null || true' EXIT
+for _ in $(seq 50); do curl -sf "http://127.0.0.1:$SERVICE_PORT/cds-services" >/dev/null && break; sleep 0.2; done
+
+url="http://127.0.0.1:$SERVICE_PORT/cds-services/secondary-mr-patient-view"
+with_prefetch="samples/requests/$SAMPLE.patient-view.prefetch.json"
+without=$(mktemp)
+sed "s#http://localhost:8080/fhir#http://127.0.0.1:$FHIR_PORT/fhir#" "samples/requests/$SAMPLE.patient-view.json" > "$without"
+
+measure() { # file count -> one time_total (s) per line
+  for _ in $(seq "$2"); do
+    curl -s -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' --data @"$1" "$url"
+  done
+}
+stats() { sort -n | awk '{ a[NR] = $1 * 1000; s += $1 * 1000 } END {
+  printf "n=%d  mean=%.1f ms  p50=%.1f ms  p95=%.1f ms  max=%.1f ms\n", NR, s / NR, a[int(NR * 0.5) + 1], a[int(NR * 0.95)], a[NR] }'; }
+
+measure "$with_prefetch" 30 >/dev/null   # warm-up: JIT, connection pools
+measure "$without" 10 >/dev/null
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); $(dotnet --version) SDK; Release build"
+echo "command: LATENCY_MS=$LATENCY_MS bench/hook-latency.sh $N_PREFETCH $N_FETCH   (sample $SAMPLE, sequential curl requests)"
+printf 'patient-view, full prefetch:                       '; measure "$with_prefetch" "$N_PREFETCH" | stats
+printf 'patient-view, no prefetch (7 FHIR GETs @ %3s ms):  ' "$LATENCY_MS"; measure "$without" "$N_FETCH" | stats
+rm -f "$without"
