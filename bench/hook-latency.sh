@@ -15,7 +15,7 @@ dotnet build -c Release src/CdsMitral.Service -v q -nologo >/dev/null
 LATENCY_MS=$LATENCY_MS PORT=$FHIR_PORT node bench/fake-fhir.mjs "samples/patients/$SAMPLE.json" >/dev/null &
 fhir=$!
 Logging__LogLevel__Default=Warning dotnet src/CdsMitral.Service/bin/Release/net10.0/CdsMitral.Service.dll \
-  --urls "http://127.0.0.1:$SERVICE_PORT" >/dev/null &
+  --environment Development --urls "http://127.0.0.1:$SERVICE_PORT" >/dev/null &
 service=$!
 trap 'kill $fhir $service 2>/dev/null || true' EXIT
 for _ in $(seq 50); do curl -sf "http://127.0.0.1:$SERVICE_PORT/cds-services" >/dev/null && break; sleep 0.2; done

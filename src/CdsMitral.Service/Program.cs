@@ -1,13 +1,19 @@
 using CdsMitral.Service.Content;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
+using CdsMitral.Service.Trust;
 
 var builder = WebApplication.CreateBuilder(args);
 builder.AddStructuredLogging();
-builder.Services.AddCdsMitral();
+builder.Services.AddCdsMitral(builder.Configuration);
+builder.Services.AddClientTrust();
+builder.Services.AddCallerLimits(builder.Configuration);
 
 var app = builder.Build();
+app.UseCors(CallerLimits.CorsPolicy);
 app.UseOperationOutcomeErrors();
+app.UseClientTrust();
+app.UseRateLimiter();
 app.MapCdsServices();
 app.MapContent();
 app.Run();

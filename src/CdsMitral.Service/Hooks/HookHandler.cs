@@ -6,6 +6,7 @@ using CdsMitral.Hooks;
 using CdsMitral.Rules;
 using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hosting;
+using CdsMitral.Service.Trust;
 using CdsMitral.Snapshot;
 using Microsoft.Extensions.Options;
 
@@ -23,6 +24,7 @@ public sealed class HookHandler(
     SnapshotBuilder snapshots,
     CardBuilder cards,
     Terminology.Terminology terminology,
+    FhirServerPolicy fhirServers,
     TimeProvider time,
     IOptions<CdsMitralOptions> options,
     ILogger<HookHandler> logger)
@@ -38,10 +40,15 @@ public sealed class HookHandler(
         {
             return Reject(id, null, 415, "not-supported", "A CDS Hooks request must be sent as application/json.");
         }
+        var limit = options.Value.MaxRequestBodyBytes;
+        if (http.Request.ContentLength > limit || await ReadBodyAsync(http.Request.Body, limit, http.RequestAborted) is not { } body)
+        {
+            return Reject(id, null, 413, "too-costly", $"The request body is larger than {limit} bytes.");
+        }
         HookRequest? request;
         try
         {
-            request = await JsonSerializer.DeserializeAsync(http.Request.Body, HookJson.Default.HookRequest, http.RequestAborted);
+            request = JsonSerializer.Deserialize(body.Span, HookJson.Default.HookRequest);
         }
         catch (JsonException e)
         {
@@ -56,6 +63,13 @@ public sealed class HookHandler(
         {
             Log.HookRejected(logger, id, request.HookInstance, 400, string.Join(" ", problems.Select(p => p.Message)));
             return OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems));
+        }
+
+        if (request.FhirServer is { } server && fhirServers.Refusal(http.CallingClient(), server) is { } refusal)
+        {
+            // Refused before any connection is made: a caller cannot point the service (and a token) at a host of its choosing.
+            TrustLog.FhirServerRefused(logger, http.CallingClient().Issuer ?? "an unverified caller", refusal);
+            return Reject(id, request.HookInstance, 403, "forbidden", refusal, "fhirServer");
         }
 
         var gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
@@ -74,8 +88,7 @@ public sealed class HookHandler(
         var evaluation = service.Hook == Hook.OrderSelect
             ? SecondaryMrRules.EvaluateOrderSelect(snapshot, Orders.Classify(context.Selections, context.DraftOrders, terminology))
             : SecondaryMrRules.EvaluatePatientView(snapshot);
-        var baseUrl = options.Value.PublicBaseUrl?.TrimEnd('/') ?? $"{http.Request.Scheme}://{http.Request.Host}{http.Request.PathBase}";
-        var response = new CdsResponse(cards.Build(evaluation.Considerations, context.PatientId, baseUrl, Guid.NewGuid));
+        var response = new CdsResponse(cards.Build(evaluation.Considerations, context.PatientId, http.PublicBaseUrl(), Guid.NewGuid));
 
         Log.HookAnswered(logger, id, request.HookInstance!, 200, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
             string.Join(",", evaluation.FiredRuleIds), string.Join(",", gathered.Keys.Where(k => k.Source == KeySource.Fetched).Select(k => k.Key)));
@@ -86,6 +99,23 @@ public sealed class HookHandler(
     {
         Log.HookRejected(logger, id, hookInstance, status, text);
         return OperationOutcomes.Error(status, code, text, expression);
+    }
+
+    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/> (chunked bodies have no Content-Length).</summary>
+    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(Stream body, long limit, CancellationToken cancellationToken)
+    {
+        using var buffer = new MemoryStream();
+        var chunk = new byte[16384];
+        int read;
+        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
+        {
+            if (buffer.Length + read > limit)
+            {
+                return null;
+            }
+            buffer.Write(chunk, 0, read);
+        }
+        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     private static bool IsJson(string? contentType) =>

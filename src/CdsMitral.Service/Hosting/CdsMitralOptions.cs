@@ -31,6 +31,10 @@ public sealed class CdsMitralOptions
     [Range(1024, 512L * 1024 * 1024)]
     public long FhirMaxResponseBytes { get; set; } = 16L * 1024 * 1024;
 
+    /// <summary>Largest hook request body accepted (413 above it). Real prefetch bundles run to a few hundred KB.</summary>
+    [Range(1024, 1024L * 1024 * 1024)]
+    public long MaxRequestBodyBytes { get; set; } = 10L * 1024 * 1024;
+
     /// <summary>Measurements older than this are stale: shown with their date, never used as current.</summary>
     [Range(1, 120)]
     public int StaleAfterMonths { get; set; } = 12;

@@ -65,7 +65,8 @@ public sealed record ServiceDescriptor(
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    NumberHandling = JsonNumberHandling.Strict)]
+    NumberHandling = JsonNumberHandling.Strict,
+    AllowDuplicateProperties = false)]
 [JsonSerializable(typeof(HookRequest))]
 [JsonSerializable(typeof(CdsResponse))]
 [JsonSerializable(typeof(DiscoveryResponse))]

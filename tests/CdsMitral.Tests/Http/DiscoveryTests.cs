@@ -8,7 +8,7 @@ public sealed partial class DiscoveryTests(ServiceFactory service) : IClassFixtu
 {
     private async Task<JsonNode> Discover()
     {
-        using var client = service.CreateClient();
+        using var client = service.CreateSignedClient();
         using var response = await client.GetAsync("/cds-services");
         Assert.Equal(200, (int)response.StatusCode);
         Assert.Equal("application/json", response.Content.Headers.ContentType?.MediaType);

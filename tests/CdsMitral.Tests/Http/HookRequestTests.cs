@@ -228,7 +228,7 @@ public sealed class HookRequestTests(ServiceFactory service) : IClassFixture<Ser
     [Fact]
     public async Task UnknownRoutesAndMethodsAnswerWithAnOperationOutcome()
     {
-        using var client = service.CreateClient();
+        using var client = service.CreateSignedClient();
         using var notFound = await client.GetAsync("/nothing-here");
         var nf = await HookResponse.ReadAsync(notFound);
         AssertOperationOutcome(nf, 404, "/nothing-here");

@@ -46,7 +46,7 @@ public sealed class LoggingTests
         const string token = "tok-SECRET-8d3f2a";
         var request = Requests.PatientView("p1", fhirServer: fhir.BaseUrl, accessToken: token);
         request["hookInstance"] = "hook-instance-77";
-        using var client = configured.CreateClient();
+        using var client = configured.CreateDefaultClient(new SigningHandler(TestEhr.Default, service.PublicBaseUrl, service.Clock));
         using var content = new StringContent(request.ToJsonString(), System.Text.Encoding.UTF8, "application/json");
         using var response = await client.PostAsync("/cds-services/secondary-mr-patient-view", content);
         Assert.Equal(200, (int)response.StatusCode);

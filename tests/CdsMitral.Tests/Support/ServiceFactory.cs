@@ -19,7 +19,22 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     {
         ["Logging:LogLevel:Default"] = "Warning",
         ["CdsMitral:PublicBaseUrl"] = "https://cds.example.org",
+        // One trusted EHR whose JWTs every test request carries, allowed to name FHIR servers on loopback.
+        ["CdsMitral:Trust:Clients:0:Issuer"] = TestEhr.Default.Issuer,
+        ["CdsMitral:Trust:Clients:0:Name"] = "test EHR",
+        ["CdsMitral:Trust:Clients:0:Jwks"] = TestEhr.Default.Jwks,
+        ["CdsMitral:Trust:Clients:0:FhirServers:0"] = "http://127.0.0.1:*/fhir",
+        ["CdsMitral:Trust:RequireHttpsFhirServer"] = "false",
     };
+
+    /// <summary>The base URL the service believes it has, which signed tokens must name as aud.</summary>
+    public string PublicBaseUrl => _settings["CdsMitral:PublicBaseUrl"] ?? "http://localhost";
+
+    /// <summary>An HTTP client whose calls to /cds-services carry a fresh JWT of the test EHR.</summary>
+    public HttpClient CreateSignedClient() => CreateDefaultClient(new SigningHandler(TestEhr.Default, PublicBaseUrl, Clock));
+
+    /// <summary>The service's clock: tokens are issued by it, or they would look issued in the future.</summary>
+    public FixedDateTimeProvider Clock { get; } = new(Today);
 
     public ServiceFactory With(string key, string? value)
     {
@@ -31,12 +46,12 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     {
         builder.UseEnvironment("Testing");
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
-        builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(new FixedDateTimeProvider(Today)));
+        builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(Clock));
     }
 
     public async Task<HookResponse> PostAsync(string serviceId, JsonNode body, string contentType = "application/json")
     {
-        using var client = CreateClient();
+        using var client = CreateSignedClient();
         using var content = new StringContent(body.ToJsonString(), Encoding.UTF8);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         using var response = await client.PostAsync($"/cds-services/{serviceId}", content);
@@ -45,7 +60,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     public async Task<HookResponse> PostRawAsync(string path, string body, string contentType = "application/json")
     {
-        using var client = CreateClient();
+        using var client = CreateSignedClient();
         using var content = new StringContent(body, Encoding.UTF8);
         content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
         using var response = await client.PostAsync(path, content);
