@@ -25,9 +25,11 @@ with_prefetch="samples/requests/$SAMPLE.patient-view.prefetch.json"
 without=$(mktemp)
 sed "s#http://localhost:8080/fhir#http://127.0.0.1:$FHIR_PORT/fhir#" "samples/requests/$SAMPLE.patient-view.json" > "$without"
 
-measure() { # file count -> one time_total (s) per line
+measure() { # file count -> one time_total (s) per line; a call that is not 200 stops the run
   for _ in $(seq "$2"); do
-    curl -s -o /dev/null -w '%{time_total}\n' -H 'Content-Type: application/json' --data @"$1" "$url"
+    read -r code seconds < <(curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H 'Content-Type: application/json' --data @"$1" "$url")
+    if [ "$code" != 200 ]; then echo "HTTP $code from $url with $1: not measuring failures" >&2; exit 1; fi
+    echo "$seconds"
   done
 }
 stats() { sort -n | awk '{ a[NR] = $1 * 1000; s += $1 * 1000 } END {

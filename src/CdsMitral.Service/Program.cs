@@ -3,7 +3,8 @@ using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Trust;
 
-var builder = WebApplication.CreateBuilder(args);
+// Settings files sit beside the binaries: the service reads the same ones however and wherever it is started.
+var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddStructuredLogging();
 builder.Services.AddCdsMitral(builder.Configuration);
 builder.Services.AddClientTrust();
