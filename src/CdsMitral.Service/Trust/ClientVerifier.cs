@@ -141,6 +141,12 @@ public sealed class ClientVerifier
 
     private async Task<(SecurityKey? Key, string? Failure)> FindKey(TrustedClient client, JsonWebKeySet? staticKeys, JsonWebToken token, CancellationToken cancellationToken)
     {
+        // Keys exchanged out of band come first: a client whose jku is unreachable (the CDS Hooks Sandbox from a closed
+        // network) is still verified, and nothing is fetched for it.
+        if (staticKeys is not null && JwksCache.Find(staticKeys, token.Kid) is { } fromStatic)
+        {
+            return (fromStatic, null);
+        }
         token.TryGetHeaderValue<string>("jku", out var jku);
         if (jku is not null)
         {
@@ -151,10 +157,6 @@ public sealed class ClientVerifier
                 return (null, $"jku '{Safe(jku)}' is not on the list for {client.Issuer}");
             }
             return await _jwks.FindKeyAsync(jku, token.Kid, cancellationToken) is { } fromJku ? (fromJku, null) : (null, $"kid '{Safe(token.Kid)}' is not in {jku}");
-        }
-        if (staticKeys is not null && JwksCache.Find(staticKeys, token.Kid) is { } fromStatic)
-        {
-            return (fromStatic, null);
         }
         foreach (var url in client.JwksUrls)
         {

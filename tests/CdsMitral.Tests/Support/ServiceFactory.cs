@@ -14,6 +14,16 @@ namespace CdsMitral.Tests.Support;
 /// (so "current" and "stale" do not drift), while time still passes for deadlines and retries.</summary>
 public sealed class ServiceFactory : WebApplicationFactory<Program>
 {
+    public ServiceFactory()
+        : this(Today)
+    {
+    }
+
+    private ServiceFactory(DateTimeOffset today) => Clock = new FixedDateTimeProvider(today);
+
+    /// <summary>A service whose clock reads <paramref name="today"/> (time still passes from there).</summary>
+    public static ServiceFactory At(DateTimeOffset today) => new(today);
+
     public static readonly DateTimeOffset Today = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
     private readonly Dictionary<string, string?> _settings = new()
     {
@@ -34,7 +44,25 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     public HttpClient CreateSignedClient() => CreateDefaultClient(new SigningHandler(TestEhr.Default, PublicBaseUrl, Clock));
 
     /// <summary>The service's clock: tokens are issued by it, or they would look issued in the future.</summary>
-    public FixedDateTimeProvider Clock { get; } = new(Today);
+    public FixedDateTimeProvider Clock { get; }
+
+    private string _environment = "Testing";
+
+    public ServiceFactory InEnvironment(string environment)
+    {
+        _environment = environment;
+        return this;
+    }
+
+    /// <summary>Removes a setting the default configuration makes (null values would only blank it).</summary>
+    public ServiceFactory Without(string keyPrefix)
+    {
+        foreach (var key in _settings.Keys.Where(k => k.StartsWith(keyPrefix, StringComparison.Ordinal)).ToList())
+        {
+            _settings.Remove(key);
+        }
+        return this;
+    }
 
     public ServiceFactory With(string key, string? value)
     {
@@ -44,7 +72,7 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
 
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
-        builder.UseEnvironment("Testing");
+        builder.UseEnvironment(_environment);
         builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
         builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(Clock));
     }

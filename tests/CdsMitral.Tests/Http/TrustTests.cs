@@ -1,0 +1,342 @@
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json.Nodes;
+using CdsMitral.Tests.Support;
+using Microsoft.IdentityModel.JsonWebTokens;
+using Microsoft.IdentityModel.Tokens;
+
+namespace CdsMitral.Tests.Http;
+
+/// <summary>CDS Hooks 2.0 §Trusting CDS Clients, as an attacker or a misconfigured EHR would meet it.</summary>
+public sealed class TrustTests : IAsyncLifetime
+{
+    private const string Service = "/cds-services/secondary-mr-patient-view";
+    private const string Audience = "https://cds.example.org" + Service;
+    private readonly ServiceFactory _service = new();
+    private FakeFhirServer _keys = null!;
+
+    public async Task InitializeAsync() => _keys = await FakeFhirServer.StartAsync();
+
+    public async Task DisposeAsync()
+    {
+        await _keys.DisposeAsync();
+        await _service.DisposeAsync();
+    }
+
+    private static JsonObject EmptyChartRequest() => Requests.PatientView("p1", new Chart().Prefetch(Terminology.Terminology.Embedded));
+
+    private DateTimeOffset Now => _service.Clock.GetUtcNow();
+
+    private static async Task<HookResponse> Post(ServiceFactory service, string? token, string path = Service, JsonObject? body = null)
+    {
+        using var client = service.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, path)
+        {
+            Content = new StringContent((body ?? EmptyChartRequest()).ToJsonString(), Encoding.UTF8, "application/json"),
+        };
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        using var response = await client.SendAsync(request);
+        var read = await HookResponse.ReadAsync(response);
+        if (read.Status == 401)
+        {
+            // The caller learns nothing about why: the reason is only in the service's log.
+            Assert.Equal(["The client could not be authenticated."], read.Issues);
+            Assert.Equal("Bearer", response.Headers.WwwAuthenticate.Single().Scheme);
+        }
+        return read;
+    }
+
+    private Task<HookResponse> Post(string? token, string path = Service) => Post(_service, token, path);
+
+    [Fact]
+    public async Task AValidTokenFromATrustedEhrIsAccepted()
+    {
+        Assert.Equal(200, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now))).Status);
+    }
+
+    [Fact]
+    public async Task ACallWithoutATokenIsRefusedWithAGeneric401()
+    {
+        Assert.Equal(401, (await Post(null)).Status);
+    }
+
+    [Fact]
+    public async Task DiscoveryNeedsATokenToo()
+    {
+        using var client = _service.CreateClient();
+        using var response = await client.GetAsync("/cds-services");
+        Assert.Equal(401, (int)response.StatusCode);
+    }
+
+    [Fact]
+    public async Task TheSpecsExampleTokenVerifiesButHasExpired()
+    {
+        var token = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "SpecExamples", "spec20-jwt-example-token.txt")).Trim();
+        var jwks = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "SpecExamples", "spec20-24-jwks-public.json"));
+        // Its jku (fhir-ehr.example.com) is not reachable, and is not fetched: the key is configured out of band.
+        ServiceFactory Trusting(ServiceFactory f) => f
+            .With("CdsMitral:Trust:Clients:1:Issuer", "https://fhir-ehr.example.com/")
+            .With("CdsMitral:Trust:Clients:1:Jwks", jwks);
+
+        await using var today = Trusting(new ServiceFactory());
+        Assert.Equal(401, (await Post(today, token, "/cds-services/some-service")).Status);
+
+        // On the eve of its exp (2015-01-29) the signature and every claim verify: the call passes trust and meets a 404,
+        // since this server has no "some-service".
+        await using var then = Trusting(ServiceFactory.At(DateTimeOffset.FromUnixTimeSeconds(1422568860 - 600)));
+        var response = await Post(then, token, "/cds-services/some-service");
+        Assert.Equal(404, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("some-service", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task TokensSignedWithNoneOrASharedSecretAreRefused()
+    {
+        Assert.Equal(401, (await Post(TestEhr.WithAlgNone(Audience, TestEhr.Default.Issuer))).Status);
+        Assert.Equal(401, (await Post(TestEhr.SignedWithSharedSecret(Audience, TestEhr.Default.Issuer))).Status);
+    }
+
+    [Fact]
+    public async Task ATokenFromAnIssuerNotOnTheListIsRefused()
+    {
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuer: "https://stranger.example", issuedAt: Now))).Status);
+        var impostor = new TestEhr(TestEhr.Default.Issuer, "test-key-1");
+        Assert.Equal(401, (await Post(impostor.Token(Audience, issuedAt: Now))).Status); // right iss and kid, wrong key
+    }
+
+    [Theory]
+    [InlineData("https://cds.example.org/cds-services/secondary-mr-order-select")]
+    [InlineData("https://cds.example.org/cds-services")]
+    [InlineData("https://other.example.org/cds-services/secondary-mr-patient-view")]
+    public async Task ATokenForAnotherUrlIsRefused(string audience)
+    {
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(audience, issuedAt: Now))).Status);
+    }
+
+    [Fact]
+    public async Task AudMayBeAnArrayOrCarryATrailingSlash()
+    {
+        Assert.Equal(200, (await Post(TestEhr.Default.Token("", audienceClaim: new[] { "https://elsewhere.example", Audience }, issuedAt: Now))).Status);
+        Assert.Equal(200, (await Post(TestEhr.Default.Token(Audience + "/", issuedAt: Now))).Status);
+    }
+
+    [Fact]
+    public async Task TokensOutsideTheirLifetimeAreRefused()
+    {
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now.AddMinutes(-10), lifetime: TimeSpan.FromMinutes(5)))).Status);
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, notBefore: Now.AddMinutes(10)))).Status);
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now.AddMinutes(10)))).Status);
+        // Within the 60 s skew both ways is fine.
+        Assert.Equal(200, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now.AddSeconds(30)))).Status);
+        Assert.Equal(200, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now.AddMinutes(-5).AddSeconds(-30), lifetime: TimeSpan.FromMinutes(5)))).Status);
+    }
+
+    [Fact]
+    public async Task TokensMissingRequiredClaimsOrHeadersAreRefused()
+    {
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, withJti: false))).Status);
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, withIat: false))).Status);
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, typ: "at+jwt"))).Status);
+        Assert.Equal(401, (await Post("not.a.jwt")).Status);
+        Assert.Equal(401, (await Post("a.b")).Status);
+    }
+
+    [Fact]
+    public async Task ATokenWithoutAKidIsRefused()
+    {
+        var handler = new JsonWebTokenHandler();
+        var key = new ECDsaSecurityKey(System.Security.Cryptography.ECDsa.Create(System.Security.Cryptography.ECCurve.NamedCurves.nistP384));
+        var token = handler.CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = TestEhr.Default.Issuer, Audience = Audience, IssuedAt = Now.UtcDateTime, Expires = Now.AddMinutes(5).UtcDateTime,
+            NotBefore = Now.UtcDateTime, Claims = new Dictionary<string, object> { ["jti"] = Guid.NewGuid().ToString() },
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.EcdsaSha384),
+        });
+        Assert.Equal(401, (await Post(token)).Status);
+    }
+
+    [Fact]
+    public async Task AReplayedTokenIsRefusedTheSecondTime()
+    {
+        var token = TestEhr.Default.Token(Audience, issuedAt: Now);
+        Assert.Equal(200, (await Post(token)).Status);
+        Assert.Equal(401, (await Post(token)).Status);
+    }
+
+    [Fact]
+    public async Task TheSameJtiFromTwoIssuersIsNotAReplay()
+    {
+        var other = new TestEhr("https://ehr2.test.example", "k2");
+        await using var service = new ServiceFactory()
+            .With("CdsMitral:Trust:Clients:1:Issuer", other.Issuer).With("CdsMitral:Trust:Clients:1:Jwks", other.Jwks);
+        var audience = Audience;
+        Assert.Equal(200, (await Post(service, TestEhr.Default.Token(audience, issuedAt: service.Clock.GetUtcNow(), jti: "shared-jti"))).Status);
+        Assert.Equal(200, (await Post(service, other.Token(audience, issuedAt: service.Clock.GetUtcNow(), jti: "shared-jti"))).Status);
+    }
+
+    [Fact]
+    public async Task TheTenantIsCheckedWhenTheIssuerHasTenants()
+    {
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:0:Tenants:0", "hospital-a");
+        DateTimeOffset now() => service.Clock.GetUtcNow();
+        Assert.Equal(200, (await Post(service, TestEhr.Default.Token(Audience, issuedAt: now(), tenant: "hospital-a"))).Status);
+        Assert.Equal(401, (await Post(service, TestEhr.Default.Token(Audience, issuedAt: now(), tenant: "hospital-b"))).Status);
+        Assert.Equal(401, (await Post(service, TestEhr.Default.Token(Audience, issuedAt: now()))).Status);
+    }
+
+    [Fact]
+    public async Task AKeySetNamedByAnAllowListedJkuIsFetchedAndCached()
+    {
+        var epic = new TestEhr("https://epic.test.example/fhir", "epic-1", SecurityAlgorithms.RsaSha384);
+        var jku = $"{_keys.BaseUrl}/jwks.json";
+        _keys.Responder = (_, _) => new FakeReply(200, epic.Jwks, ContentType: "application/json");
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:1:Issuer", epic.Issuer).With("CdsMitral:Trust:Clients:1:JwksUrls:0", jku);
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(200, (await Post(service, epic.Token(Audience, issuedAt: service.Clock.GetUtcNow(), jku: jku))).Status);
+        }
+        Assert.Single(_keys.Requests);
+    }
+
+    [Fact]
+    public async Task AJkuThatIsNotOnTheIssuersListIsNeverFetched()
+    {
+        var epic = new TestEhr("https://epic.test.example/fhir", "epic-1", SecurityAlgorithms.RsaSha384);
+        _keys.Responder = (_, _) => new FakeReply(200, epic.Jwks, ContentType: "application/json");
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:1:Issuer", epic.Issuer)
+            .With("CdsMitral:Trust:Clients:1:JwksUrls:0", "https://epic.test.example/jwks.json");
+        var token = epic.Token(Audience, issuedAt: service.Clock.GetUtcNow(), jku: $"{_keys.BaseUrl}/attacker-keys.json");
+        Assert.Equal(401, (await Post(service, token)).Status);
+        Assert.Empty(_keys.Requests);
+    }
+
+    [Fact]
+    public async Task AnUnknownKidRefreshesTheKeySetAtMostOncePerInterval()
+    {
+        var before = new TestEhr("https://rotating.test.example", "old-key");
+        var after = new TestEhr("https://rotating.test.example", "new-key");
+        var jku = $"{_keys.BaseUrl}/jwks.json";
+        var published = before.Jwks;
+        _keys.Responder = (_, _) => new FakeReply(200, published, ContentType: "application/json");
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:1:Issuer", before.Issuer).With("CdsMitral:Trust:Clients:1:JwksUrls:0", jku);
+        Assert.Equal(200, (await Post(service, before.Token(Audience, issuedAt: service.Clock.GetUtcNow(), jku: jku))).Status);
+        Assert.Single(_keys.Requests);
+
+        // The client rotates its key; the first unknown kid may refresh the set (within the interval it already did not).
+        published = after.Jwks;
+        for (var i = 0; i < 5; i++)
+        {
+            await Post(service, after.Token(Audience, issuedAt: service.Clock.GetUtcNow(), jku: jku));
+        }
+        Assert.Single(_keys.Requests); // refreshed at most once per 5 minutes: no new fetch yet
+
+        await using var eager = new ServiceFactory().With("CdsMitral:Trust:Clients:1:Issuer", before.Issuer)
+            .With("CdsMitral:Trust:Clients:1:JwksUrls:0", jku).With("CdsMitral:Trust:JwksRefreshInterval", "00:00:00");
+        Assert.Equal(200, (await Post(eager, after.Token(Audience, issuedAt: eager.Clock.GetUtcNow(), jku: jku))).Status);
+    }
+
+    [Theory]
+    [InlineData(SecurityAlgorithms.RsaSha384)]
+    [InlineData(SecurityAlgorithms.EcdsaSha256)]
+    [InlineData(SecurityAlgorithms.RsaSha256)]
+    [InlineData(SecurityAlgorithms.RsaSsaPssSha256)]
+    [InlineData(SecurityAlgorithms.EcdsaSha512)]
+    public async Task OtherAsymmetricAlgorithmsAreAccepted(string algorithm)
+    {
+        var ehr = new TestEhr("https://alg.test.example", "k-" + algorithm, algorithm);
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:1:Issuer", ehr.Issuer).With("CdsMitral:Trust:Clients:1:Jwks", ehr.Jwks);
+        Assert.Equal(200, (await Post(service, ehr.Token(Audience, issuedAt: service.Clock.GetUtcNow()))).Status);
+    }
+
+    [Fact]
+    public async Task AnIssuerMayBeLimitedToSomeAlgorithms()
+    {
+        var ehr = new TestEhr("https://alg.test.example", "k", SecurityAlgorithms.EcdsaSha256);
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:1:Issuer", ehr.Issuer)
+            .With("CdsMitral:Trust:Clients:1:Jwks", ehr.Jwks).With("CdsMitral:Trust:Clients:1:Algorithms:0", "ES384");
+        Assert.Equal(401, (await Post(service, ehr.Token(Audience, issuedAt: service.Clock.GetUtcNow()))).Status);
+    }
+
+    [Fact]
+    public async Task TheSandboxPresetAcceptsATokenSignedTheWayTheSandboxSignsThem()
+    {
+        var privateJwk = new JsonWebKey(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "cds-hooks-sandbox-private.jwk.json")));
+        await using var service = new ServiceFactory()
+            .With("CdsMitral:Trust:Clients:1:Issuer", "https://sandbox.cds-hooks.org")
+            .With("CdsMitral:Trust:Clients:1:JwksFile", Repo.PathOf("docs", "presets", "cds-hooks-sandbox.jwks.json"));
+        var now = service.Clock.GetUtcNow();
+        var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
+        {
+            Claims = new Dictionary<string, object>
+            {
+                ["iss"] = "https://sandbox.cds-hooks.org", ["aud"] = Audience, ["exp"] = now.AddMinutes(5).ToUnixTimeSeconds(),
+                ["iat"] = now.ToUnixTimeSeconds(), ["jti"] = Guid.NewGuid().ToString(),
+            },
+            // The Sandbox names a jku that is unreachable from a closed network; the preset holds its keys instead.
+            AdditionalHeaderClaims = new Dictionary<string, object> { ["jku"] = "https://sandbox.cds-hooks.org/.well-known/jwks.json" },
+            TokenType = "JWT",
+            SigningCredentials = new SigningCredentials(privateJwk, SecurityAlgorithms.EcdsaSha384),
+        });
+        Assert.Equal(200, (await Post(service, token)).Status);
+    }
+
+    [Fact]
+    public async Task AFhirServerTheClientMayNotNameIsRefusedWithoutBeingContacted()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:0:FhirServers:0", "https://ehr.test.example/fhir");
+        var request = Requests.PatientView("p1", fhirServer: fhir.BaseUrl);
+        var response = await Post(service, TestEhr.Default.Token(Audience, issuedAt: service.Clock.GetUtcNow()), body: request);
+        Assert.Equal(403, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("not on the list", StringComparison.Ordinal));
+        Assert.Empty(fhir.Requests);
+    }
+
+    [Fact]
+    public async Task AnHttpFhirServerIsRefusedWhenHttpsIsRequired()
+    {
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:RequireHttpsFhirServer", "true")
+            .With("CdsMitral:Trust:Clients:0:FhirServers:0", "http://ehr.test.example/fhir");
+        var request = Requests.PatientView("p1", fhirServer: "http://ehr.test.example/fhir");
+        var response = await Post(service, TestEhr.Default.Token(Audience, issuedAt: service.Clock.GetUtcNow()), body: request);
+        Assert.Equal(403, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("https", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task FhirServerPatternsMayUseAWildcardInAHostLabel()
+    {
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:RequireHttpsFhirServer", "true")
+            .With("CdsMitral:Trust:Clients:0:FhirServers:0", "https://*.hospital.example/fhir/R4");
+        var allowed = Requests.PatientView("p1", new Chart().Prefetch(Terminology.Terminology.Embedded), "https://east.hospital.example/fhir/R4");
+        Assert.Equal(200, (await Post(service, TestEhr.Default.Token(Audience, issuedAt: service.Clock.GetUtcNow()), body: allowed)).Status);
+        var sneaky = Requests.PatientView("p1", new Chart().Prefetch(Terminology.Terminology.Embedded), "https://evil.example/x.hospital.example/fhir/R4");
+        Assert.Equal(403, (await Post(service, TestEhr.Default.Token(Audience, issuedAt: service.Clock.GetUtcNow()), body: sneaky)).Status);
+    }
+
+    [Fact]
+    public async Task VerificationOffIsRefusedOutsideDevelopment()
+    {
+        await using var service = new ServiceFactory().InEnvironment("Production").With("CdsMitral:Trust:Mode", "Off");
+        var error = Assert.ThrowsAny<Exception>(() => service.CreateClient());
+        Assert.Contains("allowed only in the Development environment", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AWrongTrustSettingStopsTheServiceWithASentence()
+    {
+        await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:1:Issuer", "https://nokeys.example");
+        var error = Assert.ThrowsAny<Exception>(() => service.CreateClient());
+        Assert.Contains("has no keys: give JwksUrls, JwksFile or Jwks", error.ToString(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task WithVerificationOffInDevelopmentUnsignedCallsAreServed()
+    {
+        await using var service = new ServiceFactory().InEnvironment("Development").With("CdsMitral:Trust:Mode", "Off");
+        Assert.Equal(200, (await Post(service, null)).Status);
+    }
+}
