@@ -6,9 +6,9 @@ using CdsMitral.Service.Trust;
 // Settings files sit beside the binaries: the service reads the same ones however and wherever it is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddStructuredLogging();
-builder.Services.AddCdsMitral(builder.Configuration);
+builder.Services.AddCdsMitral();
 builder.Services.AddClientTrust();
-builder.Services.AddCallerLimits(builder.Configuration);
+builder.Services.AddCallerLimits();
 
 var app = builder.Build();
 app.UseCors(CallerLimits.CorsPolicy);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Threading.RateLimiting;
 using CdsMitral.Service.Trust;
 using Microsoft.AspNetCore.RateLimiting;
+using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Hosting;
 
@@ -24,24 +25,31 @@ public static class CallerLimits
     public const string CorsPolicy = "cds-clients";
     public const string RatePolicy = "per-client";
 
-    public static IServiceCollection AddCallerLimits(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddCallerLimits(this IServiceCollection services)
     {
-        var options = configuration.GetSection(CallerOptions.Section).Get<CallerOptions>() ?? new CallerOptions();
-        services.AddCors(cors => cors.AddPolicy(CorsPolicy, policy =>
-        {
-            if (options.CorsOrigins.Contains("*"))
+        // Bound through options, not read at registration: configuration added later (a test host, a
+        // deployment's override) must still count.
+        services.AddOptions<CallerOptions>().BindConfiguration(CallerOptions.Section);
+        services.AddCors();
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<CallerOptions>>((cors, callers) =>
+            cors.AddPolicy(CorsPolicy, policy =>
             {
-                policy.AllowAnyOrigin();
-            }
-            else
-            {
-                policy.WithOrigins([.. options.CorsOrigins]);
-            }
-            // The CDS Hooks Sandbox sends Authorization and Content-Type, and preflights every call.
-            policy.WithHeaders("Authorization", "Content-Type").WithMethods("GET", "POST").SetPreflightMaxAge(TimeSpan.FromMinutes(10));
-        }));
-        services.AddRateLimiter(limiter =>
+                var origins = callers.Value.CorsOrigins;
+                if (origins.Contains("*"))
+                {
+                    policy.AllowAnyOrigin();
+                }
+                else
+                {
+                    policy.WithOrigins([.. origins]);
+                }
+                // The CDS Hooks Sandbox sends Authorization and Content-Type, and preflights every call.
+                policy.WithHeaders("Authorization", "Content-Type").WithMethods("GET", "POST").SetPreflightMaxAge(TimeSpan.FromMinutes(10));
+            }));
+        services.AddRateLimiter(_ => { });
+        services.AddOptions<RateLimiterOptions>().Configure<IOptions<CallerOptions>>((limiter, callers) =>
         {
+            var options = callers.Value;
             limiter.AddPolicy(RatePolicy, http => RateLimitPartition.GetFixedWindowLimiter(
                 http.CallingClient() is { Verified: true, Issuer: { } issuer } ? $"iss:{issuer}" : $"ip:{http.Connection.RemoteIpAddress}",
                 _ => new FixedWindowRateLimiterOptions { PermitLimit = options.PermitLimit, Window = options.Window, QueueLimit = 0 }));

@@ -46,11 +46,11 @@ public static class ServiceRegistration
         return builder;
     }
 
-    public static IServiceCollection AddCdsMitral(this IServiceCollection services, IConfiguration configuration)
+    public static IServiceCollection AddCdsMitral(this IServiceCollection services)
     {
         // Kestrel cuts bodies at the same limit the hook handler enforces (the handler's check also covers test hosts).
-        services.Configure<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>(kestrel =>
-            kestrel.Limits.MaxRequestBodySize = configuration.GetValue<long?>($"{CdsMitralOptions.Section}:MaxRequestBodyBytes") ?? new CdsMitralOptions().MaxRequestBodyBytes);
+        services.AddOptions<Microsoft.AspNetCore.Server.Kestrel.Core.KestrelServerOptions>().Configure<IOptions<CdsMitralOptions>>((kestrel, options) =>
+            kestrel.Limits.MaxRequestBodySize = options.Value.MaxRequestBodyBytes);
         services.AddOptions<CdsMitralOptions>().BindConfiguration(CdsMitralOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<CdsMitralOptions>, CdsMitralOptionsValidator>();
         services.AddSingleton(TimeProvider.System);
