@@ -106,7 +106,12 @@ public sealed class FhirFetcher(HttpClient http, FhirResilience resilience, IOpt
             }
             buffer.Write(chunk, 0, read);
         }
-        using var document = JsonDocument.Parse(buffer.GetBuffer().AsMemory(0, (int)buffer.Length));
+        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
+        if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
+        {
+            return new FetchResult(null, 0, "the body is not valid UTF-8");
+        }
+        using var document = JsonDocument.Parse(bytes);
         return new FetchResult(document.RootElement.Clone(), 0, null);
     }
 

@@ -45,6 +45,12 @@ public sealed class HookHandler(
         {
             return Reject(id, null, 413, "too-costly", $"The request body is larger than {limit} bytes.");
         }
+        // The JSON reader checks UTF-8 only where it decodes: bad bytes inside a prefetched string would surface later,
+        // deep in the rules, as a 500. Check the whole body once, here.
+        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
+        {
+            return Reject(id, null, 400, "invalid", "The body is not valid UTF-8.");
+        }
         HookRequest? request;
         try
         {

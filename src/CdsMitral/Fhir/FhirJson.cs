@@ -6,7 +6,8 @@ namespace CdsMitral.Fhir;
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
     DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
-    NumberHandling = JsonNumberHandling.Strict)]
+    NumberHandling = JsonNumberHandling.Strict,
+    Converters = [typeof(SkipNullsInLists)])]
 [JsonSerializable(typeof(Bundle))]
 [JsonSerializable(typeof(Observation))]
 [JsonSerializable(typeof(Medication))]

@@ -121,6 +121,20 @@ public sealed class SnapshotTests
     }
 
     [Fact]
+    public void NullsInsideFhirArraysAreDroppedNotFatal()
+    {
+        // Found by the fuzz test: "coding": [null] reached the terminology as a null record.
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01")
+            .Condition(Chart.Snomed, "49436004", "Atrial fibrillation");
+        chart.Resources[0]["code"]!["coding"]!.AsArray().Insert(0, null);
+        chart.Resources[0]["component"]!.AsArray().Add(null);
+        chart.Resources[2]["code"]!["coding"]!.AsArray().Add(null);
+        var s = Snap(chart);
+        Assert.Equal(4, s.Mr!.Grade);
+        Assert.Single(s.AtrialFibrillation);
+    }
+
+    [Fact]
     public void AResourceThatIsNotReadableAsR4IsNamedNotFatal()
     {
         var chart = new Chart().Lvef(35, "2026-10-01");

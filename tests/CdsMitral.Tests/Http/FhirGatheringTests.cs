@@ -147,6 +147,53 @@ public sealed class FhirGatheringTests : IAsyncLifetime
         Assert.Contains(response.Issues, i => i.Contains("deadline", StringComparison.Ordinal) || i.Contains("timed out", StringComparison.Ordinal));
     }
 
+    [Theory]
+    [InlineData(401)]
+    [InlineData(403)]
+    public async Task AFhirServerThatRefusesTheTokenAnswers412NamingTheStatusAndIsNotRetried(int status)
+    {
+        _fhir.Responder = (_, _) => new FakeReply(status, FakeFhirServer.OperationOutcome("security"));
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl, accessToken: "expired"));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains($"HTTP {status}", StringComparison.Ordinal));
+        Assert.Equal(7, _fhir.Requests.Count);
+    }
+
+    [Fact]
+    public async Task AServerThatDripsItsAnswerCannotHoldTheHookPastItsDeadline()
+    {
+        _fhir.Responder = (_, _) => new FakeReply(200, FakeFhirServer.SearchSet([]), DripInterval: TimeSpan.FromMilliseconds(50));
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var response = await Service(deadline: "00:00:00.500").PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("deadline", StringComparison.Ordinal));
+        // Not a timing target: a guard that the drip (about 4 s per body) was cut, not waited out.
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(3), $"took {started.Elapsed}");
+    }
+
+    [Fact]
+    public async Task AResourceOfTheWrongTypeWhereASearchBundleBelongsIsIgnored()
+    {
+        var chart = Coapt();
+        _fhir.Add(chart.Resources);
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("MedicationStatement", StringComparison.Ordinal)
+            ? new FakeReply(200, """{"resourceType":"Patient","id":"p1"}""")
+            : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(200, response.Status);
+        // The statements were lost, so two classes (on MedicationStatements in this chart) are now missing.
+        Assert.Equal(["smr-coapt-profile", "smr-gdmt-gap"], response.RuleIds);
+    }
+
+    [Fact]
+    public async Task ABundleWithoutEntriesIsNoData()
+    {
+        _fhir.Responder = (_, _) => new FakeReply(200, """{"resourceType":"Bundle","type":"searchset"}""");
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(200, response.Status);
+        Assert.Empty(response.Cards);
+    }
+
     [Fact]
     public async Task AMalformedResponseBodyCountsAsAFailedQuery()
     {
@@ -154,6 +201,17 @@ public sealed class FhirGatheringTests : IAsyncLifetime
         var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
         Assert.Equal(412, response.Status);
         Assert.Contains(response.Issues, i => i.Contains("not valid JSON", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AResponseThatIsNotValidUtf8CountsAsAFailedQuery()
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes("""{"resourceType":"Bundle","type":"searchset","id":"XX"}""");
+        bytes[Array.IndexOf(bytes, (byte)'X')] = 0xCD; // a lead byte followed by ASCII
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("MedicationRequest", StringComparison.Ordinal) ? new FakeReply(RawBody: bytes) : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("not valid UTF-8", StringComparison.Ordinal));
     }
 
     [Fact]

@@ -66,8 +66,22 @@ public sealed class HostileInputTests(ServiceFactory service) : IClassFixture<Se
         var at = Array.IndexOf(bytes, (byte)'X');
         bytes[at] = 0xC3;
         bytes[at + 1] = 0x28; // an invalid two-byte sequence
-        AssertRejected(await PostBytes(service, bytes), 400, "malformed");
+        AssertRejected(await PostBytes(service, bytes), 400, "not valid UTF-8");
     }
+
+    [Fact]
+    public async Task InvalidUtf8InsideAPrefetchedStringIsRefusedNotCarriedIntoTheRules()
+    {
+        // Found by the fuzz test: the reader stores such strings undecoded, so they blew up later as a 500.
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01", id: "bad-utf8");
+        var bytes = Encoding.UTF8.GetBytes(Requests.PatientView("p1", chart.Prefetch(Terminology.Terminology.Embedded)).ToJsonString());
+        var at = IndexOf(bytes, Encoding.UTF8.GetBytes("bad-utf8"));
+        bytes[at] = 0xCD; // a lead byte followed by ASCII: invalid
+        AssertRejected(await PostBytes(service, bytes), 400, "UTF-8");
+    }
+
+    private static int IndexOf(byte[] haystack, byte[] needle) =>
+        Enumerable.Range(0, haystack.Length - needle.Length).First(i => haystack.AsSpan(i, needle.Length).SequenceEqual(needle));
 
     [Theory]
     [InlineData("""{"hook":["patient-view"],"hookInstance":"x","context":{}}""", "$.hook")]

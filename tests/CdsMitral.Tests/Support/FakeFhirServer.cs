@@ -13,7 +13,7 @@ namespace CdsMitral.Tests.Support;
 
 /// <summary>What the fake answers to one request. Body null means no body.</summary>
 public sealed record FakeReply(int Status = 200, string? Body = null, TimeSpan Delay = default, string ContentType = "application/fhir+json",
-    IReadOnlyDictionary<string, string>? Headers = null, bool Abort = false, TimeSpan DripInterval = default);
+    IReadOnlyDictionary<string, string>? Headers = null, bool Abort = false, TimeSpan DripInterval = default, byte[]? RawBody = null);
 
 public sealed record SeenRequest(string Method, string PathAndQuery, string? Authorization, DateTimeOffset At);
 
@@ -92,12 +92,12 @@ public sealed class FakeFhirServer : IAsyncDisposable
             {
                 http.Response.Headers[name] = value;
             }
-            if (reply.Body is null)
+            if (reply.Body is null && reply.RawBody is null)
             {
                 return;
             }
             http.Response.ContentType = reply.ContentType;
-            var bytes = Encoding.UTF8.GetBytes(reply.Body);
+            var bytes = reply.RawBody ?? Encoding.UTF8.GetBytes(reply.Body!);
             if (reply.DripInterval > TimeSpan.Zero)
             {
                 foreach (var b in bytes)
