@@ -63,6 +63,37 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public async Task NeitherAClientJwtNorAFhirTokenReachesTheLogOnSuccessOrFailure()
+    {
+        var capture = new Capture();
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var service = new ServiceFactory().With("Logging:LogLevel:Default", "Trace");
+        var configured = service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(capture))));
+        using var client = configured.CreateClient();
+        var audience = $"{service.PublicBaseUrl}/cds-services/secondary-mr-patient-view";
+        var good = TestEhr.Default.Token(audience, issuedAt: service.Clock.GetUtcNow());
+        var forged = new TestEhr(TestEhr.Default.Issuer, "test-key-1").Token(audience, issuedAt: service.Clock.GetUtcNow());
+        const string fhirToken = "fhir-token-SECRET-19ab";
+        var statuses = new List<int>();
+        foreach (var jwt in new[] { good, good, forged, "garbage." + good })
+        {
+            using var content = new StringContent(Requests.PatientView("p1", fhirServer: fhir.BaseUrl, accessToken: fhirToken).ToJsonString(), System.Text.Encoding.UTF8, "application/json");
+            using var request = new HttpRequestMessage(HttpMethod.Post, "/cds-services/secondary-mr-patient-view") { Content = content };
+            request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", jwt);
+            using var response = await client.SendAsync(request);
+            statuses.Add((int)response.StatusCode);
+        }
+        Assert.Equal([200, 401, 401, 401], statuses); // the second is a replay
+        var lines = capture.Lines.ToList();
+        Assert.Contains(lines, l => l.Contains("already used", StringComparison.Ordinal));
+        Assert.Contains(lines, l => l.Contains("signature does not verify", StringComparison.Ordinal));
+        foreach (var secret in new[] { good, forged, good.Split('.')[2], forged.Split('.')[2], good.Split('.')[1], fhirToken })
+        {
+            Assert.DoesNotContain(lines, l => l.Contains(secret, StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void RequestAndAuthorizationRecordsNeverPrintTheirToken()
     {
         var auth = new Hooks.FhirAuthorization("tok-SECRET-1", "Bearer", 300, "user/*.read", "svc");
