@@ -175,7 +175,7 @@ public sealed class ClientVerifier
 
     private static JsonWebKeySet? StaticKeys(TrustedClient c)
     {
-        var json = c.Jwks ?? (c.JwksFile is { } file ? File.ReadAllText(file) : null);
+        var json = c.Jwks ?? (c.JwksFilePath is { } file ? File.ReadAllText(file) : null);
         return json is null ? null : new JsonWebKeySet(json);
     }
 

@@ -47,8 +47,11 @@ public sealed class TrustedClient
     /// Without jku, these are the issuer's sets.</summary>
     public List<string> JwksUrls { get; set; } = [];
 
-    /// <summary>A JWK Set file (keys exchanged out of band).</summary>
+    /// <summary>A JWK Set file (keys exchanged out of band): absolute, or relative to the service's own directory,
+    /// where the shipped presets are (presets/cds-hooks-sandbox.jwks.json).</summary>
     public string? JwksFile { get; set; }
+
+    public string? JwksFilePath => JwksFile is null ? null : Path.IsPathRooted(JwksFile) ? JwksFile : Path.Combine(AppContext.BaseDirectory, JwksFile);
 
     /// <summary>A JWK Set inline, as JSON.</summary>
     public string? Jwks { get; set; }

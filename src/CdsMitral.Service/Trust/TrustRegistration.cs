@@ -85,11 +85,11 @@ public sealed class TrustOptionsValidator(IHostEnvironment environment) : IValid
             }
             errors.AddRange(client.JwksUrls.Where(u => !Uri.TryCreate(u, UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http"))
                 .Select(u => $"{at}:JwksUrls has '{u}', which is not an http(s) URL."));
-            if (client.JwksFile is { } file && !File.Exists(file))
+            if (client.JwksFilePath is { } file && !File.Exists(file))
             {
-                errors.Add($"{at}:JwksFile '{file}' does not exist.");
+                errors.Add($"{at}:JwksFile '{client.JwksFile}' does not exist (looked for {file}).");
             }
-            foreach (var (label, json) in new[] { ("Jwks", client.Jwks), ("JwksFile", client.JwksFile is { } f && File.Exists(f) ? File.ReadAllText(f) : null) })
+            foreach (var (label, json) in new[] { ("Jwks", client.Jwks), ("JwksFile", client.JwksFilePath is { } f && File.Exists(f) ? File.ReadAllText(f) : null) })
             {
                 if (json is null)
                 {

@@ -215,6 +215,19 @@ public sealed class FhirGatheringTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ARedirectIsNotFollowedSoTheTokenCannotBeBouncedElsewhere()
+    {
+        await using var elsewhere = await FakeFhirServer.StartAsync();
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("MedicationRequest", StringComparison.Ordinal)
+            ? new FakeReply(302, Headers: new Dictionary<string, string> { ["Location"] = $"{elsewhere.BaseUrl}/MedicationRequest" })
+            : null;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl, accessToken: "tok"));
+        Assert.Equal(412, response.Status);
+        Assert.Contains(response.Issues, i => i.Contains("HTTP 302", StringComparison.Ordinal));
+        Assert.Empty(elsewhere.Requests);
+    }
+
+    [Fact]
     public async Task AConnectionDroppedByTheServerCountsAsAFailedQuery()
     {
         _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("Observation", StringComparison.Ordinal) ? new FakeReply(Abort: true) : null;

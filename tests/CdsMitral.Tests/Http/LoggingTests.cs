@@ -94,6 +94,21 @@ public sealed class LoggingTests
     }
 
     [Fact]
+    public async Task WithVerificationOffEveryCallIsLoggedAsUnauthenticated()
+    {
+        var capture = new Capture();
+        await using var service = new ServiceFactory().InEnvironment("Development").With("CdsMitral:Trust:Mode", "Off");
+        var configured = service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(capture))));
+        using var client = configured.CreateClient();
+        for (var i = 0; i < 3; i++)
+        {
+            using var response = await client.GetAsync("/cds-services");
+            Assert.Equal(200, (int)response.StatusCode);
+        }
+        Assert.Equal(3, capture.Lines.Count(l => l.Contains("Client JWT verification is OFF", StringComparison.Ordinal)));
+    }
+
+    [Fact]
     public void RequestAndAuthorizationRecordsNeverPrintTheirToken()
     {
         var auth = new Hooks.FhirAuthorization("tok-SECRET-1", "Bearer", 300, "user/*.read", "svc");

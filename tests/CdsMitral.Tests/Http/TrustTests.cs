@@ -266,7 +266,7 @@ public sealed class TrustTests : IAsyncLifetime
         var privateJwk = new JsonWebKey(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "cds-hooks-sandbox-private.jwk.json")));
         await using var service = new ServiceFactory()
             .With("CdsMitral:Trust:Clients:1:Issuer", "https://sandbox.cds-hooks.org")
-            .With("CdsMitral:Trust:Clients:1:JwksFile", Repo.PathOf("docs", "presets", "cds-hooks-sandbox.jwks.json"));
+            .With("CdsMitral:Trust:Clients:1:JwksFile", "presets/cds-hooks-sandbox.jwks.json"); // as docs/security.md says
         var now = service.Clock.GetUtcNow();
         var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
         {
