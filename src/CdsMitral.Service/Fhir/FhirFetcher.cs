@@ -95,18 +95,10 @@ public sealed class FhirFetcher(HttpClient http, FhirResilience resilience, IOpt
             return new FetchResult(null, 0, $"body larger than {maxBytes} bytes");
         }
         await using var stream = await response.Content.ReadAsStreamAsync(cancellationToken);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int read;
-        while ((read = await stream.ReadAsync(chunk, cancellationToken)) > 0)
+        if (await Streams.ReadAtMostAsync(stream, maxBytes, cancellationToken) is not { } bytes)
         {
-            if (buffer.Length + read > maxBytes)
-            {
-                return new FetchResult(null, 0, $"body larger than {maxBytes} bytes");
-            }
-            buffer.Write(chunk, 0, read);
+            return new FetchResult(null, 0, $"body larger than {maxBytes} bytes");
         }
-        var bytes = buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
         if (!System.Text.Unicode.Utf8.IsValid(bytes.Span))
         {
             return new FetchResult(null, 0, "the body is not valid UTF-8");

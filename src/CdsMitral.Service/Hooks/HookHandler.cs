@@ -41,7 +41,7 @@ public sealed class HookHandler(
             return Reject(id, null, 415, "not-supported", "A CDS Hooks request must be sent as application/json.");
         }
         var limit = options.Value.MaxRequestBodyBytes;
-        if (http.Request.ContentLength > limit || await ReadBodyAsync(http.Request.Body, limit, http.RequestAborted) is not { } body)
+        if (http.Request.ContentLength > limit || await Streams.ReadAtMostAsync(http.Request.Body, limit, http.RequestAborted) is not { } body)
         {
             return Reject(id, null, 413, "too-costly", $"The request body is larger than {limit} bytes.");
         }
@@ -105,23 +105,6 @@ public sealed class HookHandler(
     {
         Log.HookRejected(logger, id, hookInstance, status, text);
         return OperationOutcomes.Error(status, code, text, expression);
-    }
-
-    /// <summary>The whole body, or null when it is longer than <paramref name="limit"/> (chunked bodies have no Content-Length).</summary>
-    private static async Task<ReadOnlyMemory<byte>?> ReadBodyAsync(Stream body, long limit, CancellationToken cancellationToken)
-    {
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16384];
-        int read;
-        while ((read = await body.ReadAsync(chunk, cancellationToken)) > 0)
-        {
-            if (buffer.Length + read > limit)
-            {
-                return null;
-            }
-            buffer.Write(chunk, 0, read);
-        }
-        return buffer.GetBuffer().AsMemory(0, (int)buffer.Length);
     }
 
     private static bool IsJson(string? contentType) =>
