@@ -1,3 +1,4 @@
+using CdsMitral.Service.Audit;
 using CdsMitral.Service.Content;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
@@ -9,6 +10,7 @@ builder.AddStructuredLogging();
 builder.Services.AddCdsMitral();
 builder.Services.AddClientTrust();
 builder.Services.AddCallerLimits();
+builder.Services.AddAudit();
 
 var app = builder.Build();
 app.UseCors(CallerLimits.CorsPolicy);
@@ -17,6 +19,7 @@ app.UseClientTrust();
 app.UseRateLimiter();
 app.MapCdsServices();
 app.MapContent();
+app.MapAudit();
 app.Run();
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>

@@ -1,4 +1,5 @@
 using CdsMitral.Hooks;
+using CdsMitral.Service.Feedback;
 
 namespace CdsMitral.Service.Hooks;
 
@@ -11,6 +12,7 @@ public static class HookEndpoints
         group.MapGet("", (CdsServiceRegistry registry) =>
             TypedResults.Json(new DiscoveryResponse(registry.Services.Select(s => s.ToDescriptor()).ToList()), HookJson.Default.DiscoveryResponse));
         group.MapPost("/{id}", (string id, HttpContext http, HookHandler handler) => handler.HandleAsync(id, http));
+        group.MapFeedback();
         return app;
     }
 }

@@ -4,6 +4,7 @@ using CdsMitral.Cards;
 using CdsMitral.Fhir;
 using CdsMitral.Hooks;
 using CdsMitral.Rules;
+using CdsMitral.Service.Audit;
 using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Trust;
@@ -17,7 +18,8 @@ public sealed record CdsServiceRegistry(IReadOnlyList<ServiceDefinition> Service
     public ServiceDefinition? Find(string id) => Services.FirstOrDefault(s => s.Id == id);
 }
 
-/// <summary>One hook call, start to end: parse, validate, gather, snapshot, rules, cards.</summary>
+/// <summary>One hook call, start to end: parse, validate, gather, snapshot, rules, cards — and, whatever the outcome,
+/// its audit record, committed before the answer leaves.</summary>
 public sealed class HookHandler(
     CdsServiceRegistry registry,
     InputGatherer gatherer,
@@ -25,6 +27,7 @@ public sealed class HookHandler(
     CardBuilder cards,
     Terminology.Terminology terminology,
     FhirServerPolicy fhirServers,
+    InvocationAudit audit,
     TimeProvider time,
     IOptions<CdsMitralOptions> options,
     ILogger<HookHandler> logger)
@@ -32,53 +35,81 @@ public sealed class HookHandler(
     public async Task<IResult> HandleAsync(string id, HttpContext http)
     {
         var started = Stopwatch.GetTimestamp();
+        var draft = new InvocationDraft(id, time.GetUtcNow());
+        var (status, result, reason) = await Answer(id, http, draft, started);
+        var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        try
+        {
+            await audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs);
+        }
+        catch (InvalidOperationException e)
+        {
+            // No acknowledged call without its record: if the record cannot be kept, the cards are not given.
+            Log.Unhandled(logger, e, http.Request.Method, http.Request.Path);
+            return OperationOutcomes.Error(503, "transient", "The audit trail is unavailable, so the call was not answered. Retry later.");
+        }
+        if (status == 200)
+        {
+            Log.HookAnswered(logger, id, draft.Request!.HookInstance!, 200, totalMs,
+                string.Join(",", draft.Evaluation!.FiredRuleIds), string.Join(",", draft.Gathered!.Keys.Where(k => k.Source == KeySource.Fetched).Select(k => k.Key)));
+        }
+        else
+        {
+            Log.HookRejected(logger, id, draft.Request?.HookInstance, status, reason ?? "");
+        }
+        return result;
+    }
+
+    private async Task<(int Status, IResult Result, string? Reason)> Answer(string id, HttpContext http, InvocationDraft draft, long started)
+    {
         if (registry.Find(id) is not { } service)
         {
-            return Reject(id, null, 404, "not-found", $"There is no CDS service '{id}'. GET /cds-services lists them.");
+            return Refuse(404, "not-found", $"There is no CDS service '{id}'. GET /cds-services lists them.");
         }
         if (!IsJson(http.Request.ContentType))
         {
-            return Reject(id, null, 415, "not-supported", "A CDS Hooks request must be sent as application/json.");
+            return Refuse(415, "not-supported", "A CDS Hooks request must be sent as application/json.");
         }
         var limit = options.Value.MaxRequestBodyBytes;
         if (http.Request.ContentLength > limit || await Streams.ReadAtMostAsync(http.Request.Body, limit, http.RequestAborted) is not { } body)
         {
-            return Reject(id, null, 413, "too-costly", $"The request body is larger than {limit} bytes.");
+            return Refuse(413, "too-costly", $"The request body is larger than {limit} bytes.");
         }
         // The JSON reader checks UTF-8 only where it decodes: bad bytes inside a prefetched string would surface later,
         // deep in the rules, as a 500. Check the whole body once, here.
         if (!System.Text.Unicode.Utf8.IsValid(body.Span))
         {
-            return Reject(id, null, 400, "invalid", "The body is not valid UTF-8.");
+            return Refuse(400, "invalid", "The body is not valid UTF-8.");
         }
-        HookRequest? request;
         try
         {
-            request = JsonSerializer.Deserialize(body.Span, HookJson.Default.HookRequest);
+            draft.Request = JsonSerializer.Deserialize(body.Span, HookJson.Default.HookRequest);
         }
         catch (JsonException e)
         {
-            return Reject(id, null, 400, "invalid", $"The body is not a valid CDS Hooks request: {Describe(e)}", e.Path);
+            return Refuse(400, "invalid", $"The body is not a valid CDS Hooks request: {Describe(e)}", e.Path);
         }
-        if (request is null)
+        if (draft.Request is not { } request)
         {
-            return Reject(id, null, 400, "invalid", "The body is JSON null; a CDS Hooks request is an object.");
+            return Refuse(400, "invalid", "The body is JSON null; a CDS Hooks request is an object.");
         }
         var (context, problems) = HookValidation.Validate(request, service);
+        draft.ParseMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         if (context is null)
         {
-            Log.HookRejected(logger, id, request.HookInstance, 400, string.Join(" ", problems.Select(p => p.Message)));
-            return OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems));
+            return (400, OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems)), string.Join(" ", problems.Select(p => p.Message)));
         }
-
+        draft.Context = context;
         if (request.FhirServer is { } server && fhirServers.Refusal(http.CallingClient(), server) is { } refusal)
         {
             // Refused before any connection is made: a caller cannot point the service (and a token) at a host of its choosing.
             TrustLog.FhirServerRefused(logger, http.CallingClient().Issuer ?? "an unverified caller", refusal);
-            return Reject(id, request.HookInstance, 403, "forbidden", refusal, "fhirServer");
+            return Refuse(403, "forbidden", refusal, "fhirServer");
         }
 
-        var gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+        var gatherStarted = Stopwatch.GetTimestamp();
+        var gathered = draft.Gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+        draft.GatherMs = Stopwatch.GetElapsedTime(gatherStarted).TotalMilliseconds;
         var missing = gathered.MissingRequired(service).ToList();
         if (missing.Count > 0)
         {
@@ -86,26 +117,21 @@ public sealed class HookHandler(
                 new OperationOutcomeIssue("error", "processing",
                     new CodeableConcept(Text: $"Required data '{k.Key}' could not be obtained: {k.Problem}."),
                     Expression: [$"prefetch.{k.Key}"])).ToList());
-            Log.HookRejected(logger, id, request.HookInstance, 412, $"required data unavailable: {string.Join(", ", missing)}");
-            return OperationOutcomes.Result(412, outcome);
+            return (412, OperationOutcomes.Result(412, outcome), $"required data unavailable: {string.Join(", ", missing)}");
         }
 
-        var snapshot = snapshots.Build(gathered.Record, time.GetUtcNow());
-        var evaluation = service.Hook == Hook.OrderSelect
+        var evaluateStarted = Stopwatch.GetTimestamp();
+        var snapshot = draft.Snapshot = snapshots.Build(gathered.Record, time.GetUtcNow());
+        var evaluation = draft.Evaluation = service.Hook == Hook.OrderSelect
             ? SecondaryMrRules.EvaluateOrderSelect(snapshot, Orders.Classify(context.Selections, context.DraftOrders, terminology))
             : SecondaryMrRules.EvaluatePatientView(snapshot);
-        var response = new CdsResponse(cards.Build(evaluation.Considerations, context.PatientId, http.PublicBaseUrl(), Guid.NewGuid));
-
-        Log.HookAnswered(logger, id, request.HookInstance!, 200, Stopwatch.GetElapsedTime(started).TotalMilliseconds,
-            string.Join(",", evaluation.FiredRuleIds), string.Join(",", gathered.Keys.Where(k => k.Source == KeySource.Fetched).Select(k => k.Key)));
-        return TypedResults.Json(response, HookJson.Default.CdsResponse, contentType: "application/json");
+        draft.Cards = cards.Build(evaluation.Considerations, context.PatientId, http.PublicBaseUrl(), Guid.NewGuid);
+        draft.EvaluateMs = Stopwatch.GetElapsedTime(evaluateStarted).TotalMilliseconds;
+        return (200, TypedResults.Json(new CdsResponse(draft.Cards), HookJson.Default.CdsResponse, contentType: "application/json"), null);
     }
 
-    private IResult Reject(string id, string? hookInstance, int status, string code, string text, string? expression = null)
-    {
-        Log.HookRejected(logger, id, hookInstance, status, text);
-        return OperationOutcomes.Error(status, code, text, expression);
-    }
+    private static (int, IResult, string) Refuse(int status, string code, string text, string? expression = null) =>
+        (status, OperationOutcomes.Error(status, code, text, expression), text);
 
     private static bool IsJson(string? contentType) =>
         contentType is not null

@@ -11,6 +11,19 @@ public static class TrustRegistration
     public static CallingClient CallingClient(this HttpContext http) =>
         http.Items.TryGetValue(ClientKey, out var c) && c is CallingClient client ? client : Trust.CallingClient.Unverified;
 
+    /// <summary>A refused hook call is an invocation too: the audit keeps it, with the reason (never the token).</summary>
+    private static async Task RecordRefusedHook(HttpContext http, string reason)
+    {
+        var segments = http.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        if (!HttpMethods.IsPost(http.Request.Method) || segments.Length != 2)
+        {
+            return; // discovery and feedback refusals are in the log only
+        }
+        var audit = http.RequestServices.GetRequiredService<Audit.InvocationAudit>();
+        var draft = new Audit.InvocationDraft(segments[1], http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
+        await audit.RecordAsync(draft, Trust.CallingClient.Unverified, StatusCodes.Status401Unauthorized, $"client not authenticated: {reason}", 0);
+    }
+
     public static IServiceCollection AddClientTrust(this IServiceCollection services)
     {
         services.AddOptions<TrustOptions>().BindConfiguration(TrustOptions.Section).ValidateOnStart();
@@ -51,6 +64,7 @@ public static class TrustRegistration
             if (result.Client is null)
             {
                 TrustLog.Rejected(logger, http.Request.Method, http.Request.Path, result.Failure!);
+                await RecordRefusedHook(http, result.Failure!);
                 http.Response.Headers.WWWAuthenticate = "Bearer";
                 await OperationOutcomes.Write(http, StatusCodes.Status401Unauthorized, "login", "The client could not be authenticated.");
                 return;

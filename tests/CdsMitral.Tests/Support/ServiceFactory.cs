@@ -19,7 +19,31 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
     {
     }
 
-    private ServiceFactory(DateTimeOffset today) => Clock = new FixedDateTimeProvider(today);
+    private ServiceFactory(DateTimeOffset today)
+    {
+        Clock = new FixedDateTimeProvider(today);
+        // Each service under test keeps its own audit trail: parallel test classes never share a file.
+        Directory.CreateDirectory(DataDirectory);
+        _settings["CdsMitral:Audit:ConnectionString"] = Path.Combine(DataDirectory, "audit.db");
+        _settings["CdsMitral:Audit:SpoolPath"] = Path.Combine(DataDirectory, "spool.ndjson");
+    }
+
+    /// <summary>Where this instance's audit database and spool live (deleted with the factory).</summary>
+    public string DataDirectory { get; } = Path.Combine(Path.GetTempPath(), "cdsmitral-tests", Guid.NewGuid().ToString("N"));
+
+    public override async ValueTask DisposeAsync()
+    {
+        await base.DisposeAsync();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+            // A file still held open by a straggling connection: the temp folder is cleaned by the OS.
+        }
+    }
 
     /// <summary>A service whose clock reads <paramref name="today"/> (time still passes from there).</summary>
     public static ServiceFactory At(DateTimeOffset today) => new(today);

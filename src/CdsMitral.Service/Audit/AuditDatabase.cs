@@ -1,0 +1,142 @@
+using System.Data;
+using System.Data.Common;
+using System.Reflection;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
+using Npgsql;
+
+namespace CdsMitral.Service.Audit;
+
+/// <summary>The one place where SQLite and PostgreSQL differ: how to connect, how to take the chain lock, and
+/// which folder of migrations applies. Everything else is the same SQL through ADO.NET.</summary>
+public sealed class AuditDatabase : IAsyncDisposable
+{
+    private readonly AuditOptions _options;
+    private readonly NpgsqlDataSource? _postgres;
+    private readonly string? _sqlite;
+
+    public AuditDatabase(IOptions<AuditOptions> options)
+    {
+        _options = options.Value;
+        if (_options.Store == AuditStoreKind.PostgreSql)
+        {
+            _postgres = NpgsqlDataSource.Create(_options.ConnectionString);
+        }
+        else
+        {
+            var file = _options.Resolve(_options.ConnectionString);
+            Directory.CreateDirectory(Path.GetDirectoryName(file)!);
+            _sqlite = new SqliteConnectionStringBuilder { DataSource = file, Pooling = true, DefaultTimeout = 30 }.ToString();
+        }
+    }
+
+    public bool IsPostgres => _postgres is not null;
+
+    public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        if (_postgres is not null)
+        {
+            return await _postgres.OpenConnectionAsync(cancellationToken);
+        }
+        var connection = new SqliteConnection(_sqlite);
+        await connection.OpenAsync(cancellationToken);
+        // WAL for readers beside the writer; FULL so that a commit survives a crash of the machine, not only of the process.
+        await Execute(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", cancellationToken);
+        return connection;
+    }
+
+    /// <summary>Begins the transaction an append needs: SQLite takes its write lock at once (IMMEDIATE).</summary>
+    public static async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(deferred: false)
+            : await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
+
+    /// <summary>Reads the chain head under a lock that serialises appenders, across instances in PostgreSQL's case.</summary>
+    public string LockHeadSql => IsPostgres
+        ? "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE"
+        : "SELECT seq, hash FROM chain_head WHERE id = 1";
+
+    public async Task MigrateAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", cancellationToken);
+        if (IsPostgres)
+        {
+            // Two instances starting together must not both apply a migration.
+            await Execute(connection, null, "SELECT pg_advisory_lock(7340211)", cancellationToken);
+        }
+        try
+        {
+            var applied = new HashSet<long>();
+            await using (var read = Command(connection, null, "SELECT version FROM schema_migrations"))
+            await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    applied.Add(reader.GetInt64(0));
+                }
+            }
+            foreach (var (version, name, sql) in Migrations())
+            {
+                if (applied.Contains(version))
+                {
+                    continue;
+                }
+                await using var transaction = await BeginWriteAsync(connection, cancellationToken);
+                await Execute(connection, transaction, sql, cancellationToken);
+                await Execute(connection, transaction, "INSERT INTO schema_migrations (version, name, applied_at) VALUES (@v, @n, @a)", cancellationToken,
+                    ("v", version), ("n", name), ("a", DateTimeOffset.UtcNow.ToString("O")));
+                await transaction.CommitAsync(cancellationToken);
+            }
+        }
+        finally
+        {
+            if (IsPostgres)
+            {
+                await Execute(connection, null, "SELECT pg_advisory_unlock(7340211)", CancellationToken.None);
+            }
+        }
+    }
+
+    /// <summary>The embedded scripts for this engine, in order: Migrations/{engine}/NNN_name.sql.</summary>
+    private IEnumerable<(long Version, string Name, string Sql)> Migrations()
+    {
+        var assembly = Assembly.GetExecutingAssembly();
+        var prefix = $"audit-migrations/{(IsPostgres ? "postgres" : "sqlite")}/";
+        foreach (var resource in assembly.GetManifestResourceNames().Where(n => n.StartsWith(prefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal))
+        {
+            var name = resource[prefix.Length..];
+            using var reader = new StreamReader(assembly.GetManifestResourceStream(resource)!);
+            yield return (long.Parse(name[..name.IndexOf('_', StringComparison.Ordinal)], System.Globalization.CultureInfo.InvariantCulture), name, reader.ReadToEnd());
+        }
+    }
+
+    public static DbCommand Command(DbConnection connection, DbTransaction? transaction, string sql, params (string Name, object? Value)[] parameters)
+    {
+        var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            var p = command.CreateParameter();
+            p.ParameterName = name;
+            p.Value = value ?? DBNull.Value;
+            command.Parameters.Add(p);
+        }
+        return command;
+    }
+
+    public static async Task<int> Execute(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        await using var command = Command(connection, transaction, sql, parameters);
+        return await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_postgres is not null)
+        {
+            await _postgres.DisposeAsync();
+        }
+    }
+}

@@ -1,0 +1,79 @@
+using System.Text.Json.Serialization;
+using CdsMitral.Fhir;
+using CdsMitral.Hooks;
+using CdsMitral.Rules;
+using CdsMitral.Service.Fhir;
+using CdsMitral.Snapshot;
+
+namespace CdsMitral.Service.Audit;
+
+/// <summary>Who called, as the audit keeps it: the JWT's iss, jti and tenant — never the token.</summary>
+public sealed record AuditClient(string? Issuer, string? Name, string? Jti, string? Tenant, bool Verified);
+
+public sealed record StageTimings(double ParseMs, double GatherMs, double EvaluateMs, double TotalMs);
+
+/// <summary>One hook invocation, accepted or refused, with everything an auditor needs to answer "who was shown
+/// which card, for which patient, on what evidence" months later.</summary>
+public sealed record InvocationRecord(
+    DateTimeOffset At,
+    string ServiceId,
+    string? Hook,
+    string? HookInstance,
+    AuditClient Client,
+    string? FhirServer,
+    string? PatientId,
+    string? UserId,
+    string? EncounterId,
+    int Status,
+    string? Reason,
+    IReadOnlyList<KeyReport>? Prefetch,
+    IReadOnlyList<FhirQuery>? Queries,
+    ClinicalSnapshot? Snapshot,
+    IReadOnlyList<RuleOutcome>? Rules,
+    IReadOnlyList<Card>? Cards,
+    StageTimings? Timings,
+    string ServiceVersion,
+    string RuleSetVersion);
+
+/// <summary>One feedback item as received (CDS Hooks 2.0 §Feedback), tied to the card's invocation when the card is known.</summary>
+public sealed record FeedbackRecord(
+    DateTimeOffset At,
+    string ServiceId,
+    AuditClient Client,
+    string Card,
+    string Outcome,
+    IReadOnlyList<string>? AcceptedSuggestions,
+    Coding? OverrideReason,
+    string? UserComment,
+    string OutcomeTimestamp,
+    string? InvocationId,
+    bool KnownCard,
+    string DedupeKey);
+
+/// <summary>Retention at work, recorded in the chain itself: what went, and the hash the remaining chain now starts from.</summary>
+public sealed record PurgeRecord(DateTimeOffset At, DateTimeOffset OlderThan, long EventsRemoved, long FirstRemainingSeq, string Anchor);
+
+public static class EventKind
+{
+    public const string Hook = "hook";
+    public const string Feedback = "feedback";
+    public const string Purge = "purge";
+}
+
+/// <summary>What the writer is asked to make durable: a kind, an id, a time and the document (JSON) — and, for
+/// feedback, the key that makes a second delivery of the same item a no-op.</summary>
+public sealed record AuditEntry(Guid Id, string Kind, DateTimeOffset At, string Document, InvocationRecord? Invocation = null, FeedbackRecord? Feedback = null);
+
+public sealed record ChainReport(bool Intact, long Events, long? FirstBrokenSeq, string? Problem, DateTimeOffset CheckedAt);
+
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
+    DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(InvocationRecord))]
+[JsonSerializable(typeof(FeedbackRecord))]
+[JsonSerializable(typeof(PurgeRecord))]
+[JsonSerializable(typeof(AuditEntry))]
+[JsonSerializable(typeof(ChainReport))]
+[JsonSerializable(typeof(List<AuditEntry>))]
+public sealed partial class AuditJson : JsonSerializerContext;

@@ -1,0 +1,49 @@
+namespace CdsMitral.Service.Audit;
+
+public enum AuditStoreKind
+{
+    /// <summary>An embedded SQLite file (WAL, synchronous=FULL): the default, for one instance.</summary>
+    Sqlite,
+
+    /// <summary>PostgreSQL, for several instances behind a load balancer; also shares the JWT replay cache.</summary>
+    PostgreSql,
+
+    /// <summary>No audit trail. For measuring the audit's own cost only; announced at start-up.</summary>
+    None,
+}
+
+/// <summary>Settings under "CdsMitral:Audit".</summary>
+public sealed class AuditOptions
+{
+    public const string Section = "CdsMitral:Audit";
+
+    public AuditStoreKind Store { get; set; } = AuditStoreKind.Sqlite;
+
+    /// <summary>SQLite: a file path (relative to the service's directory, or absolute). PostgreSQL: an Npgsql connection string.</summary>
+    public string ConnectionString { get; set; } = "data/audit.db";
+
+    /// <summary>Where records wait, fsync'd, while the store is unreachable (relative to the service's directory, or absolute).</summary>
+    public string SpoolPath { get; set; } = "data/audit-spool.ndjson";
+
+    /// <summary>Records committed together in one transaction at most.</summary>
+    public int MaxBatch { get; set; } = 256;
+
+    /// <summary>Events older than this many days are purged (the purge is itself an audit event). 0 keeps everything.</summary>
+    public int RetentionDays { get; set; }
+
+    /// <summary>How often the spool is retried and retention applied.</summary>
+    public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>People who may read the audit pages and API (HTTP Basic over HTTPS), separate from CDS clients.</summary>
+    public List<Auditor> Auditors { get; set; } = [];
+
+    public string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path);
+}
+
+public sealed class Auditor
+{
+    public string User { get; set; } = "";
+
+    /// <summary>"pbkdf2-sha256$iterations$salt(base64)$hash(base64)"; make one with AuditorPasswords.Hash.</summary>
+    public string PasswordHash { get; set; } = "";
+}

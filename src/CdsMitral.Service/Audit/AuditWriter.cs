@@ -1,0 +1,279 @@
+using System.Text;
+using System.Text.Json;
+using System.Threading.Channels;
+using Microsoft.Extensions.Options;
+
+namespace CdsMitral.Service.Audit;
+
+/// <summary>
+/// Makes audit entries durable before their call is answered. Requests queue their entry and wait; one loop commits
+/// whatever has queued up as a single transaction (group commit), so many calls share one fsync. If the store cannot
+/// be written, the batch is appended to a spool file and fsync'd instead — still durable — and moved into the store
+/// when it is back (appends are idempotent by event id, so a crash mid-move duplicates nothing).
+/// </summary>
+public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
+    : BackgroundService
+{
+    private sealed record Pending(AuditEntry Entry, TaskCompletionSource Done);
+
+    private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly SemaphoreSlim _spoolLock = new(1, 1);
+    private readonly AuditOptions _options = options.Value;
+    private volatile bool _migrated;
+
+    public bool Enabled => _options.Store != AuditStoreKind.None;
+
+    /// <summary>True while the last write reached the store (false while records go to the spool).</summary>
+    public bool StoreHealthy { get; private set; } = true;
+
+    public string SpoolFile => _options.Resolve(_options.SpoolPath);
+
+    /// <summary>Completes when the entry is durable (in the store or the spool); throws if it could be neither.</summary>
+    public Task WriteAsync(AuditEntry entry)
+    {
+        if (!Enabled)
+        {
+            return Task.CompletedTask;
+        }
+        var pending = new Pending(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        if (!_queue.Writer.TryWrite(pending))
+        {
+            pending.Done.SetException(new InvalidOperationException("The audit writer has stopped."));
+        }
+        return pending.Done.Task;
+    }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        if (!Enabled)
+        {
+            AuditLog.Disabled(logger);
+            return;
+        }
+        await TryMigrate(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    private async Task TryMigrate(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await db.MigrateAsync(cancellationToken);
+            _migrated = true;
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            StoreHealthy = false;
+            AuditLog.StoreUnavailable(logger, e.GetType().Name, e.Message);
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var maintenance = Maintain(stoppingToken);
+        var batch = new List<Pending>(_options.MaxBatch);
+        try
+        {
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
+            {
+                await DrainAndCommit(batch);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Shutting down: what is queued still gets written.
+            _queue.Writer.TryComplete();
+            await DrainAndCommit(batch);
+        }
+        await maintenance;
+    }
+
+    private async Task DrainAndCommit(List<Pending> batch)
+    {
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < _options.MaxBatch && _queue.Reader.TryRead(out var next))
+            {
+                batch.Add(next);
+            }
+            if (batch.Count == 0)
+            {
+                return;
+            }
+            await Commit(batch);
+        }
+    }
+
+    private async Task Commit(List<Pending> batch)
+    {
+        var entries = batch.Select(p => p.Entry).ToList();
+        try
+        {
+            if (!_migrated)
+            {
+                throw new InvalidOperationException("the audit schema is not in place yet");
+            }
+            await store.AppendAsync(entries, CancellationToken.None);
+            StoreHealthy = true;
+        }
+        catch (Exception e)
+        {
+            StoreHealthy = false;
+            AuditLog.StoreUnavailable(logger, e.GetType().Name, e.Message);
+            try
+            {
+                await Spool(entries);
+            }
+            catch (Exception spoolError)
+            {
+                AuditLog.SpoolFailed(logger, spoolError.GetType().Name, spoolError.Message);
+                foreach (var p in batch)
+                {
+                    p.Done.TrySetException(new InvalidOperationException("The audit record could be written neither to the store nor to the spool.", spoolError));
+                }
+                return;
+            }
+        }
+        foreach (var p in batch)
+        {
+            p.Done.TrySetResult();
+        }
+    }
+
+    private async Task Spool(List<AuditEntry> entries)
+    {
+        await _spoolLock.WaitAsync();
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(SpoolFile)!);
+            await using var file = new FileStream(SpoolFile, FileMode.Append, FileAccess.Write, FileShare.Read, 4096, FileOptions.WriteThrough);
+            var text = new StringBuilder();
+            foreach (var entry in entries)
+            {
+                text.Append(JsonSerializer.Serialize(entry, AuditJson.Default.AuditEntry)).Append('\n');
+            }
+            await file.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()));
+            file.Flush(flushToDisk: true);
+            AuditLog.Spooled(logger, entries.Count, SpoolFile);
+        }
+        finally
+        {
+            _spoolLock.Release();
+        }
+    }
+
+    /// <summary>Moves spooled entries into the store. Safe to repeat: events already there are skipped by id.</summary>
+    public async Task<int> DrainSpoolAsync(CancellationToken cancellationToken)
+    {
+        await _spoolLock.WaitAsync(cancellationToken);
+        try
+        {
+            if (!File.Exists(SpoolFile) || new FileInfo(SpoolFile).Length == 0)
+            {
+                return 0;
+            }
+            var entries = new List<AuditEntry>();
+            foreach (var line in await File.ReadAllLinesAsync(SpoolFile, cancellationToken))
+            {
+                // A line cut short by a crash in the middle of a spool write was never acknowledged: skip it.
+                if (line.Length > 0 && TryRead(line) is { } entry)
+                {
+                    entries.Add(entry);
+                }
+            }
+            foreach (var chunk in entries.Chunk(_options.MaxBatch))
+            {
+                await store.AppendAsync(chunk, cancellationToken);
+            }
+            await using (var truncate = new FileStream(SpoolFile, FileMode.Truncate, FileAccess.Write))
+            {
+                truncate.Flush(flushToDisk: true);
+            }
+            AuditLog.SpoolDrained(logger, entries.Count);
+            StoreHealthy = true;
+            return entries.Count;
+        }
+        finally
+        {
+            _spoolLock.Release();
+        }
+    }
+
+    private static AuditEntry? TryRead(string line)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(line, AuditJson.Default.AuditEntry);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private async Task Maintain(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                if (!_migrated)
+                {
+                    await TryMigrate(stoppingToken);
+                }
+                if (_migrated)
+                {
+                    await DrainSpoolAsync(stoppingToken);
+                    if (_options.RetentionDays > 0 && await store.PurgeAsync(time.GetUtcNow().AddDays(-_options.RetentionDays), time, stoppingToken) is { } purge)
+                    {
+                        AuditLog.Purged(logger, purge.EventsRemoved, purge.OlderThan);
+                    }
+                    if (db.IsPostgres)
+                    {
+                        await store.ForgetExpiredJtisAsync(time.GetUtcNow(), stoppingToken);
+                    }
+                }
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                AuditLog.StoreUnavailable(logger, e.GetType().Name, e.Message);
+            }
+            try
+            {
+                await Task.Delay(_options.MaintenanceInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    public override void Dispose()
+    {
+        _spoolLock.Dispose();
+        base.Dispose();
+    }
+}
+
+internal static partial class AuditLog
+{
+    [LoggerMessage(40, LogLevel.Error, "Audit store unavailable ({Type:l}: {Message:l}); records go to the spool")]
+    public static partial void StoreUnavailable(ILogger logger, string type, string message);
+
+    [LoggerMessage(41, LogLevel.Critical, "Audit spool failed ({Type:l}: {Message:l}); calls are refused until records can be kept")]
+    public static partial void SpoolFailed(ILogger logger, string type, string message);
+
+    [LoggerMessage(42, LogLevel.Warning, "{Count} audit records spooled to {Path:l}")]
+    public static partial void Spooled(ILogger logger, int count, string path);
+
+    [LoggerMessage(43, LogLevel.Information, "{Count} spooled audit records moved into the store")]
+    public static partial void SpoolDrained(ILogger logger, int count);
+
+    [LoggerMessage(44, LogLevel.Information, "Audit retention: {Count} events older than {OlderThan} purged")]
+    public static partial void Purged(ILogger logger, long count, DateTimeOffset olderThan);
+
+    [LoggerMessage(45, LogLevel.Warning, "CdsMitral:Audit:Store=None: hook calls are NOT audited. Use this only to measure the audit's cost.")]
+    public static partial void Disabled(ILogger logger);
+}

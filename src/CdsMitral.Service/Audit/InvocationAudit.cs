@@ -1,0 +1,58 @@
+using System.Reflection;
+using System.Text.Json;
+using CdsMitral.Hooks;
+using CdsMitral.Rules;
+using CdsMitral.Service.Fhir;
+using CdsMitral.Service.Trust;
+using CdsMitral.Snapshot;
+
+namespace CdsMitral.Service.Audit;
+
+/// <summary>What the hook handler knows so far about one call; every exit turns it into an audit record.</summary>
+public sealed class InvocationDraft(string serviceId, DateTimeOffset at)
+{
+    public string ServiceId { get; } = serviceId;
+    public DateTimeOffset At { get; } = at;
+    public HookRequest? Request { get; set; }
+    public HookContext? Context { get; set; }
+    public Gathered? Gathered { get; set; }
+    public ClinicalSnapshot? Snapshot { get; set; }
+    public Evaluation? Evaluation { get; set; }
+    public IReadOnlyList<Card>? Cards { get; set; }
+    public double ParseMs { get; set; }
+    public double GatherMs { get; set; }
+    public double EvaluateMs { get; set; }
+}
+
+/// <summary>Builds the audit record of a hook call and waits until it is durable.</summary>
+public sealed class InvocationAudit(AuditWriter writer)
+{
+    public static readonly string ServiceVersion =
+        typeof(InvocationAudit).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
+
+    public async Task RecordAsync(InvocationDraft draft, CallingClient client, int status, string? reason, double totalMs)
+    {
+        var record = new InvocationRecord(
+            draft.At,
+            draft.ServiceId,
+            draft.Request?.Hook,
+            draft.Request?.HookInstance,
+            new AuditClient(client.Issuer, client.Name, client.Jti, client.Tenant, client.Verified),
+            draft.Request?.FhirServer,
+            draft.Context?.PatientId,
+            draft.Context?.UserId,
+            draft.Context?.EncounterId,
+            status,
+            reason,
+            draft.Gathered?.Keys,
+            draft.Gathered?.Queries,
+            draft.Snapshot,
+            draft.Evaluation?.Outcomes,
+            draft.Cards,
+            new StageTimings(draft.ParseMs, draft.GatherMs, draft.EvaluateMs, totalMs),
+            ServiceVersion,
+            SecondaryMrRules.RuleSetVersion);
+        var document = JsonSerializer.Serialize(record, AuditJson.Default.InvocationRecord);
+        await writer.WriteAsync(new AuditEntry(Guid.NewGuid(), EventKind.Hook, draft.At, document, record));
+    }
+}
