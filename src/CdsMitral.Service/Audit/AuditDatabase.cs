@@ -26,7 +26,14 @@ public sealed class AuditDatabase : IAsyncDisposable
         {
             var file = _options.Resolve(_options.ConnectionString);
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
-            _sqlite = new SqliteConnectionStringBuilder { DataSource = file, Pooling = true, DefaultTimeout = 30 }.ToString();
+            // Microsoft.Data.Sqlite retries a busy database until the command timeout: that, not only busy_timeout, is how
+            // long a locked store holds a call before its record goes to the spool.
+            _sqlite = new SqliteConnectionStringBuilder
+            {
+                DataSource = file,
+                Pooling = true,
+                DefaultTimeout = Math.Max(1, (int)Math.Ceiling(_options.BusyTimeout.TotalSeconds)),
+            }.ToString();
         }
     }
 
@@ -41,7 +48,7 @@ public sealed class AuditDatabase : IAsyncDisposable
         var connection = new SqliteConnection(_sqlite);
         await connection.OpenAsync(cancellationToken);
         // WAL for readers beside the writer; FULL so that a commit survives a crash of the machine, not only of the process.
-        await Execute(connection, null, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=30000;", cancellationToken);
+        await Execute(connection, null, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};", cancellationToken);
         return connection;
     }
 

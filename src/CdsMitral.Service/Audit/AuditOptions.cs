@@ -25,6 +25,9 @@ public sealed class AuditOptions
     /// <summary>Where records wait, fsync'd, while the store is unreachable (relative to the service's directory, or absolute).</summary>
     public string SpoolPath { get; set; } = "data/audit-spool.ndjson";
 
+    /// <summary>SQLite: how long a write waits for a lock held by another connection before the store counts as unreachable.</summary>
+    public TimeSpan BusyTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Records committed together in one transaction at most.</summary>
     public int MaxBatch { get; set; } = 256;
 
