@@ -161,7 +161,7 @@ public static class AuditEndpoints
         return Results.Content(Page("Invocations", body), "text/html; charset=utf-8");
     }
 
-    private static async Task<IResult> DetailPage(string id, HttpContext http, AuditStore store)
+    private static async Task<IResult> DetailPage(string id, HttpContext http, AuditStore store, Terminology.Terminology terminology)
     {
         if (await store.GetAsync(id, http.RequestAborted) is not { } found)
         {
@@ -176,7 +176,9 @@ public static class AuditEndpoints
         Fact("Hook", r.Hook);
         Fact("hookInstance", r.HookInstance);
         Fact("Reason", r.Reason);
-        Fact("Client", $"{r.Client.Name} {r.Client.Issuer} (jti {r.Client.Jti}{(r.Client.Tenant is null ? "" : $", tenant {r.Client.Tenant}")}){(r.Client.Verified ? "" : " — not verified")}");
+        Fact("Client", r.Client.Verified
+            ? $"{r.Client.Name} {r.Client.Issuer} (jti {r.Client.Jti}{(r.Client.Tenant is null ? "" : $", tenant {r.Client.Tenant}")})"
+            : "not authenticated (verification off, or the client's JWT was refused)");
         Fact("FHIR server", r.FhirServer);
         Fact("Patient / user / encounter", $"{r.PatientId} / {r.UserId} / {r.EncounterId}");
         Fact("Timings (ms)", r.Timings is { } t ? $"parse {t.ParseMs:0.0}, gather {t.GatherMs:0.0}, evaluate {t.EvaluateMs:0.0}, total {t.TotalMs:0.0}" : null);
@@ -267,7 +269,7 @@ public static class AuditEndpoints
             foreach (var f in feedback)
             {
                 b.Append(CultureInfo.InvariantCulture, $"<tr><td>{f.At:yyyy-MM-dd HH:mm:ss}</td><td>{E(f.Card)}</td><td>{E(f.Outcome)}</td><td>{E(f.OutcomeTimestamp)}</td>")
-                    .Append(CultureInfo.InvariantCulture, $"<td>{E(string.Join(", ", f.AcceptedSuggestions ?? []))}</td><td>{E(f.OverrideReason is { } o ? $"{o.Display ?? o.Code} ({o.System})" : null)}</td><td>{E(f.UserComment)}</td></tr>");
+                    .Append(CultureInfo.InvariantCulture, $"<td>{E(string.Join(", ", f.AcceptedSuggestions ?? []))}</td><td>{E(f.OverrideReason is { } o ? $"{o.Display ?? terminology.Display(Terminology.Vs.CardOverrideReasons, o) ?? o.Code} ({o.System}|{o.Code})" : null)}</td><td>{E(f.UserComment)}</td></tr>");
             }
             b.Append("</tbody></table>");
         }

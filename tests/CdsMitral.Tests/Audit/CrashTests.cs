@@ -1,11 +1,8 @@
 using System.Collections.Concurrent;
-using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using CdsMitral.Service.Audit;
 using CdsMitral.Tests.Support;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Xunit.Abstractions;
 
@@ -17,13 +14,8 @@ public sealed class CrashTests(ITestOutputHelper output)
     [Fact]
     public async Task KilledMidLoadEveryAnsweredCallHasItsRecordAndTheChainStillVerifies()
     {
-        var data = Path.Combine(Path.GetTempPath(), "cdsmitral-crash", Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(data);
-        var port = FreePort();
-        using var service = Start(data, port);
-        using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}"), Timeout = TimeSpan.FromSeconds(10) };
-        await WaitUntilUp(http);
-
+        await using var service = await ServiceProcess.StartAsync();
+        var http = service.Http;
         var body = (string instance) => new StringContent(
             Requests.PatientView("p1", new Chart("p1").Mr("severe", "2026-10-01").Lvef(32, "2026-10-01").Prefetch(Terminology.Terminology.Embedded))
                 .Apply(r => r["hookInstance"] = instance).ToJsonString(), Encoding.UTF8, "application/json");
@@ -55,13 +47,12 @@ public sealed class CrashTests(ITestOutputHelper output)
         {
             await Task.Delay(20);
         }
-        service.Kill(entireProcessTree: true);
-        await service.WaitForExitAsync();
+        await service.KillAsync();
         await Task.Delay(200);
         await stop.CancelAsync();
         await Task.WhenAll(workers);
 
-        var options = Options.Create(new AuditOptions { ConnectionString = Path.Combine(data, "audit.db"), SpoolPath = Path.Combine(data, "spool.ndjson") });
+        var options = Options.Create(new AuditOptions { ConnectionString = Path.Combine(service.DataDirectory, "audit.db"), SpoolPath = Path.Combine(service.DataDirectory, "spool.ndjson") });
         await using var db = new AuditDatabase(options);
         var store = new AuditStore(db);
         var recorded = new HashSet<string>();
@@ -82,56 +73,6 @@ public sealed class CrashTests(ITestOutputHelper output)
         Assert.Empty(missing);
         Assert.True(report.Intact, report.Problem);
         Assert.True(recorded.Count >= acknowledged.Count);
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        Directory.Delete(data, recursive: true);
-    }
-
-    private static Process Start(string data, int port)
-    {
-        var dll = Path.Combine(AppContext.BaseDirectory, "CdsMitral.Service.dll");
-        var start = new ProcessStartInfo("dotnet", [dll, "--environment", "Development", "--urls", $"http://127.0.0.1:{port}"])
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        start.Environment["CdsMitral__Audit__ConnectionString"] = Path.Combine(data, "audit.db");
-        start.Environment["CdsMitral__Audit__SpoolPath"] = Path.Combine(data, "spool.ndjson");
-        start.Environment["CdsMitral__Callers__PermitLimit"] = "1000000";
-        start.Environment["Logging__LogLevel__Default"] = "Error";
-        var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static async Task WaitUntilUp(HttpClient http)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            try
-            {
-                using var response = await http.GetAsync("/cds-services");
-                if (response.IsSuccessStatusCode)
-                {
-                    return;
-                }
-            }
-            catch (HttpRequestException)
-            {
-            }
-            await Task.Delay(100);
-        }
-        throw new TimeoutException("the service did not start");
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

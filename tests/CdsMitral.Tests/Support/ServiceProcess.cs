@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace CdsMitral.Tests.Support;
+
+/// <summary>The service as its own process on a loopback port: what a browser, or kill -9, needs.</summary>
+public sealed class ServiceProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private ServiceProcess(Process process, int port, string dataDirectory)
+    {
+        _process = process;
+        Port = port;
+        DataDirectory = dataDirectory;
+        Http = new HttpClient { BaseAddress = new Uri(BaseUrl), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public int Port { get; }
+    public string BaseUrl => $"http://127.0.0.1:{Port}";
+    public string DataDirectory { get; }
+    public HttpClient Http { get; }
+
+    /// <summary>Starts the built service in the Development environment (no client JWT), with its audit trail in a fresh folder.</summary>
+    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    {
+        var data = Path.Combine(Path.GetTempPath(), "cdsmitral-process", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(data);
+        var port = FreePort();
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CdsMitral.Service.dll"), "--environment", "Development", "--urls", $"http://127.0.0.1:{port}"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.Environment["CdsMitral__Audit__ConnectionString"] = Path.Combine(data, "audit.db");
+        start.Environment["CdsMitral__Audit__SpoolPath"] = Path.Combine(data, "spool.ndjson");
+        start.Environment["CdsMitral__Callers__PermitLimit"] = "1000000";
+        start.Environment["Logging__LogLevel__Default"] = "Error";
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            start.Environment[key] = value;
+        }
+        var process = Process.Start(start)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        var service = new ServiceProcess(process, port, data);
+        for (var i = 0; i < 150; i++)
+        {
+            try
+            {
+                using var response = await service.Http.GetAsync("/cds-services");
+                if (response.IsSuccessStatusCode)
+                {
+                    return service;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            if (process.HasExited)
+            {
+                break;
+            }
+            await Task.Delay(100);
+        }
+        await service.DisposeAsync();
+        throw new TimeoutException("the service process did not start");
+    }
+
+    /// <summary>SIGKILL: no shutdown, no flush.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Http.Dispose();
+        if (!_process.HasExited)
+        {
+            _process.Kill(entireProcessTree: true);
+            await _process.WaitForExitAsync();
+        }
+        _process.Dispose();
+        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+        try
+        {
+            Directory.Delete(DataDirectory, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
