@@ -47,8 +47,9 @@ public sealed class AuditDatabase : IAsyncDisposable
         }
         var connection = new SqliteConnection(_sqlite);
         await connection.OpenAsync(cancellationToken);
-        // WAL for readers beside the writer; FULL so that a commit survives a crash of the machine, not only of the process.
-        await Execute(connection, null, $"PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};", cancellationToken);
+        // FULL so that a commit survives a crash of the machine, not only of the process (WAL is set once, at migration:
+        // it is a property of the file).
+        await Execute(connection, null, $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};", cancellationToken);
         return connection;
     }
 
@@ -66,6 +67,11 @@ public sealed class AuditDatabase : IAsyncDisposable
     public async Task MigrateAsync(CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
+        if (!IsPostgres)
+        {
+            // Readers (the auditors' pages) beside the writer.
+            await Execute(connection, null, "PRAGMA journal_mode=WAL", cancellationToken);
+        }
         await Execute(connection, null, "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)", cancellationToken);
         if (IsPostgres)
         {

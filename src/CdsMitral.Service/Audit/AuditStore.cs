@@ -31,16 +31,24 @@ public sealed class AuditStore(AuditDatabase db)
     public static string Hash(string prevHash, long seq, string id, string kind, string at, string document) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes($"{prevHash}\n{seq}\n{id}\n{kind}\n{at}\n{document}")));
 
-    public async Task<IReadOnlyList<Appended>> AppendAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    /// <param name="replay">True when moving spooled entries: some may already be in the store (a crash between the
+    /// move and the truncation), so each id is checked. Fresh entries carry new ids and skip the check.</param>
+    public async Task<IReadOnlyList<Appended>> AppendAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken, bool replay = false)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
+        return await AppendAsync(connection, entries, cancellationToken, replay);
+    }
+
+    /// <summary>Appends on a connection the caller keeps open (the writer's own, so that a batch does not pay for opening one).</summary>
+    public async Task<IReadOnlyList<Appended>> AppendAsync(DbConnection connection, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken, bool replay = false)
+    {
         await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
-        var results = await AppendInTransaction(connection, transaction, entries, cancellationToken);
+        var results = await AppendInTransaction(connection, transaction, entries, replay, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return results;
     }
 
-    private async Task<List<Appended>> AppendInTransaction(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken)
+    private async Task<List<Appended>> AppendInTransaction(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditEntry> entries, bool replay, CancellationToken cancellationToken)
     {
         long seq;
         string hash;
@@ -52,11 +60,15 @@ public sealed class AuditStore(AuditDatabase db)
         }
         var results = new List<Appended>(entries.Count);
         var keysInBatch = new HashSet<string>(StringComparer.Ordinal);
+        var events = new List<object?[]>();
+        var invocations = new List<object?[]>();
+        var cards = new List<object?[]>();
+        var feedback = new List<object?[]>();
         foreach (var entry in entries)
         {
             var id = entry.Id.ToString();
             // Idempotent: a spooled record replayed after a crash, or a feedback item delivered twice, is written once.
-            if (await Exists(connection, transaction, "SELECT 1 FROM audit_events WHERE id = @id", cancellationToken, ("id", id))
+            if (replay && await Exists(connection, transaction, "SELECT 1 FROM audit_events WHERE id = @id", cancellationToken, ("id", id))
                 || entry.Feedback is { } f && (!keysInBatch.Add(f.DedupeKey)
                     || await Exists(connection, transaction, "SELECT 1 FROM feedback WHERE dedupe_key = @k", cancellationToken, ("k", f.DedupeKey))))
             {
@@ -66,40 +78,56 @@ public sealed class AuditStore(AuditDatabase db)
             seq++;
             var at = Timestamp(entry.At);
             var next = Hash(hash, seq, id, entry.Kind, at, entry.Document);
-            await AuditDatabase.Execute(connection, transaction,
-                "INSERT INTO audit_events (seq, id, kind, at, document, prev_hash, hash) VALUES (@seq, @id, @kind, @at, @doc, @prev, @hash)", cancellationToken,
-                ("seq", seq), ("id", id), ("kind", entry.Kind), ("at", at), ("doc", entry.Document), ("prev", hash), ("hash", next));
-            await WriteIndexRows(connection, transaction, id, at, entry, cancellationToken);
+            events.Add([seq, id, entry.Kind, at, entry.Document, hash, next]);
+            IndexRows(id, at, entry, invocations, cards, feedback);
             hash = next;
             results.Add(Appended.Written);
         }
+        // One multi-row INSERT per table: a batch costs a handful of round trips, not several per record.
+        await InsertRows(connection, transaction, "audit_events", ["seq", "id", "kind", "at", "document", "prev_hash", "hash"], events, cancellationToken);
+        await InsertRows(connection, transaction, "invocations",
+            ["event_id", "at", "service_id", "hook", "hook_instance", "patient_id", "user_id", "client_issuer", "status", "rule_ids", "indicators"], invocations, cancellationToken);
+        await InsertRows(connection, transaction, "cards", ["card_uuid", "event_id", "rule_id", "indicator"], cards, cancellationToken);
+        await InsertRows(connection, transaction, "feedback", ["event_id", "dedupe_key", "card_uuid", "invocation_event_id", "outcome", "at", "known_card"], feedback, cancellationToken);
         await AuditDatabase.Execute(connection, transaction, "UPDATE chain_head SET seq = @seq, hash = @hash WHERE id = 1", cancellationToken, ("seq", seq), ("hash", hash));
         return results;
     }
 
-    private static async Task WriteIndexRows(DbConnection connection, DbTransaction transaction, string id, string at, AuditEntry entry, CancellationToken cancellationToken)
+    private static void IndexRows(string id, string at, AuditEntry entry, List<object?[]> invocations, List<object?[]> cards, List<object?[]> feedback)
     {
         if (entry.Invocation is { } i)
         {
-            var cards = i.Cards ?? [];
-            string Set(IEnumerable<string> values) => "," + string.Join(",", values.Distinct()) + ",";
-            await AuditDatabase.Execute(connection, transaction,
-                "INSERT INTO invocations (event_id, at, service_id, hook, hook_instance, patient_id, user_id, client_issuer, status, rule_ids, indicators) " +
-                "VALUES (@id, @at, @svc, @hook, @hi, @pat, @usr, @iss, @st, @rules, @ind)", cancellationToken,
-                ("id", id), ("at", at), ("svc", i.ServiceId), ("hook", i.Hook), ("hi", i.HookInstance), ("pat", i.PatientId), ("usr", i.UserId),
-                ("iss", i.Client.Issuer), ("st", i.Status), ("rules", Set(cards.Select(c => c.Source.Topic?.Code ?? ""))), ("ind", Set(cards.Select(c => c.Indicator))));
-            foreach (var card in cards)
-            {
-                await AuditDatabase.Execute(connection, transaction,
-                    "INSERT INTO cards (card_uuid, event_id, rule_id, indicator) VALUES (@u, @id, @r, @ind)", cancellationToken,
-                    ("u", card.Uuid), ("id", id), ("r", card.Source.Topic?.Code ?? ""), ("ind", card.Indicator));
-            }
+            var shown = i.Cards ?? [];
+            static string Set(IEnumerable<string> values) => "," + string.Join(",", values.Distinct()) + ",";
+            invocations.Add([id, at, i.ServiceId, i.Hook, i.HookInstance, i.PatientId, i.UserId, i.Client.Issuer, i.Status,
+                Set(shown.Select(c => c.Source.Topic?.Code ?? "")), Set(shown.Select(c => c.Indicator))]);
+            cards.AddRange(shown.Select(card => new object?[] { card.Uuid, id, card.Source.Topic?.Code ?? "", card.Indicator }));
         }
         if (entry.Feedback is { } f)
         {
-            await AuditDatabase.Execute(connection, transaction,
-                "INSERT INTO feedback (event_id, dedupe_key, card_uuid, invocation_event_id, outcome, at, known_card) VALUES (@id, @k, @c, @inv, @o, @at, @known)", cancellationToken,
-                ("id", id), ("k", f.DedupeKey), ("c", f.Card), ("inv", f.InvocationId), ("o", f.Outcome), ("at", at), ("known", f.KnownCard ? 1 : 0));
+            feedback.Add([id, f.DedupeKey, f.Card, f.InvocationId, f.Outcome, at, f.KnownCard ? 1 : 0]);
+        }
+    }
+
+    private static async Task InsertRows(DbConnection connection, DbTransaction transaction, string table, string[] columns, List<object?[]> rows, CancellationToken cancellationToken)
+    {
+        // Both engines take up to tens of thousands of parameters per statement; chunks of 500 rows stay far below.
+        foreach (var chunk in rows.Chunk(500))
+        {
+            var parameters = new List<(string, object?)>(chunk.Length * columns.Length);
+            var values = new StringBuilder();
+            for (var r = 0; r < chunk.Length; r++)
+            {
+                values.Append(r == 0 ? "(" : ",(");
+                for (var c = 0; c < columns.Length; c++)
+                {
+                    var name = $"p{r}_{c}";
+                    values.Append(c == 0 ? "@" : ",@").Append(name);
+                    parameters.Add((name, chunk[r][c]));
+                }
+                values.Append(')');
+            }
+            await AuditDatabase.Execute(connection, transaction, $"INSERT INTO {table} ({string.Join(",", columns)}) VALUES {values}", cancellationToken, [.. parameters]);
         }
     }
 
@@ -304,7 +332,7 @@ public sealed class AuditStore(AuditDatabase db)
         await AuditDatabase.Execute(connection, transaction, "UPDATE chain_head SET anchor = @a, anchor_seq = @s WHERE id = 1", cancellationToken, ("a", anchor), ("s", lastRemoved));
         var record = new PurgeRecord(time.GetUtcNow(), olderThan, removed, lastRemoved + 1, anchor);
         await AppendInTransaction(connection, transaction,
-            [new AuditEntry(Guid.NewGuid(), EventKind.Purge, record.At, JsonSerializer.Serialize(record, AuditJson.Default.PurgeRecord))], cancellationToken);
+            [new AuditEntry(Guid.NewGuid(), EventKind.Purge, record.At, JsonSerializer.Serialize(record, AuditJson.Default.PurgeRecord))], replay: false, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return record;
     }

@@ -20,6 +20,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     private readonly SemaphoreSlim _spoolLock = new(1, 1);
     private readonly AuditOptions _options = options.Value;
     private volatile bool _migrated;
+    private System.Data.Common.DbConnection? _connection;
 
     public bool Enabled => _options.Store != AuditStoreKind.None;
 
@@ -114,12 +115,19 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             {
                 throw new InvalidOperationException("the audit schema is not in place yet");
             }
-            await store.AppendAsync(entries, CancellationToken.None);
+            _connection ??= await db.OpenAsync(CancellationToken.None);
+            await store.AppendAsync(_connection, entries, CancellationToken.None);
             StoreHealthy = true;
         }
         catch (Exception e)
         {
             StoreHealthy = false;
+            // The connection may be what failed: the next batch opens a fresh one.
+            if (_connection is not null)
+            {
+                await _connection.DisposeAsync();
+                _connection = null;
+            }
             AuditLog.StoreUnavailable(logger, e.GetType().Name, e.Message);
             try
             {
@@ -184,7 +192,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             }
             foreach (var chunk in entries.Chunk(_options.MaxBatch))
             {
-                await store.AppendAsync(chunk, cancellationToken);
+                await store.AppendAsync(chunk, cancellationToken, replay: true);
             }
             await using (var truncate = new FileStream(SpoolFile, FileMode.Truncate, FileAccess.Write))
             {
@@ -252,6 +260,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
 
     public override void Dispose()
     {
+        _connection?.Dispose();
         _spoolLock.Dispose();
         base.Dispose();
     }

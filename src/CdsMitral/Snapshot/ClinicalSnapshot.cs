@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace CdsMitral.Snapshot;
 
 /// <summary>Everything the service gathered for one patient: resources from prefetch and FHIR queries, and what could not be had.</summary>
@@ -11,11 +13,17 @@ public sealed record PatientRecord(
 
 public sealed record ClinicalOptions(int StaleAfterMonths = 12);
 
+// Computed members are [JsonIgnore]: the audit trail keeps each fact once, and they are rebuilt when a record is read.
+
 /// <summary>A value the rules may use, with where it came from.</summary>
 public sealed record Measurement(string Name, decimal Value, string Unit, DateTimeOffset Date, string Source, bool IsStale)
 {
+    [JsonIgnore]
     public string Display => $"{Value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} {Unit}";
+    [JsonIgnore]
     public string DateText => Fhir.FhirDate.Format(Date);
+
+    [JsonIgnore]
     public bool IsCurrent => !IsStale;
 }
 
@@ -25,7 +33,10 @@ public sealed record DataQualityFinding(string Measure, string Source, string Pr
 public sealed record MrSeverity(decimal Grade, string Label, DateTimeOffset Date, string Source, bool IsStale)
 {
     /// <summary>"Significant MR" in clinical-logic.md: moderate-severe (3+) or severe (4+).</summary>
+    [JsonIgnore]
     public bool IsSignificant => Grade >= 3;
+
+    [JsonIgnore]
     public string DateText => Fhir.FhirDate.Format(Date);
 }
 
@@ -35,7 +46,10 @@ public enum MechanismKind { Unknown, Primary, Secondary, Conflicting }
 /// <param name="Basis">Plain words: where the mechanism comes from, for the card detail.</param>
 public sealed record Mechanism(MechanismKind Kind, string? Subtype, bool Presumed, string Basis, IReadOnlyList<string> Sources)
 {
+    [JsonIgnore]
     public bool IsSecondary => Kind == MechanismKind.Secondary;
+
+    [JsonIgnore]
     public string Label => Kind switch
     {
         MechanismKind.Secondary when Presumed => "secondary (presumed)",
@@ -56,6 +70,7 @@ public sealed record GdmtStatus(
     IReadOnlyList<MedicationUse> AmbiguousBetaBlocker,
     int Unclassified)
 {
+    [JsonIgnore]
     public IReadOnlyList<GdmtClass> Missing =>
         Enum.GetValues<GdmtClass>().Where(c => !ByClass.TryGetValue(c, out var uses) || uses.Count == 0).ToList();
 
@@ -72,6 +87,7 @@ public enum MitralProcedureKind { Teer, SurgicalRepair, Replacement }
 
 public sealed record MitralProcedure(MitralProcedureKind Kind, string Name, DateTimeOffset? Date, string Source)
 {
+    [JsonIgnore]
     public string DateText => Date is { } d ? Fhir.FhirDate.Format(d) : "date not recorded";
 }
 
@@ -99,11 +115,17 @@ public sealed record ClinicalSnapshot(
     IReadOnlyList<string> Unavailable,
     IReadOnlyList<string> Notes)
 {
+    [JsonIgnore]
     public Measurement? CurrentLvef => Lvef is { IsCurrent: true } ? Lvef : null;
+    [JsonIgnore]
     public Measurement? CurrentLvesd => Lvesd is { IsCurrent: true } ? Lvesd : null;
+    [JsonIgnore]
     public Measurement? CurrentPasp => Pasp is { IsCurrent: true } ? Pasp : null;
+    [JsonIgnore]
     public bool SignificantMr => Mr is { IsSignificant: true };
+    [JsonIgnore]
     public bool SignificantSecondaryMr => SignificantMr && Mechanism.IsSecondary;
+    [JsonIgnore]
     public MitralProcedure? PriorTeerOrRepair =>
         MitralProcedures.Where(p => p.Kind is MitralProcedureKind.Teer or MitralProcedureKind.SurgicalRepair)
             .OrderByDescending(p => p.Date ?? DateTimeOffset.MinValue).FirstOrDefault();
