@@ -11,6 +11,7 @@ builder.Services.AddCdsMitral();
 builder.Services.AddClientTrust();
 builder.Services.AddCallerLimits();
 builder.Services.AddAudit();
+builder.Services.AddHealth();
 
 var app = builder.Build();
 app.UseCors(CallerLimits.CorsPolicy);
@@ -20,6 +21,7 @@ app.UseRateLimiter();
 app.MapCdsServices();
 app.MapContent();
 app.MapAudit();
+app.MapHealth();
 app.Run();
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>

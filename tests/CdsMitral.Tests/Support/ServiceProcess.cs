@@ -52,7 +52,7 @@ public sealed class ServiceProcess : IAsyncDisposable
         {
             try
             {
-                using var response = await service.Http.GetAsync("/cds-services");
+                using var response = await service.Http.GetAsync("/health/live");
                 if (response.IsSuccessStatusCode)
                 {
                     return service;

@@ -1,0 +1,99 @@
+using System.Text.Json.Nodes;
+
+namespace CdsMitral.Cli;
+
+/// <summary>A patient given on the command line: a sample name (samples/patients/NAME.json) or a Bundle file.</summary>
+public sealed record PatientBundle(string Source, string PatientId, IReadOnlyList<JsonObject> Resources)
+{
+    public static PatientBundle Load(string nameOrFile, string? patientId = null)
+    {
+        var file = File.Exists(nameOrFile) ? nameOrFile : FindSample(nameOrFile)
+            ?? throw new CliException(CliException.BadInput, $"'{nameOrFile}' is neither a file nor a sample in samples/patients/.");
+        JsonNode? json;
+        try
+        {
+            json = JsonNode.Parse(File.ReadAllText(file));
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or IOException)
+        {
+            throw new CliException(CliException.BadInput, $"{file} is not readable JSON: {e.Message}");
+        }
+        if (json is not JsonObject bundle || (string?)bundle["resourceType"] != "Bundle" || bundle["entry"] is not JsonArray entries)
+        {
+            throw new CliException(CliException.BadInput, $"{file} is not a FHIR Bundle with entries.");
+        }
+        var resources = entries.Select(e => e?["resource"] as JsonObject).OfType<JsonObject>().ToList();
+        var id = patientId ?? resources.Where(r => (string?)r["resourceType"] == "Patient").Select(r => (string?)r["id"]).FirstOrDefault()
+            ?? throw new CliException(CliException.BadInput, $"{file} holds no Patient resource; give --patient-id.");
+        return new PatientBundle(file, id, resources);
+    }
+
+    private static string? FindSample(string name)
+    {
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "samples", "patients", name.EndsWith(".json", StringComparison.Ordinal) ? name : name + ".json");
+            if (File.Exists(candidate))
+            {
+                return candidate;
+            }
+        }
+        return null;
+    }
+}
+
+/// <summary>Runs a service's prefetch templates against a bundle, as an EHR would against its own data: read by id, or
+/// search by type with the parameters CdsMitral's templates use (patient, code as system|code OR lists, status).</summary>
+public static class LocalPrefetch
+{
+    public static JsonObject Evaluate(JsonObject templates, PatientBundle patient, string userId)
+    {
+        var prefetch = new JsonObject();
+        foreach (var (key, value) in templates)
+        {
+            var template = ((string?)value ?? "")
+                .Replace("{{context.patientId}}", patient.PatientId, StringComparison.Ordinal)
+                .Replace("{{context.userId}}", userId, StringComparison.Ordinal);
+            prefetch[key] = template.Contains('?', StringComparison.Ordinal) ? Search(template, patient) : Read(template, patient);
+        }
+        return prefetch;
+    }
+
+    private static JsonNode? Read(string reference, PatientBundle patient)
+    {
+        var parts = reference.Split('/');
+        return patient.Resources.FirstOrDefault(r => (string?)r["resourceType"] == parts[0] && (string?)r["id"] == parts[^1])?.DeepClone();
+    }
+
+    private static JsonObject Search(string template, PatientBundle patient)
+    {
+        var type = template[..template.IndexOf('?', StringComparison.Ordinal)];
+        IEnumerable<JsonObject> hits = patient.Resources.Where(r => (string?)r["resourceType"] == type);
+        foreach (var parameter in template[(type.Length + 1)..].Split('&'))
+        {
+            var (name, value) = (parameter.Split('=')[0], Uri.UnescapeDataString(parameter[(parameter.IndexOf('=', StringComparison.Ordinal) + 1)..]));
+            hits = name switch
+            {
+                "patient" => hits.Where(r => ((string?)r["subject"]?["reference"] ?? (string?)r["patient"]?["reference"]) == $"Patient/{value}"),
+                "code" => hits.Where(r => value.Split(',').Any(token => HasCoding(r["code"], token))),
+                "status" => hits.Where(r => value.Split(',').Contains((string?)r["status"])),
+                "_sort" or "_count" => hits,
+                _ => throw new CliException(CliException.BadInput, $"The template '{template}' uses '{name}', which this client cannot evaluate against a file; use --fhir."),
+            };
+        }
+        var list = hits.ToList();
+        return new JsonObject
+        {
+            ["resourceType"] = "Bundle", ["type"] = "searchset", ["total"] = list.Count,
+            ["entry"] = new JsonArray(list.Select(r => (JsonNode)new JsonObject { ["resource"] = r.DeepClone() }).ToArray()),
+        };
+    }
+
+    private static bool HasCoding(JsonNode? concept, string token)
+    {
+        var bar = token.IndexOf('|', StringComparison.Ordinal);
+        var (system, code) = bar < 0 ? (null, token) : (token[..bar], token[(bar + 1)..]);
+        return concept?["coding"] is JsonArray codings
+            && codings.Any(c => (string?)c?["code"] == code && (system is null || (string?)c?["system"] == system));
+    }
+}

@@ -1,0 +1,18 @@
+using System.CommandLine;
+using CdsMitral.Cli;
+
+var root = new RootCommand("""
+    cdsmitral — a command-line CDS client for CdsMitral (and any CDS Hooks 2.0 service).
+
+    Examples:
+      cdsmitral discover http://localhost:5080/cds-services
+      cdsmitral hook http://localhost:5080 --service secondary-mr-patient-view --patient coapt-profile --prefetch
+      cdsmitral load http://127.0.0.1:8080/fhir samples/patients/*.json
+      cdsmitral hook http://localhost:5080 --service secondary-mr-patient-view --patient coapt-profile --fhir http://127.0.0.1:8080/fhir --token secret
+      cdsmitral keys new --kid my-ehr-1 --out keys/
+    """);
+root.Subcommands.Add(DiscoverCommand.Create());
+root.Subcommands.Add(HookCommand.Create());
+root.Subcommands.Add(LoadCommand.Create());
+root.Subcommands.Add(KeysCommand.Create());
+return await root.Parse(args).InvokeAsync();

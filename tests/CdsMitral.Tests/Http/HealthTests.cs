@@ -1,0 +1,43 @@
+using System.Text.Json.Nodes;
+using CdsMitral.Tests.Support;
+
+namespace CdsMitral.Tests.Http;
+
+public sealed class HealthTests
+{
+    private static async Task<(int Status, JsonNode Body)> Get(ServiceFactory service, string path)
+    {
+        using var client = service.CreateClient(); // no JWT: orchestrators probe without one
+        using var response = await client.GetAsync(path);
+        return ((int)response.StatusCode, JsonNode.Parse(await response.Content.ReadAsStringAsync())!);
+    }
+
+    [Fact]
+    public async Task LiveAndReadyAnswerWithoutCredentialsWhenTheAuditStoreIsReachable()
+    {
+        await using var service = new ServiceFactory();
+        var live = await Get(service, "/health/live");
+        Assert.Equal((200, "Healthy"), (live.Status, (string?)live.Body["status"]));
+        var ready = await Get(service, "/health/ready");
+        Assert.Equal((200, "Healthy"), (ready.Status, (string?)ready.Body["status"]));
+        Assert.Equal("Healthy", (string?)ready.Body["checks"]!["audit-store"]!["status"]);
+    }
+
+    [Fact]
+    public async Task ReadinessSaysWhenTheAuditTrailIsOff()
+    {
+        await using var service = new ServiceFactory().With("CdsMitral:Audit:Store", "None");
+        var ready = await Get(service, "/health/ready");
+        Assert.Equal("Degraded", (string?)ready.Body["status"]);
+        Assert.Contains("audit trail is off", (string)ready.Body["checks"]!["audit-store"]!["description"]!, StringComparison.Ordinal);
+    }
+
+    [PostgresFact]
+    public async Task ReadinessFailsWhenThePostgresStoreCannotBeReached()
+    {
+        await using var service = new ServiceFactory().Audited(Store.Postgres)
+            .With("CdsMitral:Audit:ConnectionString", "Host=127.0.0.1;Port=9;Username=x;Password=x;Database=x;Timeout=2");
+        var ready = await Get(service, "/health/ready");
+        Assert.Equal((503, "Unhealthy"), (ready.Status, (string?)ready.Body["status"]));
+    }
+}
