@@ -4,6 +4,8 @@ using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Trust;
 
+StartupErrors.Install();
+
 // Settings files sit beside the binaries: the service reads the same ones however and wherever it is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddStructuredLogging();
@@ -12,6 +14,7 @@ builder.Services.AddClientTrust();
 builder.Services.AddCallerLimits();
 builder.Services.AddAudit();
 builder.Services.AddHealth();
+builder.Services.AddApiDocument();
 
 var app = builder.Build();
 app.UseCors(CallerLimits.CorsPolicy);
@@ -22,6 +25,7 @@ app.MapCdsServices();
 app.MapContent();
 app.MapAudit();
 app.MapHealth();
+app.MapApiDocument();
 app.Run();
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>

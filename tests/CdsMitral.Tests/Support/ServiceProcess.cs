@@ -23,6 +23,27 @@ public sealed class ServiceProcess : IAsyncDisposable
     public HttpClient Http { get; }
 
     /// <summary>Starts the built service in the Development environment (no client JWT), with its audit trail in a fresh folder.</summary>
+    /// <summary>Starts the service with settings it should refuse; returns its exit code and what it said on stderr.</summary>
+    public static async Task<(int ExitCode, string Error)> FailToStartAsync(IReadOnlyDictionary<string, string> settings)
+    {
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CdsMitral.Service.dll"), "--urls", "http://127.0.0.1:0"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var (key, value) in settings)
+        {
+            start.Environment[key] = value;
+        }
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        _ = process.StandardOutput.ReadToEndAsync();
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        await process.WaitForExitAsync(timeout.Token);
+        return (process.ExitCode, await error);
+    }
+
     public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
     {
         var data = Path.Combine(Path.GetTempPath(), "cdsmitral-process", Guid.NewGuid().ToString("N"));
