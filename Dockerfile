@@ -1,0 +1,31 @@
+# CdsMitral service image: build with the SDK, run on the ASP.NET runtime as the unprivileged 'app' user.
+#   docker build -t cdsmitral .
+#   docker run -p 8080:8080 -v cdsmitral-data:/app/data -e CdsMitral__PublicBaseUrl=https://cds.example.org cdsmitral
+# Trusted clients, auditors and the audit store are configured with environment variables (docs/configuration.md).
+
+FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
+WORKDIR /src
+# Project files first, so that a code change does not invalidate the restore layer.
+COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
+COPY src/CdsMitral/CdsMitral.csproj src/CdsMitral/
+COPY src/CdsMitral.Service/CdsMitral.Service.csproj src/CdsMitral.Service/
+RUN dotnet restore src/CdsMitral.Service/CdsMitral.Service.csproj
+COPY src/CdsMitral/ src/CdsMitral/
+COPY src/CdsMitral.Service/ src/CdsMitral.Service/
+COPY fhir-profiles/ fhir-profiles/
+COPY cds-cards/ cds-cards/
+COPY docs/presets/ docs/presets/
+RUN dotnet publish src/CdsMitral.Service/CdsMitral.Service.csproj -c Release -o /app --no-restore
+
+FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
+WORKDIR /app
+COPY --from=build /app ./
+# The audit store and its spool live in a volume owned by the non-root user the image provides.
+RUN mkdir -p /app/data && chown app:app /app/data
+USER app
+ENV ASPNETCORE_URLS=http://+:8080 \
+    CdsMitral__Audit__ConnectionString=/app/data/audit.db \
+    CdsMitral__Audit__SpoolPath=/app/data/audit-spool.ndjson
+VOLUME /app/data
+EXPOSE 8080
+ENTRYPOINT ["dotnet", "CdsMitral.Service.dll"]
