@@ -30,10 +30,22 @@ public static class OpenApi
         return app;
     }
 
-    /// <summary>What a hook endpoint takes and gives, for the document (the handler reads the body itself).</summary>
+    /// <summary>What a hook endpoint takes and gives, for the document (the handler reads the body itself). The request
+    /// body is described by a transformer, not by Accepts(): Accepts() would also make routing refuse other content types
+    /// with a bare 415 before the handler could explain it and audit the call.</summary>
     public static RouteHandlerBuilder DescribeHook(this RouteHandlerBuilder endpoint) => endpoint
         .WithSummary("Call a CDS service with a hook request")
-        .Accepts<HookRequest>("application/json")
+        .AddOpenApiOperationTransformer(async (operation, context, cancellationToken) =>
+        {
+            operation.RequestBody = new Microsoft.OpenApi.OpenApiRequestBody
+            {
+                Required = true,
+                Content = new Dictionary<string, Microsoft.OpenApi.OpenApiMediaType>
+                {
+                    ["application/json"] = new() { Schema = await context.GetOrCreateSchemaAsync(typeof(HookRequest), null, cancellationToken) },
+                },
+            };
+        })
         .Produces<CdsResponse>(StatusCodes.Status200OK)
         .Produces<OperationOutcome>(StatusCodes.Status400BadRequest)
         .Produces<OperationOutcome>(StatusCodes.Status401Unauthorized)

@@ -14,10 +14,10 @@ public sealed class OperationsTests
         var document = JsonNode.Parse(await client.GetStringAsync("/openapi/v1.json"))!;
         var hook = document["paths"]!["/cds-services/{id}"]!["post"]!;
         Assert.Equal(["200", "400", "401", "403", "404", "412", "413", "415", "429", "503"], hook["responses"]!.AsObject().Select(r => r.Key));
-        var schemas = document["components"]!["schemas"]!;
-        Assert.NotNull(schemas["HookRequest"]!["properties"]!["fhirAuthorization"]);
-        Assert.NotNull(schemas["FhirAuthorization"]!["properties"]!["access_token"]);
-        Assert.NotNull(schemas["Card"]!["properties"]!["selectionBehavior"]);
+        var request = hook["requestBody"]!["content"]!["application/json"]!["schema"]!;
+        Assert.NotNull(request["properties"]!["context"]);
+        Assert.NotNull(request["properties"]!["fhirAuthorization"]!["properties"]!["access_token"]);
+        Assert.NotNull(document["components"]!["schemas"]!["Card"]!["properties"]!["selectionBehavior"]);
         Assert.NotNull(document["paths"]!["/cds-services/{id}/feedback"]);
     }
 
