@@ -16,7 +16,7 @@ builder.Services.AddAudit();
 builder.Services.AddHealth();
 builder.Services.AddApiDocument();
 
-var app = builder.Build();
+var app = builder.Build().ValidateSettings();
 app.UseCors(CallerLimits.CorsPolicy);
 app.UseOperationOutcomeErrors();
 app.UseClientTrust();

@@ -20,6 +20,16 @@ public static class StartupErrors
         Environment.Exit(1);
     };
 
+    /// <summary>Reads every settings section once, right after the host is built, so that a wrong setting stops the
+    /// service before anything starts — the same way every time — rather than part-way through start-up.</summary>
+    public static WebApplication ValidateSettings(this WebApplication app)
+    {
+        _ = app.Services.GetRequiredService<IOptions<CdsMitralOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<Trust.TrustOptions>>().Value;
+        _ = app.Services.GetRequiredService<IOptions<Audit.AuditOptions>>().Value;
+        return app;
+    }
+
     private static OptionsValidationException? Find(Exception? e) => e switch
     {
         null => null,
