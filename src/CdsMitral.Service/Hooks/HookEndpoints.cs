@@ -16,6 +16,16 @@ public static class HookEndpoints
             .Produces<DiscoveryResponse>(StatusCodes.Status200OK);
         group.MapPost("/{id}", (string id, HttpContext http, HookHandler handler) => handler.HandleAsync(id, http)).DescribeHook();
         group.MapFeedback();
+        // The yardstick of bench/http-load.sh: same process, same middleware, but only parse the body and answer no
+        // cards. Off unless CdsMitral:Bench:BaselineEndpoint is true.
+        if (app.ServiceProvider.GetRequiredService<IConfiguration>().GetValue<bool>("CdsMitral:Bench:BaselineEndpoint"))
+        {
+            group.MapPost("/bench-baseline", async (HttpContext http) =>
+            {
+                using var document = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
+                return Results.Text("""{"cards":[]}""", "application/json");
+            });
+        }
         return app;
     }
 }

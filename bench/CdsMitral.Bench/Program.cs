@@ -1,0 +1,26 @@
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Running;
+using CdsMitral.Bench;
+
+// dotnet run -c Release --project bench/CdsMitral.Bench -- pipeline            the BenchmarkDotNet pipeline benchmark
+// dotnet run -c Release --project bench/CdsMitral.Bench -- stages              time and allocations per pipeline stage
+// dotnet run -c Release --project bench/CdsMitral.Bench -- requests <folder>   write the realistic requests for load tests
+if (args is ["requests", var folder])
+{
+    Directory.CreateDirectory(folder);
+    File.WriteAllText(Path.Combine(folder, "realistic-coapt.json"), RealisticRequests.Build(coapt: true).ToJsonString());
+    File.WriteAllText(Path.Combine(folder, "realistic-silent.json"), RealisticRequests.Build(coapt: false).ToJsonString());
+    return 0;
+}
+if (args is ["stages"])
+{
+    Stages.Run();
+    return 0;
+}
+if (args is ["pipeline", .. var rest])
+{
+    BenchmarkRunner.Run<PipelineBenchmarks>(DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator), rest);
+    return 0;
+}
+Console.Error.WriteLine("usage: CdsMitral.Bench pipeline | stages | requests <folder>");
+return 2;
