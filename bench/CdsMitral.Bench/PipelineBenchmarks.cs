@@ -53,9 +53,10 @@ public class PipelineBenchmarks
 
     private byte[] Run(byte[] body)
     {
-        var request = JsonSerializer.Deserialize(body, HookJson.Default.HookRequest)!;
-        var (context, _) = HookValidation.Validate(request, _service);
-        var gathered = _gatherer.GatherAsync(_service, request, context!, CancellationToken.None).GetAwaiter().GetResult();
+        var (request, document) = HookParsing.Parse(body);
+        using var _ = document;
+        var (context, _) = HookValidation.Validate(request!, _service);
+        var gathered = _gatherer.GatherAsync(_service, request!, context!, CancellationToken.None).GetAwaiter().GetResult();
         var snapshot = _snapshots.Build(gathered.Record, Now);
         var evaluation = SecondaryMrRules.EvaluatePatientView(snapshot);
         var cards = _cards.Build(evaluation.Considerations, context!.PatientId, "https://cds.example.org", Guid.NewGuid);

@@ -36,7 +36,8 @@ public sealed class HookHandler(
     {
         var started = Stopwatch.GetTimestamp();
         var draft = new InvocationDraft(id, time.GetUtcNow());
-        var (status, result, reason) = await Answer(id, http, draft, started);
+        using var parsed = new DocumentHolder();
+        var (status, result, reason) = await Answer(id, http, draft, parsed, started);
         var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         try
         {
@@ -60,7 +61,15 @@ public sealed class HookHandler(
         return result;
     }
 
-    private async Task<(int Status, IResult Result, string? Reason)> Answer(string id, HttpContext http, InvocationDraft draft, long started)
+    /// <summary>Keeps the parsed body alive for the whole call: prefetch elements point into it.</summary>
+    private sealed class DocumentHolder : IDisposable
+    {
+        public JsonDocument? Document { get; set; }
+
+        public void Dispose() => Document?.Dispose();
+    }
+
+    private async Task<(int Status, IResult Result, string? Reason)> Answer(string id, HttpContext http, InvocationDraft draft, DocumentHolder parsed, long started)
     {
         if (registry.Find(id) is not { } service)
         {
@@ -83,7 +92,7 @@ public sealed class HookHandler(
         }
         try
         {
-            draft.Request = JsonSerializer.Deserialize(body.Span, HookJson.Default.HookRequest);
+            (draft.Request, parsed.Document) = HookParsing.Parse(body);
         }
         catch (JsonException e)
         {

@@ -14,7 +14,7 @@ public sealed record HookRequest(
     string? FhirServer = null,
     FhirAuthorization? FhirAuthorization = null,
     JsonElement? Context = null,
-    Dictionary<string, JsonElement>? Prefetch = null)
+    [property: JsonIgnore] Dictionary<string, JsonElement>? Prefetch = null)
 {
     // A request carries patient data and an access token: never let a log line print it whole.
     public override string ToString() => $"HookRequest {{ Hook = {Hook}, HookInstance = {HookInstance} }}";

@@ -11,6 +11,8 @@ namespace CdsMitral.Snapshot;
 /// </summary>
 public sealed class SnapshotBuilder(Terminology.Terminology terminology, ClinicalOptions options)
 {
+    /// <summary>An observation, classified once: which measure its code belongs to, and its date.</summary>
+    private readonly record struct Classified(string Key, Observation Obs, DateTimeOffset? Date);
     private static readonly string[] FinalStatuses = ["final", "amended", "corrected"];
     private static readonly string[] ExcludedStatuses = ["entered-in-error", "cancelled"];
 
@@ -26,23 +28,72 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
 
     private readonly Terminology.Terminology _t = terminology;
 
+    // Every measure's codes in one table: each observation is looked up once, not once per measure.
+    private readonly System.Collections.Frozen.FrozenDictionary<(string System, string Code), string> _measureOf = MeasureTable(terminology);
+
+    private static readonly string[] MeasureValueSets =
+        [Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.MrAssessment, Vs.NyhaAssessment];
+
+    private static System.Collections.Frozen.FrozenDictionary<(string System, string Code), string> MeasureTable(Terminology.Terminology t)
+    {
+        var table = new Dictionary<(string, string), string>();
+        foreach (var valueSet in MeasureValueSets)
+        {
+            foreach (var code in t.Codes(valueSet))
+            {
+                // A code in two measure ValueSets would make one value count as two measures: refuse it at start-up.
+                if (!table.TryAdd(code, valueSet) && table[code] != valueSet)
+                {
+                    throw new InvalidOperationException($"{code.Item1}|{code.Item2} is in both {table[code]} and {valueSet}.");
+                }
+            }
+        }
+        return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(table);
+    }
+
+    private string? MeasureOf(CodeableConcept? code)
+    {
+        foreach (var coding in code?.Coding ?? [])
+        {
+            if (coding.System is not null && coding.Code is not null && _measureOf.TryGetValue((coding.System, coding.Code), out var valueSet))
+            {
+                return valueSet;
+            }
+        }
+        return null;
+    }
+
     public ClinicalSnapshot Build(PatientRecord record, DateTimeOffset asOf)
     {
         var findings = new List<DataQualityFinding>();
         var staleBefore = asOf.AddMonths(-options.StaleAfterMonths);
         var resources = OwnResources(record, findings);
 
-        var observations = resources.Where(r => r.ResourceType == "Observation")
-            .Select(r => (Raw: r, Obs: r.As(FhirJson.Default.Observation)))
-            .Where(x => Readable(x.Raw, x.Obs, findings))
-            .Select(x => (Key: x.Raw.Key, Obs: x.Obs!))
-            .ToList();
+        var byMeasure = new Dictionary<string, List<Classified>>(StringComparer.Ordinal);
+        foreach (var raw in resources)
+        {
+            if (raw.ResourceType != "Observation")
+            {
+                continue;
+            }
+            var obs = raw.As(FhirJson.Default.Observation);
+            if (!Readable(raw, obs, findings) || MeasureOf(obs!.Code) is not { } measure)
+            {
+                continue;
+            }
+            if (!byMeasure.TryGetValue(measure, out var list))
+            {
+                byMeasure[measure] = list = [];
+            }
+            list.Add(new Classified(raw.Key, obs, EffectiveDate(obs)));
+        }
+        List<Classified> Of(string valueSet) => byMeasure.TryGetValue(valueSet, out var list) ? list : [];
 
         Measurement? Pick(MeasureSpec spec, Func<Observation, int>? rank = null) =>
-            PickMeasurement(spec, observations, rank, asOf, staleBefore, findings);
+            PickMeasurement(spec, Of(spec.ValueSet), rank, asOf, staleBefore, findings);
 
         var lvef = Pick(LvefSpec, o => _t.Matches(Vs.LvefMethodSpecific, o.Code) ? 2 : _t.Matches(Vs.LvefUnspecifiedMethod, o.Code) ? 0 : 1);
-        var mr = PickMrSeverity(observations, asOf, staleBefore, findings);
+        var mr = PickMrSeverity(Of(Vs.MrAssessment), asOf, staleBefore, findings);
         var conditions = ActiveConditions(resources);
         var hfref = Conditions(conditions, Vs.HfrefConditions);
         var cardiomyopathy = Conditions(conditions, Vs.CardiomyopathyConditions);
@@ -60,7 +111,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
             Pick(RvolSpec),
             Pick(RfSpec),
             Pick(LvedvSpec),
-            PickNyha(observations, staleBefore),
+            PickNyha(Of(Vs.NyhaAssessment), staleBefore),
             BuildGdmt(resources),
             hfref,
             cardiomyopathy,
@@ -114,14 +165,14 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         ?? FhirDate.Parse(o.EffectivePeriod?.End) ?? FhirDate.Parse(o.EffectivePeriod?.Start) ?? FhirDate.Parse(o.Issued);
 
     /// <summary>Status, date and future-date checks shared by every measure. Null when the observation cannot be used.</summary>
-    private static (DateTimeOffset Date, bool Final)? Usable(string measure, string key, Observation o, DateTimeOffset asOf, List<DataQualityFinding> findings)
+    private static (DateTimeOffset Date, bool Final)? Usable(string measure, string key, Observation o, DateTimeOffset? effective, DateTimeOffset asOf, List<DataQualityFinding> findings)
     {
         if (o.Status is { } status && ExcludedStatuses.Contains(status))
         {
             findings.Add(new DataQualityFinding(measure, key, $"is marked {status}; not used"));
             return null;
         }
-        if (EffectiveDate(o) is not { } date)
+        if (effective is not { } date)
         {
             findings.Add(new DataQualityFinding(measure, key, "has no date; not used"));
             return null;
@@ -134,13 +185,13 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         return (date, o.Status is { } s && FinalStatuses.Contains(s));
     }
 
-    private Measurement? PickMeasurement(MeasureSpec spec, List<(string Key, Observation Obs)> observations, Func<Observation, int>? rank,
+    private static Measurement? PickMeasurement(MeasureSpec spec, List<Classified> observations, Func<Observation, int>? rank,
         DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
         var candidates = new List<(Measurement Value, bool Final, int Rank)>();
-        foreach (var (key, o) in observations)
+        foreach (var (key, o, effective) in observations)
         {
-            if (!_t.Matches(spec.ValueSet, o.Code) || Usable(spec.Name, key, o, asOf, findings) is not { } usable)
+            if (Usable(spec.Name, key, o, effective, asOf, findings) is not { } usable)
             {
                 continue;
             }
@@ -198,12 +249,12 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         units.Contains(q.Code, StringComparer.Ordinal) || (q.Code is null && units.Contains(q.Unit, StringComparer.Ordinal));
 
     private (MrSeverity? Severity, (MechanismKind Kind, string? Subtype, string Source)? Mechanism) PickMrSeverity(
-        List<(string Key, Observation Obs)> observations, DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
+        List<Classified> observations, DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
         var candidates = new List<(MrSeverity Severity, bool Final, Observation Obs)>();
-        foreach (var (key, o) in observations)
+        foreach (var (key, o, effective) in observations)
         {
-            if (!_t.Matches(Vs.MrAssessment, o.Code) || Usable("MR severity", key, o, asOf, findings) is not { } usable)
+            if (Usable("MR severity", key, o, effective, asOf, findings) is not { } usable)
             {
                 continue;
             }
@@ -328,10 +379,10 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         return new Mechanism(MechanismKind.Unknown, null, false, "mechanism not recorded and not presumable (no LVEF below 50 % and no HFrEF, cardiomyopathy or atrial fibrillation on record)", []);
     }
 
-    private Measurement? PickNyha(List<(string Key, Observation Obs)> observations, DateTimeOffset staleBefore) =>
+    private Measurement? PickNyha(List<Classified> observations, DateTimeOffset staleBefore) =>
         observations
-            .Where(x => _t.Matches(Vs.NyhaAssessment, x.Obs.Code) && x.Obs.Status is not ("entered-in-error" or "cancelled"))
-            .Select(x => (x.Key, Date: EffectiveDate(x.Obs), Class: _t.Ordinal(Vs.NyhaClass, x.Obs.ValueCodeableConcept)))
+            .Where(x => x.Obs.Status is not ("entered-in-error" or "cancelled"))
+            .Select(x => (x.Key, x.Date, Class: _t.Ordinal(Vs.NyhaClass, x.Obs.ValueCodeableConcept)))
             .Where(x => x.Date is not null && x.Class is not null)
             .Select(x => new Measurement("NYHA class", x.Class!.Value, "", x.Date!.Value, x.Key, x.Date < staleBefore))
             .MaxBy(m => m.Date);
