@@ -1,15 +1,8 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
-using CdsMitral.Cards;
-using CdsMitral.Content;
 using CdsMitral.Hooks;
 using CdsMitral.Rules;
-using CdsMitral.Service.Fhir;
-using CdsMitral.Service.Hosting;
-using CdsMitral.Snapshot;
-using Microsoft.Extensions.Logging.Abstractions;
-using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Bench;
 
@@ -21,13 +14,8 @@ public static class Stages
     public static void Run(int iterations = 3000)
     {
         var body = Encoding.UTF8.GetBytes(RealisticRequests.Build(coapt: true).ToJsonString());
-        var terminology = Terminology.Terminology.Embedded;
-        var service = CdsServices.All(terminology)[0];
-        var options = Options.Create(new CdsMitralOptions());
-        var gatherer = new InputGatherer(new FhirFetcher(new HttpClient(), new FhirResilience(options, TimeProvider.System), options, NullLogger<FhirFetcher>.Instance), options, TimeProvider.System);
-        var snapshots = new SnapshotBuilder(terminology, new ClinicalOptions());
-        var cardBuilder = new CardBuilder(terminology, ContentCatalog.Embedded);
-        var now = new DateTimeOffset(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
+        var (service, gatherer, snapshots, cardBuilder) = BenchPipeline.Create();
+        var now = BenchPipeline.Now;
         var names = new[] { "parse request", "validate", "unpack prefetch", "snapshot", "rules", "cards", "serialise" };
         var ticks = new long[names.Length];
         var bytes = new long[names.Length];
