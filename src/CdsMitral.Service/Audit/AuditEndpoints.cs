@@ -16,7 +16,6 @@ namespace CdsMitral.Service.Audit;
 public static class AuditEndpoints
 {
     private const int PageSize = 50;
-    private static ChainReport? _lastReport;
 
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
@@ -37,7 +36,7 @@ public static class AuditEndpoints
                     $"{{\"seq\":{found.Invocation.Seq},\"hash\":\"{found.Invocation.Hash}\",\"record\":{found.Invocation.Document},\"feedback\":[{string.Join(",", found.Feedback.Select(f => f.Document))}]}}",
                     "application/json")
                 : OperationOutcomes.Error(404, "not-found", $"No invocation {id} in the audit trail."));
-        audit.MapGet("/api/verify", async (AuditStore store, TimeProvider time, HttpContext http) => Results.Json(await Verify(store, time, true, http.RequestAborted), AuditJson.Default.ChainReport));
+        audit.MapGet("/api/verify", async (AuditStore store, TimeProvider time, HttpContext http) => Results.Json(await store.ReportAsync(time, true, http.RequestAborted), AuditJson.Default.ChainReport));
         audit.MapGet("/api/feedback/unmatched", async (AuditStore store, HttpContext http) =>
             Results.Text($"[{string.Join(",", (await store.UnmatchedFeedbackAsync(200, http.RequestAborted)).Select(e => e.Document))}]", "application/json"));
         return app;
@@ -70,16 +69,6 @@ public static class AuditEndpoints
         return OperationOutcomes.Error(401, "login", auditors.Count == 0
             ? "No auditors are configured (CdsMitral:Audit:Auditors)."
             : "Auditor credentials are required.");
-    }
-
-    private static async Task<ChainReport> Verify(AuditStore store, TimeProvider time, bool now, CancellationToken cancellationToken)
-    {
-        // Walking the whole chain on every page would cost as the trail grows: reuse a report for a minute unless asked.
-        if (now || _lastReport is null || time.GetUtcNow() - _lastReport.CheckedAt > TimeSpan.FromMinutes(1))
-        {
-            _lastReport = await store.VerifyAsync(time, cancellationToken);
-        }
-        return _lastReport;
     }
 
     private static (AuditFilter Filter, int Page) Filter(IQueryCollection q)
@@ -118,7 +107,7 @@ public static class AuditEndpoints
     {
         var (filter, page) = Filter(http.Request.Query);
         var (rows, total) = await store.ListAsync(filter, page, PageSize, http.RequestAborted);
-        var report = await Verify(store, time, http.Request.Query.ContainsKey("verify"), http.RequestAborted);
+        var report = await store.ReportAsync(time, http.Request.Query.ContainsKey("verify"), http.RequestAborted);
         var q = http.Request.Query;
         string Value(string key) => E(q[key].FirstOrDefault());
         string Options(string key, IEnumerable<string> values) =>

@@ -257,6 +257,19 @@ public sealed class AuditStore(AuditDatabase db)
 
     // ---- tamper evidence -----------------------------------------------------------------------------------------
 
+    private ChainReport? _lastReport;
+
+    /// <summary>The chain report the audit pages show. Walking the whole chain on every page would cost as the trail
+    /// grows: a report is reused for a minute unless <paramref name="fresh"/> asks for a new walk.</summary>
+    public async Task<ChainReport> ReportAsync(TimeProvider time, bool fresh, CancellationToken cancellationToken)
+    {
+        if (fresh || _lastReport is not { } last || time.GetUtcNow() - last.CheckedAt > TimeSpan.FromMinutes(1))
+        {
+            _lastReport = await VerifyAsync(time, cancellationToken);
+        }
+        return _lastReport;
+    }
+
     /// <summary>Walks the chain from its anchor: each event must follow the one before (no gap), name its hash, and
     /// hash to what it says. Reports the first break.</summary>
     public async Task<ChainReport> VerifyAsync(TimeProvider time, CancellationToken cancellationToken)
