@@ -31,8 +31,7 @@ public static class FeedbackEndpoints
             var (items, problems) = Parse(body);
             if (problems.Count > 0)
             {
-                return OperationOutcomes.Result(400, new OperationOutcome(problems.Select(p =>
-                    new OperationOutcomeIssue("error", "invalid", new CodeableConcept(Text: p.Message), Expression: [p.Expression])).ToList()));
+                return OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems));
             }
             var client = http.CallingClient();
             var auditClient = new AuditClient(client.Issuer, client.Name, client.Jti, client.Tenant, client.Verified);
