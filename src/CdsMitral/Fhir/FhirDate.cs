@@ -27,5 +27,33 @@ public static class FhirDate
             : null;
     }
 
+    /// <summary>A plain date, "YYYY-MM-DD", from UTF-8 without allocating; false for anything else (use <see cref="Parse"/>).</summary>
+    public static bool TryParseDay(ReadOnlySpan<byte> utf8, out DateTimeOffset day)
+    {
+        day = default;
+        if (utf8.Length != 10 || utf8[4] != '-' || utf8[7] != '-'
+            || !TryDigits(utf8[..4], out var year) || !TryDigits(utf8[5..7], out var month) || !TryDigits(utf8[8..], out var dayOfMonth)
+            || year < 1 || month is < 1 or > 12 || dayOfMonth < 1 || dayOfMonth > DateTime.DaysInMonth(year, month))
+        {
+            return false;
+        }
+        day = new DateTimeOffset(year, month, dayOfMonth, 0, 0, 0, TimeSpan.Zero);
+        return true;
+    }
+
+    private static bool TryDigits(ReadOnlySpan<byte> digits, out int value)
+    {
+        value = 0;
+        foreach (var b in digits)
+        {
+            if (b is < (byte)'0' or > (byte)'9')
+            {
+                return false;
+            }
+            value = value * 10 + (b - '0');
+        }
+        return true;
+    }
+
     public static string Format(DateTimeOffset value) => value.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
 }

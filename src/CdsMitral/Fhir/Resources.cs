@@ -3,9 +3,9 @@ using System.Text.Json.Serialization;
 
 namespace CdsMitral.Fhir;
 
-// A deliberately small FHIR R4 subset: only the elements the service reads or writes.
+// A deliberately small FHIR R4 subset: the resources the service writes (suggestions, OperationOutcomes), reads from its
+// own ValueSets, or reads rarely (draft orders). The patient's chart is read in place from JSON (FhirRead), not typed.
 // Unknown elements are ignored on read; choice types ([x]) are the separate JSON names FHIR uses on the wire.
-// Dates stay strings so that a partial or odd date never makes a whole resource unreadable.
 
 public sealed record Coding(string? System = null, string? Code = null, string? Display = null);
 
@@ -16,84 +16,6 @@ public sealed record CodeableConcept(List<Coding>? Coding = null, string? Text =
 }
 
 public sealed record Reference([property: JsonPropertyName("reference")] string? Value = null, string? Display = null);
-
-public sealed record Quantity(decimal? Value = null, string? Unit = null, string? System = null, string? Code = null);
-
-public sealed record Period(string? Start = null, string? End = null);
-
-public sealed record BundleLink(string? Relation = null, string? Url = null);
-
-public sealed record BundleEntry(string? FullUrl = null, JsonElement? Resource = null);
-
-public sealed record Bundle(string? Type = null, int? Total = null, List<BundleLink>? Link = null, List<BundleEntry>? Entry = null)
-{
-    public string ResourceType { get; init; } = "Bundle";
-}
-
-public sealed record ObservationComponent(
-    CodeableConcept? Code = null,
-    Quantity? ValueQuantity = null,
-    CodeableConcept? ValueCodeableConcept = null,
-    int? ValueInteger = null,
-    string? ValueString = null);
-
-public sealed record Observation(
-    string? Id = null,
-    string? Status = null,
-    CodeableConcept? Code = null,
-    Reference? Subject = null,
-    string? EffectiveDateTime = null,
-    Period? EffectivePeriod = null,
-    string? EffectiveInstant = null,
-    string? Issued = null,
-    Quantity? ValueQuantity = null,
-    CodeableConcept? ValueCodeableConcept = null,
-    int? ValueInteger = null,
-    string? ValueString = null,
-    CodeableConcept? DataAbsentReason = null,
-    List<ObservationComponent>? Component = null);
-
-public sealed record MedicationIngredient(CodeableConcept? ItemCodeableConcept = null);
-
-public sealed record Medication(string? Id = null, CodeableConcept? Code = null, List<MedicationIngredient>? Ingredient = null);
-
-public sealed record MedicationStatement(
-    string? Id = null,
-    string? Status = null,
-    CodeableConcept? MedicationCodeableConcept = null,
-    Reference? MedicationReference = null,
-    Reference? Subject = null,
-    string? EffectiveDateTime = null,
-    Period? EffectivePeriod = null,
-    string? DateAsserted = null,
-    List<JsonElement>? Contained = null);
-
-public sealed record MedicationRequest(
-    string? Id = null,
-    string? Status = null,
-    string? Intent = null,
-    CodeableConcept? MedicationCodeableConcept = null,
-    Reference? MedicationReference = null,
-    Reference? Subject = null,
-    string? AuthoredOn = null,
-    List<JsonElement>? Contained = null);
-
-public sealed record Condition(
-    string? Id = null,
-    CodeableConcept? ClinicalStatus = null,
-    CodeableConcept? VerificationStatus = null,
-    CodeableConcept? Code = null,
-    Reference? Subject = null,
-    string? OnsetDateTime = null,
-    string? RecordedDate = null);
-
-public sealed record Procedure(
-    string? Id = null,
-    string? Status = null,
-    CodeableConcept? Code = null,
-    Reference? Subject = null,
-    string? PerformedDateTime = null,
-    Period? PerformedPeriod = null);
 
 public sealed record ServiceRequest(
     string? Id = null,

@@ -1,3 +1,5 @@
+using System.Collections.Frozen;
+using System.Text.Json;
 using CdsMitral.Fhir;
 using CdsMitral.Terminology;
 
@@ -11,10 +13,19 @@ namespace CdsMitral.Snapshot;
 /// </summary>
 public sealed class SnapshotBuilder(Terminology.Terminology terminology, ClinicalOptions options)
 {
-    /// <summary>An observation, classified once: which measure its code belongs to, and its date.</summary>
-    private readonly record struct Classified(string Key, Observation Obs, DateTimeOffset? Date);
+    /// <summary>An observation of a measure, read once, in place: the members the snapshot uses. <paramref name="Ordinal"/> is
+    /// the coded value's grade (MR severity, NYHA class); <paramref name="Rank"/> prefers the more specific LVEF method.</summary>
+    private sealed record Obs(
+        string Key, string? Status, DateTimeOffset? Date, Quantity? Quantity, decimal? Ordinal, int? ValueInteger, string? ValueString,
+        Coding? Mechanism, int Rank);
+
+    private readonly record struct Quantity(decimal? Value, string? Unit, string? Code);
+
     private static readonly string[] FinalStatuses = ["final", "amended", "corrected"];
     private static readonly string[] ExcludedStatuses = ["entered-in-error", "cancelled"];
+    private static readonly FhirRead.KnownStrings KnownStatuses = new([.. FinalStatuses, .. ExcludedStatuses, "preliminary", "registered", "unknown"]);
+    private static readonly FhirRead.KnownStrings KnownUnits = new(["%", "mm", "mm[Hg]", "mL", "cm2", "1", "cm", "mmHg", "mm Hg", "cm^2", "cm²", "mm2", "mm^2", "mm²", "ml"]);
+    private const string Unreadable = "is not readable as FHIR R4; ignored";
 
     private sealed record MeasureSpec(string Name, string ValueSet, string Unit, decimal? Min, decimal? Max, Func<Quantity, decimal?> Normalise);
 
@@ -29,12 +40,12 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
     private readonly Terminology.Terminology _t = terminology;
 
     // Every measure's codes in one table: each observation is looked up once, not once per measure.
-    private readonly System.Collections.Frozen.FrozenDictionary<(string System, string Code), string> _measureOf = MeasureTable(terminology);
+    private readonly FrozenDictionary<(string System, string Code), string> _measureOf = MeasureTable(terminology);
 
     private static readonly string[] MeasureValueSets =
         [Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.MrAssessment, Vs.NyhaAssessment];
 
-    private static System.Collections.Frozen.FrozenDictionary<(string System, string Code), string> MeasureTable(Terminology.Terminology t)
+    private static FrozenDictionary<(string System, string Code), string> MeasureTable(Terminology.Terminology t)
     {
         var table = new Dictionary<(string, string), string>();
         foreach (var valueSet in MeasureValueSets)
@@ -48,19 +59,61 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
                 }
             }
         }
-        return System.Collections.Frozen.FrozenDictionary.ToFrozenDictionary(table);
+        return table.ToFrozenDictionary();
     }
 
-    private string? MeasureOf(CodeableConcept? code)
+    /// <summary>The measure an observation is of, and, if it is one, the members the snapshot uses. Null for any other
+    /// observation, which is not read further.</summary>
+    /// <exception cref="FhirShapeException">A member the snapshot reads is not shaped as FHIR R4.</exception>
+    private (string Measure, Obs Obs)? ReadObservation(RawResource raw)
     {
-        foreach (var coding in code?.Coding ?? [])
+        var json = raw.Json;
+        if (json.Child("code"u8) is not { } code || _t.Find(_measureOf, code) is not { } match)
         {
-            if (coding.System is not null && coding.Code is not null && _measureOf.TryGetValue((coding.System, coding.Code), out var valueSet))
+            return null;
+        }
+        var measure = _measureOf[(match.System, match.Code)];
+        var period = json.Child("effectivePeriod"u8);
+        var date = json.Date("effectiveDateTime"u8) ?? json.Date("effectiveInstant"u8)
+            ?? period?.Date("end"u8) ?? period?.Date("start"u8) ?? json.Date("issued"u8);
+        Quantity? quantity = json.Child("valueQuantity"u8) is { } q
+            ? new Quantity(q.DecimalValue("value"u8), q.OneOf("unit"u8, KnownUnits) ?? q.Text("unit"u8), q.OneOf("code"u8, KnownUnits) ?? q.Text("code"u8))
+            : null;
+        var value = json.Child("valueCodeableConcept"u8);
+        var ordinal = measure switch
+        {
+            Vs.MrAssessment => _t.Ordinal(Vs.MrSeverity, value),
+            Vs.NyhaAssessment => _t.Ordinal(Vs.NyhaClass, value),
+            _ => null,
+        };
+        var rank = measure != Vs.Lvef ? 0 : _t.Matches(Vs.LvefMethodSpecific, code) ? 2 : _t.Matches(Vs.LvefUnspecifiedMethod, code) ? 0 : 1;
+        Coding? mechanism = null;
+        if (measure == Vs.MrAssessment)
+        {
+            foreach (var component in json.Objects("component"u8))
             {
-                return valueSet;
+                if (IsMechanismComponent(component.Child("code"u8)) && _t.Match(Vs.MrMechanism, component.Child("valueCodeableConcept"u8)) is { } m)
+                {
+                    mechanism = m;
+                    break;
+                }
             }
         }
-        return null;
+        return (measure, new Obs(raw.Key, json.OneOf("status"u8, KnownStatuses) ?? json.Text("status"u8), date, quantity,
+            ordinal, json.IntegerValue("valueInteger"u8), json.Text("valueString"u8), mechanism, rank));
+    }
+
+    private static bool IsMechanismComponent(JsonElement? code)
+    {
+        foreach (var coding in code?.Objects("coding"u8) ?? default)
+        {
+            if (coding.TryGetProperty("system"u8, out var system) && system.ValueKind == JsonValueKind.String && system.ValueEquals(Terminology.Terminology.MechanismSystem)
+                && coding.TryGetProperty("code"u8, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals("mechanism"u8))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     public ClinicalSnapshot Build(PatientRecord record, DateTimeOffset asOf)
@@ -69,35 +122,43 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         var staleBefore = asOf.AddMonths(-options.StaleAfterMonths);
         var resources = OwnResources(record, findings);
 
-        var byMeasure = new Dictionary<string, List<Classified>>(StringComparer.Ordinal);
+        var byMeasure = new Dictionary<string, List<Obs>>(StringComparer.Ordinal);
         foreach (var raw in resources)
         {
             if (raw.ResourceType != "Observation")
             {
                 continue;
             }
-            var obs = raw.As(FhirJson.Default.Observation);
-            if (!Readable(raw, obs, findings) || MeasureOf(obs!.Code) is not { } measure)
+            (string Measure, Obs Obs)? read;
+            try
+            {
+                read = ReadObservation(raw);
+            }
+            catch (FhirShapeException)
+            {
+                findings.Add(new DataQualityFinding(raw.ResourceType, raw.Key, Unreadable));
+                continue;
+            }
+            if (read is not { } observation)
             {
                 continue;
             }
-            if (!byMeasure.TryGetValue(measure, out var list))
+            if (!byMeasure.TryGetValue(observation.Measure, out var list))
             {
-                byMeasure[measure] = list = [];
+                byMeasure[observation.Measure] = list = [];
             }
-            list.Add(new Classified(raw.Key, obs, EffectiveDate(obs)));
+            list.Add(observation.Obs);
         }
-        List<Classified> Of(string valueSet) => byMeasure.TryGetValue(valueSet, out var list) ? list : [];
+        List<Obs> Of(string valueSet) => byMeasure.TryGetValue(valueSet, out var list) ? list : [];
 
-        Measurement? Pick(MeasureSpec spec, Func<Observation, int>? rank = null) =>
-            PickMeasurement(spec, Of(spec.ValueSet), rank, asOf, staleBefore, findings);
+        Measurement? Pick(MeasureSpec spec) => PickMeasurement(spec, Of(spec.ValueSet), asOf, staleBefore, findings);
 
-        var lvef = Pick(LvefSpec, o => _t.Matches(Vs.LvefMethodSpecific, o.Code) ? 2 : _t.Matches(Vs.LvefUnspecifiedMethod, o.Code) ? 0 : 1);
+        var lvef = Pick(LvefSpec);
         var mr = PickMrSeverity(Of(Vs.MrAssessment), asOf, staleBefore, findings);
-        var conditions = ActiveConditions(resources);
-        var hfref = Conditions(conditions, Vs.HfrefConditions);
-        var cardiomyopathy = Conditions(conditions, Vs.CardiomyopathyConditions);
-        var af = Conditions(conditions, Vs.AtrialFibrillationConditions);
+        var conditions = ActiveConditions(resources, findings);
+        var hfref = conditions.Where(c => c.Hfref).Select(c => c.Finding).ToList();
+        var cardiomyopathy = conditions.Where(c => c.Cardiomyopathy).Select(c => c.Finding).ToList();
+        var af = conditions.Where(c => c.AtrialFibrillation).Select(c => c.Finding).ToList();
 
         return new ClinicalSnapshot(
             asOf,
@@ -112,11 +173,11 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
             Pick(RfSpec),
             Pick(LvedvSpec),
             PickNyha(Of(Vs.NyhaAssessment), staleBefore),
-            BuildGdmt(resources),
+            BuildGdmt(resources, findings),
             hfref,
             cardiomyopathy,
             af,
-            MitralProcedures(resources),
+            MitralProcedures(resources, findings),
             findings,
             record.Unavailable,
             record.Notes);
@@ -126,6 +187,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
     {
         var own = new List<RawResource>(record.Resources.Count);
         var seen = new HashSet<string>(StringComparer.Ordinal);
+        var patient = $"Patient/{record.PatientId}";
         foreach (var r in record.Resources)
         {
             // The same resource can arrive twice (two prefetch keys, or a page boundary that shifted).
@@ -133,8 +195,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
             {
                 continue;
             }
-            var subject = SubjectOf(r);
-            if (subject is not null && subject != $"Patient/{record.PatientId}" && !subject.EndsWith($"/Patient/{record.PatientId}", StringComparison.Ordinal))
+            if (ForeignSubject(r, patient) is { } subject)
             {
                 findings.Add(new DataQualityFinding(r.ResourceType, r.Key, $"belongs to {subject}, not to the patient in context; ignored"));
                 continue;
@@ -144,74 +205,69 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         return own;
     }
 
-    private static string? SubjectOf(RawResource r) =>
-        (r.Json.TryGetProperty("subject", out var s) || r.Json.TryGetProperty("patient", out s))
-        && s.ValueKind == System.Text.Json.JsonValueKind.Object
-        && s.TryGetProperty("reference", out var reference) && reference.ValueKind == System.Text.Json.JsonValueKind.String
-            ? reference.GetString()
-            : null;
-
-    private static bool Readable<T>(RawResource raw, T? parsed, List<DataQualityFinding> findings) where T : class
+    /// <summary>The subject (or patient) reference when it names another patient than <paramref name="patient"/>; null when
+    /// it names this one (relative or absolute) or is absent.</summary>
+    private static string? ForeignSubject(RawResource r, string patient)
     {
-        if (parsed is null)
+        if (!(r.Json.TryGetProperty("subject"u8, out var s) || r.Json.TryGetProperty("patient"u8, out s))
+            || s.ValueKind != JsonValueKind.Object
+            || !s.TryGetProperty("reference"u8, out var reference) || reference.ValueKind != JsonValueKind.String
+            || reference.ValueEquals(patient))
         {
-            findings.Add(new DataQualityFinding(raw.ResourceType, raw.Key, "is not readable as FHIR R4; ignored"));
+            return null;
         }
-        return parsed is not null;
+        var subject = reference.GetString()!;
+        return subject.EndsWith($"/{patient}", StringComparison.Ordinal) ? null : subject;
     }
 
-    private static DateTimeOffset? EffectiveDate(Observation o) =>
-        FhirDate.Parse(o.EffectiveDateTime) ?? FhirDate.Parse(o.EffectiveInstant)
-        ?? FhirDate.Parse(o.EffectivePeriod?.End) ?? FhirDate.Parse(o.EffectivePeriod?.Start) ?? FhirDate.Parse(o.Issued);
-
     /// <summary>Status, date and future-date checks shared by every measure. Null when the observation cannot be used.</summary>
-    private static (DateTimeOffset Date, bool Final)? Usable(string measure, string key, Observation o, DateTimeOffset? effective, DateTimeOffset asOf, List<DataQualityFinding> findings)
+    private static (DateTimeOffset Date, bool Final)? Usable(string measure, Obs o, DateTimeOffset asOf, List<DataQualityFinding> findings)
     {
         if (o.Status is { } status && ExcludedStatuses.Contains(status))
         {
-            findings.Add(new DataQualityFinding(measure, key, $"is marked {status}; not used"));
+            findings.Add(new DataQualityFinding(measure, o.Key, $"is marked {status}; not used"));
             return null;
         }
-        if (effective is not { } date)
+        if (o.Date is not { } date)
         {
-            findings.Add(new DataQualityFinding(measure, key, "has no date; not used"));
+            findings.Add(new DataQualityFinding(measure, o.Key, "has no date; not used"));
             return null;
         }
         if (date > asOf.AddDays(1))
         {
-            findings.Add(new DataQualityFinding(measure, key, $"is dated in the future ({FhirDate.Format(date)}); not used"));
+            findings.Add(new DataQualityFinding(measure, o.Key, $"is dated in the future ({FhirDate.Format(date)}); not used"));
             return null;
         }
         return (date, o.Status is { } s && FinalStatuses.Contains(s));
     }
 
-    private static Measurement? PickMeasurement(MeasureSpec spec, List<Classified> observations, Func<Observation, int>? rank,
+    private static Measurement? PickMeasurement(MeasureSpec spec, List<Obs> observations,
         DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
         var candidates = new List<(Measurement Value, bool Final, int Rank)>();
-        foreach (var (key, o, effective) in observations)
+        foreach (var o in observations)
         {
-            if (Usable(spec.Name, key, o, effective, asOf, findings) is not { } usable)
+            if (Usable(spec.Name, o, asOf, findings) is not { } usable)
             {
                 continue;
             }
-            if (o.ValueQuantity?.Value is null)
+            if (o.Quantity is not { Value: not null } quantity)
             {
-                findings.Add(new DataQualityFinding(spec.Name, key, "has no numeric value; not used"));
+                findings.Add(new DataQualityFinding(spec.Name, o.Key, "has no numeric value; not used"));
                 continue;
             }
-            if (spec.Normalise(o.ValueQuantity) is not { } value)
+            if (spec.Normalise(quantity) is not { } value)
             {
-                findings.Add(new DataQualityFinding(spec.Name, key, $"has unit '{o.ValueQuantity.Code ?? o.ValueQuantity.Unit}' that cannot be read as {spec.Unit}; not used"));
+                findings.Add(new DataQualityFinding(spec.Name, o.Key, $"has unit '{quantity.Code ?? quantity.Unit}' that cannot be read as {spec.Unit}; not used"));
                 continue;
             }
             if (value < spec.Min || value > spec.Max)
             {
-                findings.Add(new DataQualityFinding(spec.Name, key,
+                findings.Add(new DataQualityFinding(spec.Name, o.Key,
                     $"value {value:0.##} {spec.Unit} ({FhirDate.Format(usable.Date)}) is outside the plausible range {spec.Min}–{spec.Max} {spec.Unit}; not used"));
                 continue;
             }
-            candidates.Add((new Measurement(spec.Name, value, spec.Unit, usable.Date, key, usable.Date < staleBefore), usable.Final, rank?.Invoke(o) ?? 0));
+            candidates.Add((new Measurement(spec.Name, value, spec.Unit, usable.Date, o.Key, usable.Date < staleBefore), usable.Final, o.Rank));
         }
         // Never trust the server's sort order: final before preliminary, newest first, then the more specific method.
         var best = PreferFinal(candidates, c => c.Final, spec.Name, c => c.Value.Source, findings);
@@ -248,25 +304,25 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
     private static bool UnitIs(Quantity q, params string[] units) =>
         units.Contains(q.Code, StringComparer.Ordinal) || (q.Code is null && units.Contains(q.Unit, StringComparer.Ordinal));
 
-    private (MrSeverity? Severity, (MechanismKind Kind, string? Subtype, string Source)? Mechanism) PickMrSeverity(
-        List<Classified> observations, DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
+    private static (MrSeverity? Severity, (MechanismKind Kind, string? Subtype, string Source)? Mechanism) PickMrSeverity(
+        List<Obs> observations, DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
-        var candidates = new List<(MrSeverity Severity, bool Final, Observation Obs)>();
-        foreach (var (key, o, effective) in observations)
+        var candidates = new List<(MrSeverity Severity, bool Final, Obs Obs)>();
+        foreach (var o in observations)
         {
-            if (Usable("MR severity", key, o, effective, asOf, findings) is not { } usable)
+            if (Usable("MR severity", o, asOf, findings) is not { } usable)
             {
                 continue;
             }
             var (grade, label) = MrGrade(o);
             if (grade is null)
             {
-                findings.Add(new DataQualityFinding("MR severity", key, o.ValueString is { } text
+                findings.Add(new DataQualityFinding("MR severity", o.Key, o.ValueString is { } text
                     ? $"is free text ('{Truncate(text, 40)}'), which the service does not interpret; not used"
                     : "has no recognised severity; not used"));
                 continue;
             }
-            candidates.Add((new MrSeverity(grade.Value, label!, usable.Date, key, usable.Date < staleBefore), usable.Final, o));
+            candidates.Add((new MrSeverity(grade.Value, label!, usable.Date, o.Key, usable.Date < staleBefore), usable.Final, o));
         }
         var pool = PreferFinal(candidates, c => c.Final, "MR severity", c => c.Severity.Source, findings);
         if (pool.Count == 0)
@@ -274,20 +330,17 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
             return (null, null);
         }
         var best = pool.MaxBy(c => c.Severity.Date);
-        var mechanism = best.Obs.Component?
-            .Where(c => c.Code?.Coding?.Any(x => x.System == Terminology.Terminology.MechanismSystem && x.Code == "mechanism") == true)
-            .Select(c => _t.Match(Vs.MrMechanism, c.ValueCodeableConcept))
-            .FirstOrDefault(c => c is not null);
+        var mechanism = best.Obs.Mechanism;
         return (best.Severity, mechanism is null ? null : (MechanismFromCode(mechanism.Code), SubtypeFromCode(mechanism.Code), best.Severity.Source));
     }
 
-    private (decimal? Grade, string? Label) MrGrade(Observation o)
+    private static (decimal? Grade, string? Label) MrGrade(Obs o)
     {
-        if (_t.Ordinal(Vs.MrSeverity, o.ValueCodeableConcept) is { } ordinal)
+        if (o.Ordinal is { } ordinal)
         {
             return (ordinal, GradeLabel(ordinal));
         }
-        var integer = o.ValueInteger ?? (o.ValueQuantity?.Value is { } v && v == decimal.Truncate(v) && string.IsNullOrEmpty(o.ValueQuantity.Code ?? o.ValueQuantity.Unit) ? (int)v : null);
+        var integer = o.ValueInteger ?? (o.Quantity is { Value: { } v } q && v == decimal.Truncate(v) && string.IsNullOrEmpty(q.Code ?? q.Unit) ? (int)v : null);
         return integer is >= 0 and <= 4 ? (integer, GradeLabel(integer.Value)) : (null, null);
     }
 
@@ -310,29 +363,56 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         _ => null,
     };
 
-    private static List<(Condition Condition, string Key)> ActiveConditions(List<RawResource> resources) =>
-        resources.Where(r => r.ResourceType == "Condition")
-            .Select(r => (Condition: r.As(FhirJson.Default.Condition), r.Key))
-            .Where(x => x.Condition is not null && IsActive(x.Condition))
-            .Select(x => (x.Condition!, x.Key))
-            .ToList();
+    /// <summary>An active condition, with what the snapshot asks of its code answered once.</summary>
+    private sealed record ActiveCondition(
+        ConditionFinding Finding, bool Hfref, bool Cardiomyopathy, bool AtrialFibrillation, bool PrimaryMr, Coding? Mechanism);
 
-    private static bool IsActive(Condition c)
+    private List<ActiveCondition> ActiveConditions(List<RawResource> resources, List<DataQualityFinding> findings)
     {
-        var clinical = c.ClinicalStatus?.Coding?.FirstOrDefault()?.Code;
-        var verification = c.VerificationStatus?.Coding?.FirstOrDefault()?.Code;
-        return clinical is null or "active" or "recurrence" or "relapse"
-            && verification is not ("entered-in-error" or "refuted");
+        var active = new List<ActiveCondition>();
+        foreach (var r in resources)
+        {
+            if (r.ResourceType != "Condition")
+            {
+                continue;
+            }
+            try
+            {
+                var clinical = FirstCode(r.Json.Child("clinicalStatus"u8));
+                var verification = FirstCode(r.Json.Child("verificationStatus"u8));
+                if (clinical is not (null or "active" or "recurrence" or "relapse") || verification is "entered-in-error" or "refuted")
+                {
+                    continue;
+                }
+                var code = r.Json.Child("code"u8);
+                var substrate = _t.Match(Vs.HfrefConditions, code) ?? _t.Match(Vs.CardiomyopathyConditions, code) ?? _t.Match(Vs.AtrialFibrillationConditions, code);
+                var name = code?.Text("text"u8) ?? substrate?.Display ?? (substrate is null ? null : SubstrateDisplay(substrate)) ?? substrate?.Code ?? "condition";
+                active.Add(new ActiveCondition(new ConditionFinding(name, r.Key),
+                    _t.Matches(Vs.HfrefConditions, code), _t.Matches(Vs.CardiomyopathyConditions, code), _t.Matches(Vs.AtrialFibrillationConditions, code),
+                    _t.Matches(Vs.PrimaryMrDisorders, code), _t.Match(Vs.MrMechanism, code)));
+            }
+            catch (FhirShapeException)
+            {
+                findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
+            }
+        }
+        return active;
     }
 
-    private List<ConditionFinding> Conditions(List<(Condition Condition, string Key)> conditions, string valueSet) =>
-        conditions.Select(x => (Match: _t.Match(valueSet, x.Condition.Code), x.Condition, x.Key))
-            .Where(x => x.Match is not null)
-            .Select(x => new ConditionFinding(x.Condition.Code?.Text ?? x.Match!.Display ?? _t.Display(valueSet, x.Match!) ?? x.Match!.Code!, x.Key))
-            .ToList();
+    private string? SubstrateDisplay(Coding coding) =>
+        _t.Display(Vs.HfrefConditions, coding) ?? _t.Display(Vs.CardiomyopathyConditions, coding) ?? _t.Display(Vs.AtrialFibrillationConditions, coding);
 
-    private Mechanism ResolveMechanism((MechanismKind Kind, string? Subtype, string Source)? fromObservation,
-        List<(Condition Condition, string Key)> conditions, Measurement? lvef,
+    private static string? FirstCode(JsonElement? concept)
+    {
+        foreach (var coding in concept?.Objects("coding"u8) ?? default)
+        {
+            return coding.Text("code"u8);
+        }
+        return null;
+    }
+
+    private static Mechanism ResolveMechanism((MechanismKind Kind, string? Subtype, string Source)? fromObservation,
+        List<ActiveCondition> conditions, Measurement? lvef,
         List<ConditionFinding> hfref, List<ConditionFinding> cardiomyopathy, List<ConditionFinding> af)
     {
         var recorded = new List<(MechanismKind Kind, string? Subtype, string Source)>();
@@ -340,15 +420,15 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         {
             recorded.Add(o);
         }
-        foreach (var (condition, key) in conditions)
+        foreach (var condition in conditions)
         {
-            if (_t.Matches(Vs.PrimaryMrDisorders, condition.Code))
+            if (condition.PrimaryMr)
             {
-                recorded.Add((MechanismKind.Primary, null, key));
+                recorded.Add((MechanismKind.Primary, null, condition.Finding.Source));
             }
-            else if (_t.Match(Vs.MrMechanism, condition.Code) is { } coding)
+            else if (condition.Mechanism is { } coding)
             {
-                recorded.Add((MechanismFromCode(coding.Code), SubtypeFromCode(coding.Code), key));
+                recorded.Add((MechanismFromCode(coding.Code), SubtypeFromCode(coding.Code), condition.Finding.Source));
             }
         }
         var sources = recorded.Select(r => r.Source).ToList();
@@ -379,57 +459,79 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         return new Mechanism(MechanismKind.Unknown, null, false, "mechanism not recorded and not presumable (no LVEF below 50 % and no HFrEF, cardiomyopathy or atrial fibrillation on record)", []);
     }
 
-    private Measurement? PickNyha(List<Classified> observations, DateTimeOffset staleBefore) =>
+    private static Measurement? PickNyha(List<Obs> observations, DateTimeOffset staleBefore) =>
         observations
-            .Where(x => x.Obs.Status is not ("entered-in-error" or "cancelled"))
-            .Select(x => (x.Key, x.Date, Class: _t.Ordinal(Vs.NyhaClass, x.Obs.ValueCodeableConcept)))
-            .Where(x => x.Date is not null && x.Class is not null)
-            .Select(x => new Measurement("NYHA class", x.Class!.Value, "", x.Date!.Value, x.Key, x.Date < staleBefore))
+            .Where(x => x.Status is not ("entered-in-error" or "cancelled") && x.Date is not null && x.Ordinal is not null)
+            .Select(x => new Measurement("NYHA class", x.Ordinal!.Value, "", x.Date!.Value, x.Key, x.Date < staleBefore))
             .MaxBy(m => m.Date);
 
-    private GdmtStatus BuildGdmt(List<RawResource> resources)
+    private GdmtStatus BuildGdmt(List<RawResource> resources, List<DataQualityFinding> findings)
     {
-        var medications = resources.Where(r => r.ResourceType == "Medication" && r.Id is not null)
-            .ToDictionary(r => r.Key, r => r.As(FhirJson.Default.Medication));
+        Dictionary<string, JsonElement>? medications = null;
+        foreach (var r in resources)
+        {
+            if (r.ResourceType == "Medication" && r.Id is not null)
+            {
+                (medications ??= new(StringComparer.Ordinal))[r.Key] = r.Json;
+            }
+        }
         var byClass = Enum.GetValues<GdmtClass>().ToDictionary(c => c, _ => new List<MedicationUse>());
         var ambiguous = new List<MedicationUse>();
         var unclassified = 0;
+        var concepts = new List<JsonElement>(4);
         foreach (var r in resources)
         {
-            var (active, concept, reference, contained) = r.ResourceType switch
-            {
-                "MedicationStatement" when r.As(FhirJson.Default.MedicationStatement) is { } s =>
-                    (s.Status == "active", s.MedicationCodeableConcept, s.MedicationReference, s.Contained),
-                "MedicationRequest" when r.As(FhirJson.Default.MedicationRequest) is { } m =>
-                    (m.Status == "active", m.MedicationCodeableConcept, m.MedicationReference, m.Contained),
-                _ => (false, null, null, null),
-            };
-            if (!active)
+            if (r.ResourceType is not ("MedicationStatement" or "MedicationRequest"))
             {
                 continue;
             }
-            var concepts = MedicationConcepts(concept, reference, contained, medications).ToList();
-            var use = new MedicationUse(concepts.Select(c => c.Text ?? c.Coding?.FirstOrDefault()?.Display).FirstOrDefault(n => n is not null) ?? "unnamed medication", r.Key);
-            var matched = false;
-            foreach (var (gdmtClass, valueSet) in ClassValueSets)
+            try
             {
-                if (concepts.Any(c => _t.Matches(valueSet, c)))
+                if (!r.Json.TryGetProperty("status"u8, out var status) || status.ValueKind != JsonValueKind.String || !status.ValueEquals("active"u8))
                 {
-                    byClass[gdmtClass].Add(use);
+                    continue;
+                }
+                concepts.Clear();
+                MedicationConcepts(r.Json, medications, concepts);
+                var name = concepts.Select(c => FhirRead.Label(c)).FirstOrDefault(n => n is not null) ?? "unnamed medication";
+                var use = new MedicationUse(name, r.Key);
+                var matched = false;
+                foreach (var (gdmtClass, valueSet) in ClassValueSets)
+                {
+                    if (concepts.Exists(c => _t.Matches(valueSet, c)))
+                    {
+                        byClass[gdmtClass].Add(use);
+                        matched = true;
+                    }
+                }
+                if (!matched && concepts.Exists(c => _t.Matches(Vs.MetoprololUnspecifiedSalt, c)))
+                {
+                    ambiguous.Add(use);
                     matched = true;
                 }
+                if (!matched && !concepts.Exists(HasRxNormCoding))
+                {
+                    unclassified++;
+                }
             }
-            if (!matched && concepts.Any(c => _t.Matches(Vs.MetoprololUnspecifiedSalt, c)))
+            catch (FhirShapeException)
             {
-                ambiguous.Add(use);
-                matched = true;
-            }
-            if (!matched && !concepts.Any(c => c.Coding?.Any(x => x.System == "http://www.nlm.nih.gov/research/umls/rxnorm") == true))
-            {
-                unclassified++;
+                findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
             }
         }
         return new GdmtStatus(byClass.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<MedicationUse>)kv.Value), ambiguous, unclassified);
+    }
+
+    private static bool HasRxNormCoding(JsonElement concept)
+    {
+        foreach (var coding in concept.Objects("coding"u8))
+        {
+            if (coding.Text("system"u8) == "http://www.nlm.nih.gov/research/umls/rxnorm")
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static readonly (GdmtClass Class, string ValueSet)[] ClassValueSets =
@@ -440,53 +542,78 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         (GdmtClass.Sglt2Inhibitor, Vs.GdmtSglt2Inhibitor),
     ];
 
-    private static IEnumerable<CodeableConcept> MedicationConcepts(CodeableConcept? concept, Reference? reference,
-        List<System.Text.Json.JsonElement>? contained, Dictionary<string, Medication?> medications)
+    /// <summary>The concepts that name a statement's or request's medication: its own code, and the code and ingredients
+    /// of the Medication it references (contained, or elsewhere in the record).</summary>
+    private static void MedicationConcepts(JsonElement use, Dictionary<string, JsonElement>? medications, List<JsonElement> concepts)
     {
-        if (concept is not null)
+        if (use.Child("medicationCodeableConcept"u8) is { } concept)
         {
-            yield return concept;
+            concepts.Add(concept);
         }
-        if (reference?.Value is not { } target)
+        if (use.Reference("medicationReference"u8) is not { } target)
         {
-            yield break;
+            return;
         }
-        Medication? medication = null;
+        JsonElement? medication = null;
         if (target.StartsWith('#'))
         {
-            medication = contained?
-                .Select(RawResource.From).OfType<RawResource>()
-                .FirstOrDefault(c => c.ResourceType == "Medication" && c.Id == target[1..])
-                .As(FhirJson.Default.Medication);
-        }
-        else
-        {
-            medications.TryGetValue(target, out medication);
-        }
-        if (medication?.Code is { } code)
-        {
-            yield return code;
-        }
-        foreach (var ingredient in medication?.Ingredient ?? [])
-        {
-            if (ingredient.ItemCodeableConcept is { } item)
+            foreach (var contained in use.Objects("contained"u8))
             {
-                yield return item;
+                if (contained.Text("resourceType"u8) == "Medication" && contained.Text("id"u8) == target[1..])
+                {
+                    medication = contained;
+                    break;
+                }
+            }
+        }
+        else if (medications?.TryGetValue(target, out var referenced) == true)
+        {
+            medication = referenced;
+        }
+        if (medication is not { } m)
+        {
+            return;
+        }
+        if (m.Child("code"u8) is { } code)
+        {
+            concepts.Add(code);
+        }
+        foreach (var ingredient in m.Objects("ingredient"u8))
+        {
+            if (ingredient.Child("itemCodeableConcept"u8) is { } item)
+            {
+                concepts.Add(item);
             }
         }
     }
 
-    private List<MitralProcedure> MitralProcedures(List<RawResource> resources) =>
-        resources.Where(r => r.ResourceType == "Procedure")
-            .Select(r => (Procedure: r.As(FhirJson.Default.Procedure), r.Key))
-            .Where(x => x.Procedure is { Status: "completed" })
-            .Select(x => (x.Procedure, x.Key, Kind: ProcedureKind(x.Procedure!.Code)))
-            .Where(x => x.Kind is not null)
-            .Select(x => new MitralProcedure(x.Kind!.Value, x.Procedure!.Code?.Text ?? x.Procedure.Code?.Coding?.FirstOrDefault()?.Display ?? "mitral procedure",
-                FhirDate.Parse(x.Procedure.PerformedDateTime) ?? FhirDate.Parse(x.Procedure.PerformedPeriod?.Start), x.Key))
-            .ToList();
+    private List<MitralProcedure> MitralProcedures(List<RawResource> resources, List<DataQualityFinding> findings)
+    {
+        var procedures = new List<MitralProcedure>();
+        foreach (var r in resources)
+        {
+            if (r.ResourceType != "Procedure")
+            {
+                continue;
+            }
+            try
+            {
+                if (r.Json.Text("status"u8) != "completed" || r.Json.Child("code"u8) is not { } code || ProcedureKind(code) is not { } kind)
+                {
+                    continue;
+                }
+                var date = r.Json.Date("performedDateTime"u8) ?? r.Json.Child("performedPeriod"u8)?.Date("start"u8);
+                procedures.Add(new MitralProcedure(kind, FhirRead.Label(code) ?? "mitral procedure", date, r.Key));
+            }
+            catch (FhirShapeException)
+            {
+                findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
+            }
+        }
+        return procedures;
+    }
 
-    public MitralProcedureKind? ProcedureKind(CodeableConcept? code) =>
+    private MitralProcedureKind? ProcedureKind(JsonElement code) =>
         _t.Matches(Vs.TeerProcedures, code) ? MitralProcedureKind.Teer
         : _t.Matches(Vs.MitralSurgicalRepair, code) ? MitralProcedureKind.SurgicalRepair
         : _t.Matches(Vs.MitralReplacement, code) ? MitralProcedureKind.Replacement

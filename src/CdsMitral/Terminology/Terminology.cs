@@ -1,5 +1,6 @@
 using System.Collections.Frozen;
 using System.Reflection;
+using System.Text.Json;
 using CdsMitral.Fhir;
 
 namespace CdsMitral.Terminology;
@@ -14,6 +15,9 @@ public sealed class Terminology
 
     private readonly FrozenDictionary<string, FrozenDictionary<(string System, string Code), ValueSetConcept>> _sets;
 
+    /// <summary>Every code system the ValueSets name: a coding in any other system cannot match, and is not read further.</summary>
+    public FhirRead.KnownStrings Systems { get; }
+
     public Terminology(IEnumerable<ValueSet> valueSets)
     {
         _sets = valueSets.ToFrozenDictionary(
@@ -22,6 +26,7 @@ public sealed class Terminology
                 .Where(include => include.System is not null) // includes of other ValueSets (profile bindings) are not expanded
                 .SelectMany(include => (include.Concept ?? []).Select(c => (Key: (include.System!, c.Code), Concept: c)))
                 .ToFrozenDictionary(x => x.Key, x => x.Concept));
+        Systems = new FhirRead.KnownStrings(_sets.Values.SelectMany(set => set.Keys.Select(k => k.System)));
     }
 
     public static Terminology Embedded { get; } = LoadEmbedded();
@@ -53,13 +58,38 @@ public sealed class Terminology
 
     public bool Matches(string valueSetId, CodeableConcept? concept) => Match(valueSetId, concept) is not null;
 
-    public decimal? Ordinal(string valueSetId, CodeableConcept? concept)
+    public decimal? Ordinal(string valueSetId, CodeableConcept? concept) => Ordinal(valueSetId, Match(valueSetId, concept));
+
+    /// <summary>The first coding of a CodeableConcept, read in place from JSON, that is in the ValueSet, if any.</summary>
+    /// <exception cref="FhirShapeException">The concept or one of its codings is not shaped as FHIR R4.</exception>
+    public Coding? Match(string valueSetId, JsonElement? concept) =>
+        concept is { } c && Find(Set(valueSetId), c) is { } coding
+            ? new Coding(coding.System, coding.Code, coding.Json.Text("display"u8))
+            : null;
+
+    /// <inheritdoc cref="Match(string, JsonElement?)"/>
+    public bool Matches(string valueSetId, JsonElement? concept) => concept is { } c && Find(Set(valueSetId), c) is not null;
+
+    /// <inheritdoc cref="Match(string, JsonElement?)"/>
+    public decimal? Ordinal(string valueSetId, JsonElement? concept) => Ordinal(valueSetId, Match(valueSetId, concept));
+
+    /// <summary>The first coding of <paramref name="concept"/> whose (system, code) is a key of <paramref name="table"/>.</summary>
+    public (string System, string Code, JsonElement Json)? Find<T>(IReadOnlyDictionary<(string System, string Code), T> table, JsonElement concept)
     {
-        var coding = Match(valueSetId, concept);
-        return coding is null
+        foreach (var coding in concept.Objects("coding"u8))
+        {
+            if (coding.OneOf("system"u8, Systems) is { } system && coding.Text("code"u8) is { } code && table.ContainsKey((system, code)))
+            {
+                return (system, code, coding);
+            }
+        }
+        return null;
+    }
+
+    private decimal? Ordinal(string valueSetId, Coding? coding) =>
+        coding is null
             ? null
             : Set(valueSetId)[(coding.System!, coding.Code!)].Extension?.FirstOrDefault(e => e.Url == OrdinalExtension)?.ValueDecimal;
-    }
 
     public string? Display(string valueSetId, Coding coding) =>
         coding.System is not null && coding.Code is not null && Set(valueSetId).TryGetValue((coding.System, coding.Code), out var c)

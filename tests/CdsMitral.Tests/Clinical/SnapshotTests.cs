@@ -145,6 +145,63 @@ public sealed class SnapshotTests
     }
 
     [Theory]
+    [InlineData("valueQuantity", "value", "\"35\"")]
+    [InlineData("valueQuantity", "value", "1e400")]
+    [InlineData("valueQuantity", "unit", "[\"%\"]")]
+    [InlineData("code", "coding", "{\"system\":\"http://loinc.org\",\"code\":\"18043-0\"}")]
+    [InlineData(null, "effectiveDateTime", "20261001")]
+    [InlineData(null, "status", "{\"code\":\"final\"}")]
+    public void AnObservationWithAMemberOfTheWrongTypeIsNamedAndNotUsed(string? parent, string member, string json)
+    {
+        var chart = new Chart().Lvef(35, "2026-10-01", id: "odd");
+        var target = parent is null ? chart.Resources[0] : chart.Resources[0][parent]!.AsObject();
+        target[member] = System.Text.Json.Nodes.JsonNode.Parse(json);
+        var s = Snap(chart);
+        Assert.Null(s.Lvef);
+        Assert.Contains(s.Findings, f => f.Source == "Observation/odd" && f.Problem == "is not readable as FHIR R4; ignored");
+    }
+
+    [Theory]
+    [InlineData("2026-10-01")]
+    [InlineData("2024-02-29")]
+    [InlineData("2023-02-29")]
+    [InlineData("2026-13-01")]
+    [InlineData("2026-00-10")]
+    [InlineData("2026-04-31")]
+    [InlineData("0000-01-01")]
+    [InlineData("9999-12-31")]
+    [InlineData("2026/10/01")]
+    [InlineData("2026-1-011")]
+    [InlineData("2026-10-0a")]
+    [InlineData("2026-10-01T")]
+    [InlineData("2026-10")]
+    public void APlainDateReadWithoutAllocatingMatchesTheGeneralParser(string text)
+    {
+        var fast = Fhir.FhirDate.TryParseDay(System.Text.Encoding.UTF8.GetBytes(text), out var day);
+        Assert.Equal(Fhir.FhirDate.Parse(text), fast ? day : text.Length == 10 ? null : Fhir.FhirDate.Parse(text));
+    }
+
+    [Fact]
+    public void AMedicationConditionOrProcedureThatIsNotReadableIsNamedRatherThanSilentlyDropped()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(30, "2026-10-01")
+            .Medication("200031", "carvedilol 6.25 MG Oral Tablet", id: "bb")
+            .Condition(Chart.Snomed, "49436004", "Atrial fibrillation", id: "af")
+            .Procedure(Chart.Snomed, "459691000124101", "Transcatheter mitral valve repair", "2025-06-01", id: "teer");
+        chart.Resources[2]["medicationCodeableConcept"]!["coding"] = "200031";
+        chart.Resources[3]["clinicalStatus"] = "active";
+        chart.Resources[4]["code"]!["coding"]!.AsArray().Insert(0, 42);
+        var s = Snap(chart);
+        Assert.Contains(GdmtClass.BetaBlocker, s.Gdmt.Missing);
+        Assert.Empty(s.AtrialFibrillation);
+        Assert.Null(s.PriorTeerOrRepair);
+        foreach (var source in new[] { "MedicationRequest/bb", "Condition/af", "Procedure/teer" })
+        {
+            Assert.Contains(s.Findings, f => f.Source == source && f.Problem == "is not readable as FHIR R4; ignored");
+        }
+    }
+
+    [Theory]
     [InlineData("severe", 4)]
     [InlineData("moderate-severe", 3)]
     [InlineData("moderate", 2)]

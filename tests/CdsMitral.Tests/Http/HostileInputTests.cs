@@ -90,6 +90,8 @@ public sealed class HostileInputTests(ServiceFactory service) : IClassFixture<Se
     [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"p1"},"prefetch":"all of it"}""", "$.prefetch")]
     [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{"userId":"Practitioner/1","patientId":"p1"},"fhirServer":{"url":"x"}}""", "$.fhirServer")]
     [InlineData("""{"hook":"patient-view","hookInstance":12345678901234567890123,"context":{}}""", "$.hookInstance")]
+    [InlineData("""{"hook":"patient-view","hookInstance":"x","context":{},"fhirAuthorization":{"access_token":7}}""", "$.fhirAuthorization.access_token")]
+    [InlineData("{\n\"hook\":\"patient-view\",\n\"hookInstance\":\"x\",\n\"fhirServer\":[]}", "$.fhirServer (line 4)")]
     public async Task ValuesOfTheWrongTypeAnswer400NamingWhere(string body, string mentions)
     {
         AssertRejected(await service.PostRawAsync(Path, body), 400, mentions);
