@@ -3,6 +3,10 @@ using System.Text;
 using System.Text.Json;
 using CdsMitral.Hooks;
 using CdsMitral.Rules;
+using CdsMitral.Service.Audit;
+using CdsMitral.Service.Trust;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Bench;
 
@@ -56,6 +60,56 @@ public static class Stages
         Stage("cards", () => cardBuilder.Build(evaluation.Considerations, context.PatientId, "https://cds.example.org", Guid.NewGuid));
         Stage("serialise", () => JsonSerializer.SerializeToUtf8Bytes(new CdsResponse(cards), HookJson.Default.CdsResponse));
         Console.WriteLine($"{"sum of stages",-34} {total.Time,8:0.0} µs {total.Bytes / 1024,8:0.0} KB");
+
+        // The audit record of the same call, and what appending it costs (SQLite in a temporary folder, fsync included).
+        var draft = new InvocationDraft("secondary-mr-patient-view", now)
+        {
+            Request = request, Context = context, Snapshot = snapshot, Evaluation = evaluation, Cards = cards,
+            Gathered = gatherer.GatherAsync(service, request!, context, CancellationToken.None).GetAwaiter().GetResult(),
+        };
+        var client = new CallingClient("https://ehr.example.org", "bench", Guid.NewGuid().ToString(), null, true);
+        var entry = InvocationAudit.Entry(draft, client, 200, null, 1);
+        Console.WriteLine($"audit record {Encoding.UTF8.GetByteCount(entry.Document) / 1024.0:0.0} KB");
+        Stage("  build and serialise the record", () => InvocationAudit.Entry(draft, client, 200, null, 1), counts: false);
+        Stage("  hash it into the chain", () => AuditStore.Hash(AuditStore.Genesis, 1, entry.Id.ToString(), entry.Kind, "2026-11-21T12:00:00.0000000Z", entry.Document), counts: false);
+        AuditAppends(entry);
+    }
+
+    /// <summary>Appends in batches, as the writer commits them under load: CPU and wall time per record.</summary>
+    private static void AuditAppends(AuditEntry template)
+    {
+        var folder = Directory.CreateTempSubdirectory("cdsmitral-bench-");
+        try
+        {
+            var options = Options.Create(new AuditOptions { ConnectionString = Path.Combine(folder.FullName, "audit.db") });
+            var db = new AuditDatabase(options);
+            db.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var store = new AuditStore(db);
+            using var connection = db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
+            foreach (var batch in new[] { 1, 8, 32 })
+            {
+                var records = 0;
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                while (wall.Elapsed.TotalSeconds < 2)
+                {
+                    var entries = Enumerable.Range(0, batch).Select(_ => template with
+                    {
+                        Id = Guid.CreateVersion7(),
+                        Invocation = template.Invocation! with { Cards = template.Invocation.Cards!.Select(c => c with { Uuid = Guid.CreateVersion7().ToString() }).ToList() },
+                    }).ToList();
+                    store.AppendAsync(connection, entries, CancellationToken.None).GetAwaiter().GetResult();
+                    records += batch;
+                }
+                var cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / records;
+                Console.WriteLine($"  append, {batch,2} records per commit       {wall.Elapsed.TotalMicroseconds / records,8:0.0} µs per record ({cpuUs:0.0} µs CPU)");
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
     }
 
     private static (double Time, double Bytes) Measure(Action work, int iterations)

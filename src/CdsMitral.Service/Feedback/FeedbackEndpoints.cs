@@ -46,7 +46,7 @@ public static class FeedbackEndpoints
                 }
                 var invocation = writer.Enabled ? await store.FindCardInvocationAsync(item.Card, http.RequestAborted) : null;
                 var record = item with { At = time.GetUtcNow(), ServiceId = id, Client = auditClient, InvocationId = invocation, KnownCard = invocation is not null, DedupeKey = key };
-                writes.Add(writer.WriteAsync(new AuditEntry(Guid.NewGuid(), EventKind.Feedback, record.At,
+                writes.Add(writer.WriteAsync(new AuditEntry(Guid.CreateVersion7(), EventKind.Feedback, record.At,
                     JsonSerializer.Serialize(record, AuditJson.Default.FeedbackRecord), Feedback: record)));
             }
             try

@@ -134,7 +134,8 @@ public sealed class HookHandler(
         var evaluation = draft.Evaluation = service.Hook == Hook.OrderSelect
             ? SecondaryMrRules.EvaluateOrderSelect(snapshot, Orders.Classify(context.Selections, context.DraftOrders, terminology))
             : SecondaryMrRules.EvaluatePatientView(snapshot);
-        draft.Cards = cards.Build(evaluation.Considerations, context.PatientId, http.PublicBaseUrl(), Guid.NewGuid);
+        // UUIDv7 (time-ordered, still random enough to be unguessable): the audit's card index then grows at one end.
+        draft.Cards = cards.Build(evaluation.Considerations, context.PatientId, http.PublicBaseUrl(), Guid.CreateVersion7);
         draft.EvaluateMs = Stopwatch.GetElapsedTime(evaluateStarted).TotalMilliseconds;
         return (200, TypedResults.Json(new CdsResponse(draft.Cards), HookJson.Default.CdsResponse, contentType: "application/json"), null);
     }

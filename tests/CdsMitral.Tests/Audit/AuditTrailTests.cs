@@ -29,3 +29,29 @@ public sealed class PostgresAuditTrailTests
     [PostgresFact] public Task AuditorsFilterAndExport() => AuditScenarios.AuditorsFilterAndExport(Store.Postgres);
     [PostgresFact] public Task OnlyAuditorsMayRead() => AuditScenarios.OnlyAuditorsMayRead(Store.Postgres);
 }
+
+public sealed class AuditHashTests
+{
+    [Theory]
+    [InlineData("""{"unit":"cm²","note":"🫀 severe"}""")]
+    [InlineData("")]
+    [InlineData("{}")]
+    public void TheChainHashIsTheSha256OfTheJoinedFieldsSoChainsWrittenBeforeStillVerify(string document)
+    {
+        var prev = new string('a', 64);
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{prev}\n42\nevent-id\nhook\n2026-11-21T12:00:00.0000000Z\n{document}")));
+        Assert.Equal(expected, Service.Audit.AuditStore.Hash(prev, 42, "event-id", "hook", "2026-11-21T12:00:00.0000000Z", document));
+    }
+
+    [Fact]
+    public void ALargeDocumentHashesTheSameWay()
+    {
+        var document = string.Concat(Enumerable.Repeat("{\"detail\":\"LVEF 32 % — LVESD 58 mm\"},", 2000));
+        var expected = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(
+            System.Text.Encoding.UTF8.GetBytes($"{AuditStoreGenesis}\n1\nid\nhook\nat\n{document}")));
+        Assert.Equal(expected, Service.Audit.AuditStore.Hash(AuditStoreGenesis, 1, "id", "hook", "at", document));
+    }
+
+    private const string AuditStoreGenesis = Service.Audit.AuditStore.Genesis;
+}
