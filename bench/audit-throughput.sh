@@ -37,7 +37,7 @@ if [ -n "$pg" ]; then
   schema="bench_$(date +%s)"
   PGPASSWORD=cdsmitral psql -qh 127.0.0.1 -U cdsmitral -d cdsmitral_test -c "CREATE SCHEMA $schema" >/dev/null
   run PostgreSql "$pg;Search Path=$schema"
-  PGPASSWORD=cdsmitral psql -qh 127.0.0.1 -U cdsmitral -d cdsmitral_test -c "DROP SCHEMA $schema CASCADE" >/dev/null
+  PGPASSWORD=cdsmitral PGOPTIONS="--client-min-messages=warning" psql -qh 127.0.0.1 -U cdsmitral -d cdsmitral_test -c "DROP SCHEMA $schema CASCADE" >/dev/null
 else
   echo "PostgreSql  (no server: run .ci/postgres.sh first)"
 fi

@@ -45,4 +45,4 @@ for _ in $(seq $((LEAK_SECONDS / 5))); do sleep 5; samples+=("$(rss VmRSS)"); do
 wait $soak
 echo "  ${samples[*]}"
 echo "  $(grep RESULT "$data/soak.txt")"
-echo "  peak RSS $(rss VmHWM) MB; growth from the 15 s sample to the last: $(( ${samples[-1]} - ${samples[2]} )) MB"
+echo "  peak RSS $(rss VmHWM) MB; growth from the 15 s sample to the last: $(( ${samples[-1]} - ${samples[2]:-${samples[0]}} )) MB"
