@@ -16,7 +16,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
     /// <summary>An observation of a measure, read once, in place: the members the snapshot uses. <paramref name="Ordinal"/> is
     /// the coded value's grade (MR severity, NYHA class); <paramref name="Rank"/> prefers the more specific LVEF method.</summary>
     private sealed record Obs(
-        string Key, string? Status, DateTimeOffset? Date, Quantity? Quantity, decimal? Ordinal, int? ValueInteger, string? ValueString,
+        string Measure, string Key, string? Status, DateTimeOffset? Date, Quantity? Quantity, decimal? Ordinal, int? ValueInteger, string? ValueString,
         Coding? Mechanism, int Rank);
 
     private readonly record struct Quantity(decimal? Value, string? Unit, string? Code);
@@ -65,7 +65,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
     /// <summary>The measure an observation is of, and, if it is one, the members the snapshot uses. Null for any other
     /// observation, which is not read further.</summary>
     /// <exception cref="FhirShapeException">A member the snapshot reads is not shaped as FHIR R4.</exception>
-    private (string Measure, Obs Obs)? ReadObservation(RawResource raw)
+    private Obs? ReadObservation(RawResource raw)
     {
         var json = raw.Json;
         if (json.Child("code"u8) is not { } code || _t.Find(_measureOf, code) is not { } match)
@@ -99,8 +99,8 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
                 }
             }
         }
-        return (measure, new Obs(raw.Key, json.OneOf("status"u8, KnownStatuses) ?? json.Text("status"u8), date, quantity,
-            ordinal, json.IntegerValue("valueInteger"u8), json.Text("valueString"u8), mechanism, rank));
+        return new Obs(measure, raw.Key, json.OneOf("status"u8, KnownStatuses) ?? json.Text("status"u8), date, quantity,
+            ordinal, json.IntegerValue("valueInteger"u8), json.Text("valueString"u8), mechanism, rank);
     }
 
     private static bool IsMechanismComponent(JsonElement? code)
@@ -123,31 +123,13 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         var resources = OwnResources(record, findings);
 
         var byMeasure = new Dictionary<string, List<Obs>>(StringComparer.Ordinal);
-        foreach (var raw in resources)
+        foreach (var observation in ReadAll(resources, ["Observation"], ReadObservation, findings))
         {
-            if (raw.ResourceType != "Observation")
-            {
-                continue;
-            }
-            (string Measure, Obs Obs)? read;
-            try
-            {
-                read = ReadObservation(raw);
-            }
-            catch (FhirShapeException)
-            {
-                findings.Add(new DataQualityFinding(raw.ResourceType, raw.Key, Unreadable));
-                continue;
-            }
-            if (read is not { } observation)
-            {
-                continue;
-            }
             if (!byMeasure.TryGetValue(observation.Measure, out var list))
             {
                 byMeasure[observation.Measure] = list = [];
             }
-            list.Add(observation.Obs);
+            list.Add(observation);
         }
         List<Obs> Of(string valueSet) => byMeasure.TryGetValue(valueSet, out var list) ? list : [];
 
@@ -155,7 +137,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
 
         var lvef = Pick(LvefSpec);
         var mr = PickMrSeverity(Of(Vs.MrAssessment), asOf, staleBefore, findings);
-        var conditions = ActiveConditions(resources, findings);
+        var conditions = ReadAll(resources, ["Condition"], ReadActiveCondition, findings);
         var hfref = conditions.Where(c => c.Hfref).Select(c => c.Finding).ToList();
         var cardiomyopathy = conditions.Where(c => c.Cardiomyopathy).Select(c => c.Finding).ToList();
         var af = conditions.Where(c => c.AtrialFibrillation).Select(c => c.Finding).ToList();
@@ -177,7 +159,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
             hfref,
             cardiomyopathy,
             af,
-            MitralProcedures(resources, findings),
+            ReadAll(resources, ["Procedure"], ReadMitralProcedure, findings),
             findings,
             record.Unavailable,
             record.Notes);
@@ -203,6 +185,33 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
             own.Add(r);
         }
         return own;
+    }
+
+    /// <summary>Reads each resource of one type. One whose members are not shaped as FHIR R4 is named in the findings and
+    /// skipped; one read as null is simply not relevant (another code, an inactive condition).</summary>
+    private static List<T> ReadAll<T>(List<RawResource> resources, string[] types, Func<RawResource, T?> read, List<DataQualityFinding> findings)
+        where T : class
+    {
+        var values = new List<T>();
+        foreach (var r in resources)
+        {
+            if (!types.Contains(r.ResourceType))
+            {
+                continue;
+            }
+            try
+            {
+                if (read(r) is { } value)
+                {
+                    values.Add(value);
+                }
+            }
+            catch (FhirShapeException)
+            {
+                findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
+            }
+        }
+        return values;
     }
 
     /// <summary>The subject (or patient) reference when it names another patient than <paramref name="patient"/>; null when
@@ -367,36 +376,20 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
     private sealed record ActiveCondition(
         ConditionFinding Finding, bool Hfref, bool Cardiomyopathy, bool AtrialFibrillation, bool PrimaryMr, Coding? Mechanism);
 
-    private List<ActiveCondition> ActiveConditions(List<RawResource> resources, List<DataQualityFinding> findings)
+    private ActiveCondition? ReadActiveCondition(RawResource r)
     {
-        var active = new List<ActiveCondition>();
-        foreach (var r in resources)
+        var clinical = FirstCode(r.Json.Child("clinicalStatus"u8));
+        var verification = FirstCode(r.Json.Child("verificationStatus"u8));
+        if (clinical is not (null or "active" or "recurrence" or "relapse") || verification is "entered-in-error" or "refuted")
         {
-            if (r.ResourceType != "Condition")
-            {
-                continue;
-            }
-            try
-            {
-                var clinical = FirstCode(r.Json.Child("clinicalStatus"u8));
-                var verification = FirstCode(r.Json.Child("verificationStatus"u8));
-                if (clinical is not (null or "active" or "recurrence" or "relapse") || verification is "entered-in-error" or "refuted")
-                {
-                    continue;
-                }
-                var code = r.Json.Child("code"u8);
-                var substrate = _t.Match(Vs.HfrefConditions, code) ?? _t.Match(Vs.CardiomyopathyConditions, code) ?? _t.Match(Vs.AtrialFibrillationConditions, code);
-                var name = code?.Text("text"u8) ?? substrate?.Display ?? (substrate is null ? null : SubstrateDisplay(substrate)) ?? substrate?.Code ?? "condition";
-                active.Add(new ActiveCondition(new ConditionFinding(name, r.Key),
-                    _t.Matches(Vs.HfrefConditions, code), _t.Matches(Vs.CardiomyopathyConditions, code), _t.Matches(Vs.AtrialFibrillationConditions, code),
-                    _t.Matches(Vs.PrimaryMrDisorders, code), _t.Match(Vs.MrMechanism, code)));
-            }
-            catch (FhirShapeException)
-            {
-                findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
-            }
+            return null;
         }
-        return active;
+        var code = r.Json.Child("code"u8);
+        var substrate = _t.Match(Vs.HfrefConditions, code) ?? _t.Match(Vs.CardiomyopathyConditions, code) ?? _t.Match(Vs.AtrialFibrillationConditions, code);
+        var name = code?.Text("text"u8) ?? substrate?.Display ?? (substrate is null ? null : SubstrateDisplay(substrate)) ?? substrate?.Code ?? "condition";
+        return new ActiveCondition(new ConditionFinding(name, r.Key),
+            _t.Matches(Vs.HfrefConditions, code), _t.Matches(Vs.CardiomyopathyConditions, code), _t.Matches(Vs.AtrialFibrillationConditions, code),
+            _t.Matches(Vs.PrimaryMrDisorders, code), _t.Match(Vs.MrMechanism, code));
     }
 
     private string? SubstrateDisplay(Coding coding) =>
@@ -478,48 +471,53 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         var byClass = Enum.GetValues<GdmtClass>().ToDictionary(c => c, _ => new List<MedicationUse>());
         var ambiguous = new List<MedicationUse>();
         var unclassified = 0;
-        var concepts = new List<JsonElement>(4);
-        foreach (var r in resources)
+        var uses = ReadAll(resources, ["MedicationStatement", "MedicationRequest"], r => ReadMedicationUse(r, medications), findings);
+        foreach (var (use, classes, metoprololSaltUnknown, rxNorm) in uses)
         {
-            if (r.ResourceType is not ("MedicationStatement" or "MedicationRequest"))
+            foreach (var (gdmtClass, _) in ClassValueSets)
             {
-                continue;
-            }
-            try
-            {
-                if (!r.Json.TryGetProperty("status"u8, out var status) || status.ValueKind != JsonValueKind.String || !status.ValueEquals("active"u8))
+                if ((classes & (1 << (int)gdmtClass)) != 0)
                 {
-                    continue;
-                }
-                concepts.Clear();
-                MedicationConcepts(r.Json, medications, concepts);
-                var name = concepts.Select(c => FhirRead.Label(c)).FirstOrDefault(n => n is not null) ?? "unnamed medication";
-                var use = new MedicationUse(name, r.Key);
-                var matched = false;
-                foreach (var (gdmtClass, valueSet) in ClassValueSets)
-                {
-                    if (concepts.Exists(c => _t.Matches(valueSet, c)))
-                    {
-                        byClass[gdmtClass].Add(use);
-                        matched = true;
-                    }
-                }
-                if (!matched && concepts.Exists(c => _t.Matches(Vs.MetoprololUnspecifiedSalt, c)))
-                {
-                    ambiguous.Add(use);
-                    matched = true;
-                }
-                if (!matched && !concepts.Exists(HasRxNormCoding))
-                {
-                    unclassified++;
+                    byClass[gdmtClass].Add(use);
                 }
             }
-            catch (FhirShapeException)
+            if (classes == 0 && metoprololSaltUnknown)
             {
-                findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
+                ambiguous.Add(use);
+            }
+            else if (classes == 0 && !rxNorm)
+            {
+                unclassified++;
             }
         }
         return new GdmtStatus(byClass.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<MedicationUse>)kv.Value), ambiguous, unclassified);
+    }
+
+    /// <summary>An active medication statement or request, classified: its GDMT classes (bit 1 &lt;&lt; class), whether it
+    /// is metoprolol without a salt, and whether it is coded in RxNorm at all.</summary>
+    private sealed record MedicationRead(MedicationUse Use, int Classes, bool MetoprololSaltUnknown, bool RxNorm);
+
+    private MedicationRead? ReadMedicationUse(RawResource r, Dictionary<string, JsonElement>? medications)
+    {
+        if (!r.Json.TryGetProperty("status"u8, out var status) || status.ValueKind != JsonValueKind.String || !status.ValueEquals("active"u8))
+        {
+            return null;
+        }
+        var concepts = new List<JsonElement>(2);
+        MedicationConcepts(r.Json, medications, concepts);
+        string? name = null;
+        var (classes, metoprolol, rxNorm) = (0, false, false);
+        foreach (var concept in concepts)
+        {
+            name ??= FhirRead.Label(concept);
+            foreach (var (gdmtClass, valueSet) in ClassValueSets)
+            {
+                classes |= _t.Matches(valueSet, concept) ? 1 << (int)gdmtClass : 0;
+            }
+            metoprolol |= _t.Matches(Vs.MetoprololUnspecifiedSalt, concept);
+            rxNorm |= HasRxNormCoding(concept);
+        }
+        return new MedicationRead(new MedicationUse(name ?? "unnamed medication", r.Key), classes, metoprolol, rxNorm);
     }
 
     private static bool HasRxNormCoding(JsonElement concept)
@@ -587,30 +585,14 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         }
     }
 
-    private List<MitralProcedure> MitralProcedures(List<RawResource> resources, List<DataQualityFinding> findings)
+    private MitralProcedure? ReadMitralProcedure(RawResource r)
     {
-        var procedures = new List<MitralProcedure>();
-        foreach (var r in resources)
+        if (r.Json.Text("status"u8) != "completed" || r.Json.Child("code"u8) is not { } code || ProcedureKind(code) is not { } kind)
         {
-            if (r.ResourceType != "Procedure")
-            {
-                continue;
-            }
-            try
-            {
-                if (r.Json.Text("status"u8) != "completed" || r.Json.Child("code"u8) is not { } code || ProcedureKind(code) is not { } kind)
-                {
-                    continue;
-                }
-                var date = r.Json.Date("performedDateTime"u8) ?? r.Json.Child("performedPeriod"u8)?.Date("start"u8);
-                procedures.Add(new MitralProcedure(kind, FhirRead.Label(code) ?? "mitral procedure", date, r.Key));
-            }
-            catch (FhirShapeException)
-            {
-                findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
-            }
+            return null;
         }
-        return procedures;
+        var date = r.Json.Date("performedDateTime"u8) ?? r.Json.Child("performedPeriod"u8)?.Date("start"u8);
+        return new MitralProcedure(kind, FhirRead.Label(code) ?? "mitral procedure", date, r.Key);
     }
 
     private MitralProcedureKind? ProcedureKind(JsonElement code) =>
