@@ -83,6 +83,28 @@ public static class FhirRead
         return raw.Length == 12 && FhirDate.TryParseDay(raw[1..^1], out var day) ? day : FhirDate.Parse(value.GetString());
     }
 
+    /// <summary>Whether a string member is <paramref name="expected"/>, compared in place; false when it is absent.</summary>
+    public static bool Is(this JsonElement parent, ReadOnlySpan<byte> name, string expected) =>
+        Member(parent, name, out var value) switch
+        {
+            false => false,
+            true when value.ValueKind == JsonValueKind.String => value.ValueEquals(expected),
+            _ => throw Shape(name),
+        };
+
+    /// <summary>Whether a CodeableConcept has a coding in <paramref name="system"/> (with <paramref name="code"/>, if one is given).</summary>
+    public static bool HasCoding(JsonElement? concept, string system, string? code = null)
+    {
+        foreach (var coding in concept?.Objects("coding"u8) ?? default)
+        {
+            if (coding.Is("system"u8, system) && (code is null || coding.Is("code"u8, code)))
+            {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /// <summary>Reference.reference of a member that is a Reference.</summary>
     public static string? Reference(this JsonElement parent, ReadOnlySpan<byte> name) => parent.Child(name)?.Text("reference"u8);
 
@@ -112,8 +134,6 @@ public static class FhirRead
     {
         private readonly (string Text, byte[] Utf8)[] _values = values.Distinct(StringComparer.Ordinal)
             .Select(v => (v, System.Text.Encoding.UTF8.GetBytes(v))).ToArray();
-
-        public IEnumerable<string> Values => _values.Select(v => v.Text);
 
         /// <summary>The known instance equal to a JSON string, or null.</summary>
         public string? Find(JsonElement value)

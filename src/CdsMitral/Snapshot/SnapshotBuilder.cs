@@ -92,7 +92,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         {
             foreach (var component in json.Objects("component"u8))
             {
-                if (IsMechanismComponent(component.Child("code"u8)) && _t.Match(Vs.MrMechanism, component.Child("valueCodeableConcept"u8)) is { } m)
+                if (FhirRead.HasCoding(component.Child("code"u8), Terminology.Terminology.MechanismSystem, "mechanism") && _t.Match(Vs.MrMechanism, component.Child("valueCodeableConcept"u8)) is { } m)
                 {
                     mechanism = m;
                     break;
@@ -101,19 +101,6 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
         }
         return new Obs(measure, raw.Key, json.OneOf("status"u8, KnownStatuses) ?? json.Text("status"u8), date, quantity,
             ordinal, json.IntegerValue("valueInteger"u8), json.Text("valueString"u8), mechanism, rank);
-    }
-
-    private static bool IsMechanismComponent(JsonElement? code)
-    {
-        foreach (var coding in code?.Objects("coding"u8) ?? default)
-        {
-            if (coding.TryGetProperty("system"u8, out var system) && system.ValueKind == JsonValueKind.String && system.ValueEquals(Terminology.Terminology.MechanismSystem)
-                && coding.TryGetProperty("code"u8, out var value) && value.ValueKind == JsonValueKind.String && value.ValueEquals("mechanism"u8))
-            {
-                return true;
-            }
-        }
-        return false;
     }
 
     public ClinicalSnapshot Build(PatientRecord record, DateTimeOffset asOf)
@@ -499,7 +486,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
 
     private MedicationRead? ReadMedicationUse(RawResource r, Dictionary<string, JsonElement>? medications)
     {
-        if (!r.Json.TryGetProperty("status"u8, out var status) || status.ValueKind != JsonValueKind.String || !status.ValueEquals("active"u8))
+        if (!r.Json.Is("status"u8, "active"))
         {
             return null;
         }
@@ -515,22 +502,12 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
                 classes |= _t.Matches(valueSet, concept) ? 1 << (int)gdmtClass : 0;
             }
             metoprolol |= _t.Matches(Vs.MetoprololUnspecifiedSalt, concept);
-            rxNorm |= HasRxNormCoding(concept);
+            rxNorm |= FhirRead.HasCoding(concept, RxNorm);
         }
         return new MedicationRead(new MedicationUse(name ?? "unnamed medication", r.Key), classes, metoprolol, rxNorm);
     }
 
-    private static bool HasRxNormCoding(JsonElement concept)
-    {
-        foreach (var coding in concept.Objects("coding"u8))
-        {
-            if (coding.Text("system"u8) == "http://www.nlm.nih.gov/research/umls/rxnorm")
-            {
-                return true;
-            }
-        }
-        return false;
-    }
+    private const string RxNorm = "http://www.nlm.nih.gov/research/umls/rxnorm";
 
     private static readonly (GdmtClass Class, string ValueSet)[] ClassValueSets =
     [
@@ -587,7 +564,7 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
 
     private MitralProcedure? ReadMitralProcedure(RawResource r)
     {
-        if (r.Json.Text("status"u8) != "completed" || r.Json.Child("code"u8) is not { } code || ProcedureKind(code) is not { } kind)
+        if (!r.Json.Is("status"u8, "completed") || r.Json.Child("code"u8) is not { } code || ProcedureKind(code) is not { } kind)
         {
             return null;
         }

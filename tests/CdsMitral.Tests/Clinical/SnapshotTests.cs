@@ -161,6 +161,22 @@ public sealed class SnapshotTests
         Assert.Contains(s.Findings, f => f.Source == "Observation/odd" && f.Problem == "is not readable as FHIR R4; ignored");
     }
 
+    [Fact]
+    public void AStatusOrCodingSystemOfTheWrongTypeMakesItsResourceUnreadableNotSilentlyInactive()
+    {
+        var chart = new Chart().Mr("severe", "2026-10-01", "secondary-ventricular", id: "mr").Lvef(30, "2026-10-01")
+            .Medication("200031", "carvedilol 6.25 MG Oral Tablet", id: "bb");
+        chart.Resources[2]["status"] = 1;
+        chart.Resources[0]["component"]![0]!["code"]!["coding"]![0]!["system"] = 7;
+        var s = Snap(chart);
+        Assert.Null(s.Mr);
+        Assert.Contains(GdmtClass.BetaBlocker, s.Gdmt.Missing);
+        foreach (var source in new[] { "Observation/mr", "MedicationRequest/bb" })
+        {
+            Assert.Contains(s.Findings, f => f.Source == source && f.Problem == "is not readable as FHIR R4; ignored");
+        }
+    }
+
     [Theory]
     [InlineData("2026-10-01")]
     [InlineData("2024-02-29")]
