@@ -372,15 +372,16 @@ public sealed class SnapshotBuilder(Terminology.Terminology terminology, Clinica
             return null;
         }
         var code = r.Json.Child("code"u8);
-        var substrate = _t.Match(Vs.HfrefConditions, code) ?? _t.Match(Vs.CardiomyopathyConditions, code) ?? _t.Match(Vs.AtrialFibrillationConditions, code);
-        var name = code?.Text("text"u8) ?? substrate?.Display ?? (substrate is null ? null : SubstrateDisplay(substrate)) ?? substrate?.Code ?? "condition";
-        return new ActiveCondition(new ConditionFinding(name, r.Key),
-            _t.Matches(Vs.HfrefConditions, code), _t.Matches(Vs.CardiomyopathyConditions, code), _t.Matches(Vs.AtrialFibrillationConditions, code),
+        var hfref = _t.Match(Vs.HfrefConditions, code);
+        var cardiomyopathy = _t.Match(Vs.CardiomyopathyConditions, code);
+        var af = _t.Match(Vs.AtrialFibrillationConditions, code);
+        var (substrate, valueSet) = hfref is not null ? (hfref, Vs.HfrefConditions)
+            : cardiomyopathy is not null ? (cardiomyopathy, Vs.CardiomyopathyConditions)
+            : (af, Vs.AtrialFibrillationConditions);
+        var name = code?.Text("text"u8) ?? substrate?.Display ?? (substrate is null ? null : _t.Display(valueSet, substrate)) ?? substrate?.Code ?? "condition";
+        return new ActiveCondition(new ConditionFinding(name, r.Key), hfref is not null, cardiomyopathy is not null, af is not null,
             _t.Matches(Vs.PrimaryMrDisorders, code), _t.Match(Vs.MrMechanism, code));
     }
-
-    private string? SubstrateDisplay(Coding coding) =>
-        _t.Display(Vs.HfrefConditions, coding) ?? _t.Display(Vs.CardiomyopathyConditions, coding) ?? _t.Display(Vs.AtrialFibrillationConditions, coding);
 
     private static string? FirstCode(JsonElement? concept)
     {
