@@ -68,7 +68,10 @@ public static class FhirRead
         };
 
     /// <summary>A FHIR date, dateTime or instant member, parsed (see <see cref="FhirDate"/>). An unparseable date is null.</summary>
-    public static DateTimeOffset? Date(this JsonElement parent, ReadOnlySpan<byte> name)
+    public static DateTimeOffset? Date(this JsonElement parent, ReadOnlySpan<byte> name) => parent.RecordedDate(name)?.Value;
+
+    /// <summary>A FHIR date, dateTime or instant member with the precision it was recorded in. An unparseable date is null.</summary>
+    public static RecordedDate? RecordedDate(this JsonElement parent, ReadOnlySpan<byte> name)
     {
         if (!Member(parent, name, out var value))
         {
@@ -80,7 +83,9 @@ public static class FhirRead
         }
         // The common case, a plain date ("2026-10-01"), without allocating the string.
         var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
-        return raw.Length == 12 && FhirDate.TryParseDay(raw[1..^1], out var day) ? day : FhirDate.Parse(value.GetString());
+        return raw.Length == 12 && FhirDate.TryParseDay(raw[1..^1], out var day)
+            ? new RecordedDate(day, DatePrecision.Day)
+            : FhirDate.ParseRecorded(value.GetString());
     }
 
     /// <summary>Whether a string member is <paramref name="expected"/>, compared in place; false when it is absent.</summary>

@@ -15,13 +15,16 @@ public sealed record ClinicalOptions(int StaleAfterMonths = 12);
 
 // Computed members are [JsonIgnore]: the audit trail keeps each fact once, and they are rebuilt when a record is read.
 
-/// <summary>A value the rules may use, with where it came from.</summary>
-public sealed record Measurement(string Name, decimal Value, string Unit, DateTimeOffset Date, string Source, bool IsStale)
+/// <summary>A value the rules may use, with where it came from. <paramref name="Comparator"/> (&lt;, &lt;=, &gt;=, &gt;) makes
+/// the value an interval, not a number; <paramref name="Precision"/> is how much of the date was recorded.</summary>
+public sealed record Measurement(string Name, decimal Value, string Unit, DateTimeOffset Date, string Source, bool IsStale,
+    string? Comparator = null, Fhir.DatePrecision Precision = Fhir.DatePrecision.Day)
 {
+    /// <summary>The value as recorded, with its comparator: "32 %", "&lt;20 %".</summary>
     [JsonIgnore]
-    public string Display => $"{Value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)} {Unit}";
+    public string Display => $"{Comparator}{Value.ToString("0.##", System.Globalization.CultureInfo.InvariantCulture)}{(Unit.Length == 0 ? "" : " ")}{Unit}";
     [JsonIgnore]
-    public string DateText => Fhir.FhirDate.Format(Date);
+    public string DateText => Fhir.FhirDate.Format(Date, Precision);
 
     [JsonIgnore]
     public bool IsCurrent => !IsStale;
@@ -30,14 +33,20 @@ public sealed record Measurement(string Name, decimal Value, string Unit, DateTi
 /// <summary>A value that was on record but not used, and why.</summary>
 public sealed record DataQualityFinding(string Measure, string Source, string Problem);
 
-public sealed record MrSeverity(decimal Grade, string Label, DateTimeOffset Date, string Source, bool IsStale)
+/// <param name="ConflictsWith">Other assessments of the same date with another grade that cannot be ordered in time: the
+/// grade is then the highest of them, and the severity cannot be judged (decision 6 of 2026-11-28).</param>
+public sealed record MrSeverity(decimal Grade, string Label, DateTimeOffset Date, string Source, bool IsStale,
+    Fhir.DatePrecision Precision = Fhir.DatePrecision.Day, IReadOnlyList<string>? ConflictsWith = null)
 {
     /// <summary>"Significant MR" in clinical-logic.md: moderate-severe (3+) or severe (4+).</summary>
     [JsonIgnore]
-    public bool IsSignificant => Grade >= 3;
+    public bool IsSignificant => Grade >= Clinical.Thresholds.SignificantMrGrade;
 
     [JsonIgnore]
-    public string DateText => Fhir.FhirDate.Format(Date);
+    public bool IsConflicting => ConflictsWith is { Count: > 0 };
+
+    [JsonIgnore]
+    public string DateText => Fhir.FhirDate.Format(Date, Precision);
 }
 
 public enum MechanismKind { Unknown, Primary, Secondary, Conflicting }
@@ -63,12 +72,19 @@ public sealed record Mechanism(MechanismKind Kind, string? Subtype, bool Presume
 
 public enum GdmtClass { BetaBlocker, RaasInhibitor, Mra, Sglt2Inhibitor }
 
-public sealed record MedicationUse(string Name, string Source);
+/// <param name="Note">Why a medication on record does not count as taken ("planned", "proposed", "do not give"), or why it
+/// could not be classified ("no code", "code not recognised", "reference not resolved").</param>
+public sealed record MedicationUse(string Name, string Source, string? Note = null);
 
+/// <param name="ByClass">Medications on board (decision 4 of 2026-11-28), by GDMT class.</param>
+/// <param name="Unrecognised">Medications on board that no ValueSet classifies: an absence is then only an absence of a
+/// <em>recognised</em> drug (decision 2).</param>
+/// <param name="NotOnBoard">GDMT medications on record that do not count as taken: plans, proposals, do-not-perform.</param>
 public sealed record GdmtStatus(
     IReadOnlyDictionary<GdmtClass, IReadOnlyList<MedicationUse>> ByClass,
     IReadOnlyList<MedicationUse> AmbiguousBetaBlocker,
-    int Unclassified)
+    IReadOnlyList<MedicationUse> Unrecognised,
+    IReadOnlyList<MedicationUse> NotOnBoard)
 {
     [JsonIgnore]
     public IReadOnlyList<GdmtClass> Missing =>
@@ -85,10 +101,11 @@ public sealed record GdmtStatus(
 
 public enum MitralProcedureKind { Teer, SurgicalRepair, Replacement }
 
-public sealed record MitralProcedure(MitralProcedureKind Kind, string Name, DateTimeOffset? Date, string Source)
+public sealed record MitralProcedure(MitralProcedureKind Kind, string Name, DateTimeOffset? Date, string Source,
+    Fhir.DatePrecision Precision = Fhir.DatePrecision.Day)
 {
     [JsonIgnore]
-    public string DateText => Date is { } d ? Fhir.FhirDate.Format(d) : "date not recorded";
+    public string DateText => Date is { } d ? Fhir.FhirDate.Format(d, Precision) : "date not recorded";
 }
 
 public sealed record ConditionFinding(string Name, string Source);

@@ -15,8 +15,23 @@ public sealed class Terminology
 
     private readonly FrozenDictionary<string, FrozenDictionary<(string System, string Code), ValueSetConcept>> _sets;
 
-    /// <summary>Every code system the ValueSets name: a coding in any other system cannot match, and is not read further.</summary>
+    /// <summary>Every code system the ValueSets name, and their OID aliases: a coding in any other system cannot match, and
+    /// is not read further.</summary>
     public FhirRead.KnownStrings Systems { get; }
+
+    /// <summary>The OIDs of the code systems the ValueSets use, as converted C-CDA data names them (HL7 terminology,
+    /// "urn:oid:" form): a coding in one of these is read as the canonical system (decision 1 of 2026-11-28).</summary>
+    public static readonly IReadOnlyDictionary<string, string> SystemAliases = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["urn:oid:2.16.840.1.113883.6.88"] = "http://www.nlm.nih.gov/research/umls/rxnorm",
+        ["urn:oid:2.16.840.1.113883.6.1"] = "http://loinc.org",
+        ["urn:oid:2.16.840.1.113883.6.96"] = "http://snomed.info/sct",
+        ["urn:oid:2.16.840.1.113883.6.90"] = "http://hl7.org/fhir/sid/icd-10-cm",
+        ["urn:oid:2.16.840.1.113883.6.12"] = "http://www.ama-assn.org/go/cpt",
+    };
+
+    /// <summary>The canonical URI of a code system, for an OID alias; the system itself otherwise.</summary>
+    public static string Canonical(string system) => SystemAliases.TryGetValue(system, out var canonical) ? canonical : system;
 
     public Terminology(IEnumerable<ValueSet> valueSets)
     {
@@ -26,7 +41,7 @@ public sealed class Terminology
                 .Where(include => include.System is not null) // includes of other ValueSets (profile bindings) are not expanded
                 .SelectMany(include => (include.Concept ?? []).Select(c => (Key: (include.System!, c.Code), Concept: c)))
                 .ToFrozenDictionary(x => x.Key, x => x.Concept));
-        Systems = new FhirRead.KnownStrings(_sets.Values.SelectMany(set => set.Keys.Select(k => k.System)));
+        Systems = new FhirRead.KnownStrings(_sets.Values.SelectMany(set => set.Keys.Select(k => k.System)).Concat(SystemAliases.Keys));
     }
 
     public static Terminology Embedded { get; } = LoadEmbedded();
@@ -48,9 +63,9 @@ public sealed class Terminology
         var set = Set(valueSetId);
         foreach (var coding in concept.Coding)
         {
-            if (coding.System is not null && coding.Code is not null && set.ContainsKey((coding.System, coding.Code)))
+            if (coding.System is not null && coding.Code is not null && set.ContainsKey((Canonical(coding.System), coding.Code)))
             {
-                return coding;
+                return coding with { System = Canonical(coding.System) };
             }
         }
         return null;
@@ -78,7 +93,8 @@ public sealed class Terminology
     {
         foreach (var coding in concept.Objects("coding"u8))
         {
-            if (coding.OneOf("system"u8, Systems) is { } system && coding.Text("code"u8) is { } code && table.ContainsKey((system, code)))
+            if (coding.OneOf("system"u8, Systems) is { } known && coding.Text("code"u8) is { } code
+                && Canonical(known) is var system && table.ContainsKey((system, code)))
             {
                 return (system, code, coding);
             }

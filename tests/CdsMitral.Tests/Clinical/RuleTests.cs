@@ -86,12 +86,18 @@ public sealed class RuleTests
     }
 
     [Fact]
-    public void LvefAboveFiftyIsOutsideTheCoaptWindowAndNoCardClaimsOtherwise()
+    public void SignificantSecondaryMrWithLvefAboveFiftyGetsTheOutsideRangeCardNotTheCoaptCard()
     {
+        // Decision 11 of 2026-11-28: LVEF above 50 % is outside the COAPT-like range; atrial or preserved-EF wording.
         var chart = new Chart().Mr("severe", "2026-10-01", "secondary-atrial").Lvef(60, "2026-10-01").Lvesd(40, "2026-10-01").Pasp(40, "2026-10-01").FullGdmt();
         var e = PatientView(chart);
-        Assert.Empty(e.Considerations);
-        Assert.Contains(e.Outcomes, o => o.RuleId == "smr-coapt-profile" && o.Reason.Contains("outside 20–50 %", StringComparison.Ordinal));
+        Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
+        var card = Fired(e, "smr-outside-range");
+        Assert.Equal("info", card.Indicator);
+        Assert.Contains("LVEF 60 % is above 50 %", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("atrial or preserved-EF secondary MR", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("may still consider intervention", card.Detail, StringComparison.Ordinal);
+        Assert.Contains(e.Outcomes, o => o.RuleId == "smr-coapt-profile" && o.Reason.Contains("not within 20–50 %", StringComparison.Ordinal));
     }
 
     // ---- 2. GDMT first ----
@@ -121,7 +127,7 @@ public sealed class RuleTests
         var chart = new Chart().Mr("severe", "2026-10-01", "secondary-atrial").Lvef(60, "2026-10-01").Lvesd(40, "2026-10-01").Pasp(40, "2026-10-01");
         var e = PatientView(chart);
         Assert.DoesNotContain("smr-gdmt-gap", e.FiredRuleIds);
-        Assert.Contains(e.Outcomes, o => o.RuleId == "smr-gdmt-gap" && o.Reason.Contains("no HFrEF substrate", StringComparison.Ordinal));
+        Assert.Contains(e.Outcomes, o => o.RuleId == "smr-gdmt-gap" && o.Reason.Contains("no HFrEF or cardiomyopathy diagnosis", StringComparison.Ordinal));
     }
 
     [Fact]
@@ -247,7 +253,8 @@ public sealed class RuleTests
         var chart = new Chart().Mr("severe", "2026-10-01", "primary").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01");
         var e = PatientView(chart);
         Assert.Empty(e.Considerations);
-        Assert.All(e.Outcomes, o => Assert.Contains("primary", o.Reason, StringComparison.Ordinal));
+        Assert.All(e.Outcomes.Where(o => o.RuleId is "smr-coapt-profile" or "smr-gdmt-gap" or "smr-outside-range" or "smr-data-gaps"),
+            o => Assert.Contains("primary", o.Reason, StringComparison.Ordinal));
     }
 
     [Fact]

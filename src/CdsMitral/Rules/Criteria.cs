@@ -1,0 +1,100 @@
+using CdsMitral.Clinical;
+using CdsMitral.Snapshot;
+
+namespace CdsMitral.Rules;
+
+/// <summary>The criteria several rules share, each judged once from the snapshot with its reason.</summary>
+internal static class Criteria
+{
+    /// <summary>Moderate-severe or severe MR, graded consistently; with <paramref name="current"/>, not stale either.</summary>
+    public static Criterion SignificantMr(ClinicalSnapshot s, bool current)
+    {
+        const string name = "significant MR (moderate-severe or severe)";
+        return s.Mr switch
+        {
+            null => new(name, Verdict.NotMet, "no MR severity assessment on record"),
+            { IsConflicting: true } mr => new(name, Verdict.CannotJudge, $"MR assessments of {mr.DateText} give different grades"),
+            { IsSignificant: false } mr => new(name, Verdict.NotMet, $"MR is {mr.Label} ({mr.DateText})"),
+            { IsStale: true } mr when current => new(name, Verdict.CannotJudge, $"MR assessment of {mr.DateText} is older than {s.StaleAfterMonths} months"),
+            var mr => new(name, Verdict.Met, $"{mr.Label} MR on {mr.DateText} ({mr.Source})"),
+        };
+    }
+
+    /// <summary>Significant MR on record at all (stale or conflicting counts): the ground for naming data gaps.</summary>
+    public static Criterion SignificantMrOnRecord(ClinicalSnapshot s) =>
+        s.Mr is { IsSignificant: true } mr
+            ? new("significant MR on record", Verdict.Met, $"{mr.Label} MR on {mr.DateText} ({mr.Source})")
+            : new("significant MR on record", Verdict.NotMet, s.Mr is { } m ? $"MR is {m.Label} ({m.DateText})" : "no MR severity assessment on record");
+
+    public static Criterion SecondaryMechanism(ClinicalSnapshot s) => s.Mechanism.Kind switch
+    {
+        MechanismKind.Secondary => new("secondary mechanism", Verdict.Met, s.Mechanism.Presumed ? s.Mechanism.Basis : $"secondary, {s.Mechanism.Basis}"),
+        MechanismKind.Primary => new("secondary mechanism", Verdict.NotMet, $"MR is primary, {s.Mechanism.Basis}"),
+        _ => new("secondary mechanism", Verdict.CannotJudge, s.Mechanism.Basis),
+    };
+
+    public static Criterion NotPrimary(ClinicalSnapshot s) =>
+        s.Mechanism.Kind == MechanismKind.Primary
+            ? new("MR not primary", Verdict.NotMet, $"MR is primary, {s.Mechanism.Basis}")
+            : new("MR not primary", Verdict.Met, s.Mechanism.Label);
+
+    /// <summary>A current value judged against a region of the COAPT-like window (decision 5: a value with a comparator
+    /// is met or not met only when its whole interval is).</summary>
+    public static Criterion Within(string name, Measurement? current, Interval region, string regionText) =>
+        current is null
+            ? new(name, Verdict.CannotJudge, $"no current {name.Split(' ')[0]}")
+            : Interval.Judge(current, region) switch
+            {
+                Verdict.Met => new(name, Verdict.Met, $"{current.Name} {current.Display} ({current.DateText})"),
+                Verdict.NotMet => new(name, Verdict.NotMet, $"{current.Name} {current.Display} is not {regionText}"),
+                _ => new(name, Verdict.CannotJudge, $"{current.Name} recorded as {current.Display} cannot be judged {regionText}"),
+            };
+
+    public static Criterion LvefInWindow(ClinicalSnapshot s) =>
+        Within($"LVEF {Thresholds.LvefWindowText}", s.CurrentLvef, Interval.Between(Thresholds.LvefLow, Thresholds.LvefHigh), $"within {Thresholds.LvefWindowText}");
+
+    public static Criterion LvesdInWindow(ClinicalSnapshot s) =>
+        Within($"LVESD {Thresholds.LvesdWindowText}", s.CurrentLvesd, Interval.AtMost(Thresholds.LvesdMax), $"at most {Thresholds.LvesdMax.Text("mm")}");
+
+    public static Criterion PaspInWindow(ClinicalSnapshot s) =>
+        Within($"PASP {Thresholds.PaspWindowText}", s.CurrentPasp, Interval.AtMost(Thresholds.PaspMax), $"at most {Thresholds.PaspMax.Text("mmHg")}");
+
+    /// <summary>A current LVEF below 50 %.</summary>
+    public static Criterion ReducedEf(ClinicalSnapshot s) =>
+        Within("LVEF below 50 %", s.CurrentLvef, Interval.Below(Thresholds.ReducedEfBelow), "below 50 %");
+
+    /// <summary>On order-select: a mitral intervention is among the selected orders.</summary>
+    public static Criterion MitralOrderSelected(RuleContext c) =>
+        c.MitralOrder is { } order
+            ? new("mitral intervention selected", Verdict.Met, $"{order.Name} ({order.Key})")
+            : new("mitral intervention selected", Verdict.NotMet, "no mitral intervention among the selected orders");
+
+    /// <summary>The values of the COAPT-like window that are wholly outside it, each in words ("LVESD 74 mm is above 70 mm").</summary>
+    public static List<string> OutsideWindow(ClinicalSnapshot s, out bool undecided)
+    {
+        var outside = new List<string>();
+        var unsure = false;
+        void Check(Measurement? m, Interval region, string words)
+        {
+            if (m is null)
+            {
+                return;
+            }
+            switch (Interval.Judge(m, region))
+            {
+                case Verdict.Met:
+                    outside.Add($"{m.Name} {m.Display} is {words}");
+                    break;
+                case Verdict.CannotJudge:
+                    unsure = true;
+                    break;
+            }
+        }
+        Check(s.CurrentLvef, Interval.Below(Thresholds.LvefLow), $"below {Thresholds.LvefLow.Text("%")}");
+        Check(s.CurrentLvef, Interval.Above(Thresholds.LvefHigh), $"above {Thresholds.LvefHigh.Text("%")}");
+        Check(s.CurrentLvesd, Interval.Above(Thresholds.LvesdMax), $"above {Thresholds.LvesdMax.Text("mm")}");
+        Check(s.CurrentPasp, Interval.Above(Thresholds.PaspMax), $"above {Thresholds.PaspMax.Text("mmHg")}");
+        undecided = unsure;
+        return outside;
+    }
+}

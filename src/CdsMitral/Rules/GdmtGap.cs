@@ -1,0 +1,81 @@
+using CdsMitral.Cards;
+using CdsMitral.Clinical;
+using CdsMitral.Snapshot;
+using static CdsMitral.Rules.Wording;
+
+namespace CdsMitral.Rules;
+
+/// <summary>2. GDMT first: significant secondary MR on an HFrEF substrate, and a GDMT class with no recognised medication on
+/// board. On order-select, only for a selected mitral intervention.</summary>
+internal sealed class GdmtGap : IRule
+{
+    public RuleInfo Info { get; } = new(RuleIds.GdmtGap, "1.1.0", "GDMT first");
+
+    /// <summary>How many unrecognised medications the detail names before it counts the rest.</summary>
+    private const int NamedUnrecognised = 5;
+
+    public IReadOnlyList<Criterion> Criteria(RuleContext c)
+    {
+        var s = c.Snapshot;
+        List<Criterion> criteria = c.OnOrder ? [Rules.Criteria.MitralOrderSelected(c)] : [];
+        criteria.Add(Rules.Criteria.SignificantMr(s, current: false));
+        criteria.Add(Rules.Criteria.SecondaryMechanism(s));
+        criteria.Add(HfrefSubstrate(s));
+        criteria.Add(s.Gdmt.Missing.Count > 0
+            ? new("a GDMT class without a medication on board", Verdict.Met, MissingGdmt(s))
+            : new("a GDMT class without a medication on board", Verdict.NotMet, "all four GDMT classes have an active medication on record"));
+        return criteria;
+    }
+
+    /// <summary>HFrEF GDMT is judged only on an HFrEF-like substrate: a current LVEF below 50 % or a confirmed HFrEF or
+    /// cardiomyopathy diagnosis (decision 11: with LVEF above 50 % only the diagnosis makes the gap).</summary>
+    private static Criterion HfrefSubstrate(ClinicalSnapshot s)
+    {
+        const string name = "HFrEF substrate (LVEF below 50 % or an HFrEF or cardiomyopathy diagnosis)";
+        if (s.HfrefConditions.Concat(s.Cardiomyopathies).FirstOrDefault() is { } dx)
+        {
+            return new(name, Verdict.Met, $"{dx.Name} ({dx.Source})");
+        }
+        var lvef = Rules.Criteria.ReducedEf(s);
+        return lvef.Verdict switch
+        {
+            Verdict.Met => new(name, Verdict.Met, lvef.Reason),
+            Verdict.NotMet => new(name, Verdict.NotMet, $"{lvef.Reason}, and no HFrEF or cardiomyopathy diagnosis on record"),
+            _ => new(name, Verdict.CannotJudge, $"{lvef.Reason}, and no HFrEF or cardiomyopathy diagnosis on record"),
+        };
+    }
+
+    public Consideration Card(RuleContext c)
+    {
+        var s = c.Snapshot;
+        var order = c.OnOrder ? c.MitralOrder : null;
+        var recognised = s.Gdmt.Unrecognised.Count > 0 ? "recognised " : "";
+        var missingList = JoinOr(s.Gdmt.Missing.Select(GdmtStatus.Name).ToList());
+        var count = s.Gdmt.Missing.Count;
+        var summary = order is null
+            ? Fit($"Secondary MR with GDMT gap: no {recognised}{missingList} on record; optimise GDMT before intervention",
+                $"Secondary MR with GDMT gap: {count} of 4 classes without a {recognised}medication on record; optimise GDMT first")
+            : Fit($"Ordering {ShortName(order)}: no {recognised}{missingList} on record; GDMT comes before intervention",
+                $"Ordering {ShortName(order)}: {count} of 4 GDMT classes without a {recognised}medication on record");
+        var unrecognised = s.Gdmt.Unrecognised;
+        var detail = new Detail()
+            .Para($"{MrPhrase(s)} is on record. {MechanismSentence(s)} GDMT can reduce secondary MR and sometimes removes the need for intervention.")
+            .Heading($"GDMT on record (active MedicationStatement, or MedicationRequest ordered and not marked do-not-perform)")
+            .Bullets(Enum.GetValues<GdmtClass>().Select(k => s.Gdmt.ByClass.TryGetValue(k, out var uses) && uses.Count > 0
+                ? Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {Markdown.Join(", ", uses.Select(u => Markdown.Of($"{u.Name} ({u.Source})")))}")
+                : Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {new Markdown.Trusted("**")}none {recognised}on record{new Markdown.Trusted("**")}")))
+            .ParaIf(s.Gdmt.AmbiguousBetaBlocker.Count > 0,
+                $"Metoprolol is recorded without its salt ({Markdown.Join(", ", s.Gdmt.AmbiguousBetaBlocker.Select(u => Markdown.Of($"{u.Source}")))}): the succinate is an HFrEF beta-blocker, the tartrate is not. Confirm which.")
+            .ParaIf(s.Gdmt.NotOnBoard.Count > 0,
+                $"Not counted as taken: {Markdown.Join("; ", s.Gdmt.NotOnBoard.Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}.")
+            .ParaIf(unrecognised.Count > 0,
+                $"Not recognised, so not classified: {Markdown.Join("; ", unrecognised.Take(NamedUnrecognised).Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}{(unrecognised.Count > NamedUnrecognised ? $"; and {unrecognised.Count - NamedUnrecognised} more" : "")}. One of them may belong to a class named above as missing.")
+            .Para($"Contraindications, intolerance and doses are not visible to this service.")
+            .Evidence("GDMT before intervention: 2020 ACC/AHA valve guideline and the ACC/AHA/HFSA heart failure guideline.")
+            .Caveats(s)
+            .ToString();
+        return new Consideration(Info, "warning", summary, detail, ["gdmt-before-intervention"],
+            ["gdmt-max-tolerated", "patient-contraindication", "chart-data-outdated", "action-not-priority"],
+            Inputs(s.Mr!.Source, s.Gdmt.ByClass.Values.SelectMany(u => u).Select(u => u.Source).ToArray(), unrecognised.Select(u => u.Source).ToArray()));
+    }
+}

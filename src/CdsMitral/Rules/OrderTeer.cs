@@ -1,0 +1,38 @@
+using static CdsMitral.Rules.Wording;
+
+namespace CdsMitral.Rules;
+
+/// <summary>6. A mitral intervention ordered, and no more specific order card (GDMT gap, outside range, data gaps) applies:
+/// expectation framing. It stands back for those (see <see cref="SecondaryMrRules"/>).</summary>
+internal sealed class OrderTeer : IRule
+{
+    public RuleInfo Info { get; } = new(RuleIds.OrderTeer, "1.1.0", "Mitral intervention ordered");
+
+    public IReadOnlyList<Criterion> Criteria(RuleContext c) =>
+    [
+        Rules.Criteria.MitralOrderSelected(c),
+        Rules.Criteria.NotPrimary(c.Snapshot),
+    ];
+
+    public Consideration Card(RuleContext c)
+    {
+        var s = c.Snapshot;
+        var order = c.MitralOrder!;
+        var summary = Fit($"Ordering {ShortName(order)}: it treats the leak, not the ventricle; the Heart Valve Team confirms the rest",
+            $"Ordering {ShortName(order)}: it treats the leak, not the ventricle");
+        var detail = new Detail()
+            .Para(s.Mr is null
+                ? Cards.Markdown.Of($"No MR severity assessment was found in the record.")
+                : Cards.Markdown.Of($"{MrPhrase(s)} ({s.Mr.DateText}, {s.Mr.Source}). {MechanismSentence(s)}"))
+            .Values(s, null, s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp)
+            .Para($"Mitral intervention reduces the regurgitant load; it does not restore the ventricle, and LVEF rarely normalises.")
+            .Heading($"What the team still confirms")
+            .Bullets(Cards.Markdown.Of($"GDMT at maximally tolerated doses"), Cards.Markdown.Of($"Symptoms and HF events despite GDMT"),
+                Cards.Markdown.Of($"Anatomy on transoesophageal echo"), Cards.Markdown.Of($"Surgical risk and the alternative of surgery"))
+            .Evidence("Expert framing, not a graded recommendation.")
+            .Caveats(s)
+            .ToString();
+        return new Consideration(Info, "info", summary, detail, ["why-teer-does-not-fix-the-ventricle", "teer-procedure"],
+            ["already-evaluated-hvt", "action-not-priority"], Inputs(order.Key, s.Mr?.Source));
+    }
+}

@@ -1,0 +1,56 @@
+using CdsMitral.Cards;
+using CdsMitral.Clinical;
+using static CdsMitral.Rules.Wording;
+
+namespace CdsMitral.Rules;
+
+/// <summary>7. Another surgery selected in a patient with significant secondary MR, or after TEER or mitral repair whatever
+/// the mechanism (decision 12): perioperative risk sits in the HFrEF substrate. On order-select it also carries the
+/// post-TEER message.</summary>
+internal sealed class Periop : IRule
+{
+    public RuleInfo Info { get; } = new(RuleIds.Periop, "1.1.0", "Other surgery with secondary MR or after TEER");
+
+    public IReadOnlyList<Criterion> Criteria(RuleContext c)
+    {
+        var s = c.Snapshot;
+        var surgeries = c.Surgeries;
+        var surgery = surgeries.Count > 0
+            ? new Criterion("non-mitral surgery selected", Verdict.Met, string.Join(", ", surgeries.Select(o => $"{o.Name} ({o.Key})")))
+            : new Criterion("non-mitral surgery selected", Verdict.NotMet, "no non-mitral surgical order among the selections");
+        var prior = PostTeer.PriorRepair(c);
+        var mr = Rules.Criteria.SignificantMr(s, current: false);
+        var mechanism = Rules.Criteria.SecondaryMechanism(s);
+        const string name = "significant secondary MR, or a prior TEER or mitral repair";
+        var substrate = prior.IsMet ? new Criterion(name, Verdict.Met, prior.Reason)
+            : mr.IsMet && mechanism.IsMet ? new Criterion(name, Verdict.Met, $"{mr.Reason}; {mechanism.Reason}")
+            : new Criterion(name, mr.Verdict == Verdict.CannotJudge || mechanism.Verdict == Verdict.CannotJudge ? Verdict.CannotJudge : Verdict.NotMet,
+                $"{prior.Reason}; {(mr.IsMet ? mechanism.Reason : mr.Reason)}");
+        return [surgery, substrate];
+    }
+
+    public Consideration Card(RuleContext c)
+    {
+        var s = c.Snapshot;
+        var surgeries = c.Surgeries;
+        var postTeer = s.PriorTeerOrRepair;
+        var substrate = s.CurrentLvef is { } lvef ? $"LVEF {lvef.Display}" : "LVEF not current";
+        var who = postTeer is not null ? $"after {ProcedureWord(postTeer)}" : "with secondary MR";
+        var summary = Fit($"Surgery {who} ({substrate}): perioperative risk sits in the HFrEF substrate, not the MR grade",
+            $"Surgery {who}: perioperative risk sits in the HFrEF substrate");
+        var detail = new Detail()
+            .Para($"Selected: {Markdown.Join(", ", surgeries.Select(o => Markdown.Of($"{o.Name} ({o.Key})")))}.")
+            .ParaIf(postTeer is not null, $"{Capitalise(Markdown.Plain(postTeer?.Name))} on {postTeer?.DateText} ({postTeer?.Source}): a repaired valve does not make the ventricle normal.")
+            .ParaIf(s.SignificantMr, $"{MrPhrase(s)} ({s.Mr?.DateText}).")
+            .Values(s, null, s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp)
+            .Heading($"Perioperative risk follows")
+            .Bullets(Markdown.Of($"LVEF and LV size"), Markdown.Of($"RV function and pulmonary pressure"), Markdown.Of($"GDMT status: {GdmtSummary(s)}"),
+                Markdown.Of($"Recent HF admission (not visible to this service)"))
+            .Evidence("Expert framing, not a graded recommendation.")
+            .Caveats(s)
+            .ToString();
+        return new Consideration(Info, "info", summary, detail, ["perioperative-secondary-mr", "why-teer-does-not-fix-the-ventricle"],
+            ["action-not-priority", "chart-data-outdated"],
+            Inputs(surgeries.Select(o => o.Key).Concat([postTeer?.Source, s.Mr?.Source, s.CurrentLvef?.Source]).ToArray()));
+    }
+}

@@ -1,0 +1,85 @@
+using CdsMitral.Clinical;
+using CdsMitral.Hooks;
+using CdsMitral.Snapshot;
+
+namespace CdsMitral.Rules;
+
+/// <summary>
+/// The secondary-MR rules of clinical-logic.md and which hook shows which. Each rule is one file (its criteria and
+/// wording); this table says where each applies, and which rule stands back when a more specific one fires. Pure.
+/// </summary>
+public static class SecondaryMrRules
+{
+    public const string RuleSetVersion = "1.1.0";
+
+    private static readonly CoaptProfile Coapt = new();
+    private static readonly GdmtGap Gdmt = new();
+    private static readonly OutsideRange Outside = new();
+    private static readonly DataGaps Gaps = new();
+    private static readonly PostTeer PostTeerRule = new();
+    private static readonly OrderTeer OrderTeerRule = new();
+    private static readonly Periop PeriopRule = new();
+
+    private static readonly IRule[] Rules = [Coapt, Gdmt, Outside, Gaps, PostTeerRule, OrderTeerRule, PeriopRule];
+
+    public static IReadOnlyList<RuleInfo> All { get; } = Rules.Select(r => r.Info).ToList();
+
+    /// <summary>Which hook shows which rule; a rule not shown on a hook says why.</summary>
+    private static readonly Dictionary<string, Dictionary<IRule, string?>> Shown = new()
+    {
+        [Hook.PatientView] = new()
+        {
+            [Coapt] = null, [Gdmt] = null, [Outside] = null, [Gaps] = null, [PostTeerRule] = null,
+            [OrderTeerRule] = "order-select only", [PeriopRule] = "order-select only",
+        },
+        [Hook.OrderSelect] = new()
+        {
+            [Coapt] = "not shown on order-select: the referral is already happening",
+            [PostTeerRule] = "on order-select the post-TEER message is carried by the perioperative card",
+            [Gdmt] = null, [Outside] = null, [Gaps] = null, [OrderTeerRule] = null, [PeriopRule] = null,
+        },
+    };
+
+    /// <summary>A rule that stands back when any of the others fires for the same call.</summary>
+    private static readonly Dictionary<IRule, IRule[]> StandsBackFor = new()
+    {
+        [OrderTeerRule] = [Gdmt, Outside, Gaps],
+    };
+
+    /// <summary>The rules of one hook over one patient's snapshot (and on order-select, the selected orders).</summary>
+    public static Evaluation Evaluate(RuleContext context)
+    {
+        var shown = Shown[context.Hook];
+        var outcomes = new Dictionary<IRule, RuleOutcome>();
+        var fired = new Dictionary<IRule, Consideration>();
+        // Rules that stand back are judged after the ones they stand back for.
+        foreach (var rule in Rules.OrderBy(r => StandsBackFor.ContainsKey(r)))
+        {
+            if (shown[rule] is { } notHere)
+            {
+                outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, false, notHere);
+                continue;
+            }
+            var criteria = rule.Criteria(context).ToList();
+            if (StandsBackFor.TryGetValue(rule, out var others) && others.FirstOrDefault(fired.ContainsKey) is { } more)
+            {
+                criteria.Add(new Criterion("no more specific card applies", Verdict.NotMet, $"stands back for {more.Info.Id}"));
+            }
+            var card = criteria.All(c => c.IsMet) ? rule.Card(context) : null;
+            if (card is not null)
+            {
+                fired[rule] = card;
+            }
+            var reason = card?.Summary ?? string.Join("; ", criteria.Where(c => !c.IsMet).Select(c => c.Reason));
+            outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, card is not null, reason, criteria);
+        }
+        return new Evaluation(
+            Rules.Select(r => outcomes[r]).ToList(),
+            Rules.Where(fired.ContainsKey).Select(r => fired[r]).ToList());
+    }
+
+    public static Evaluation EvaluatePatientView(ClinicalSnapshot s) => Evaluate(new RuleContext(s, Hook.PatientView, []));
+
+    public static Evaluation EvaluateOrderSelect(ClinicalSnapshot s, IReadOnlyList<SelectedOrder> orders) =>
+        Evaluate(new RuleContext(s, Hook.OrderSelect, orders));
+}

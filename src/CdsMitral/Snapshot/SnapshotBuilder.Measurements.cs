@@ -1,0 +1,196 @@
+using System.Collections.Frozen;
+using CdsMitral.Clinical;
+using CdsMitral.Fhir;
+using CdsMitral.Terminology;
+
+namespace CdsMitral.Snapshot;
+
+// Measurements: LVEF, LVESD, PASP, the context values (EROA, regurgitant volume and fraction, LVEDV) and NYHA class,
+// from Observations or from the components of an echo panel Observation.
+public sealed partial class SnapshotBuilder
+{
+    /// <summary>An observation of a measure, read once, in place: the members the snapshot uses. <paramref name="Ordinal"/> is
+    /// the coded value's grade (MR severity, NYHA class); <paramref name="Rank"/> prefers the more specific LVEF method.
+    /// <paramref name="Key"/> is the resource, or for a panel component the resource and the component's position.</summary>
+    private sealed record Obs(
+        string Measure, string Key, string? Status, RecordedDate? Date, Quantity? Quantity, decimal? Ordinal, int? ValueInteger, string? ValueString,
+        Coding? Mechanism, int Rank);
+
+    /// <param name="Unit">The unit in its UCUM spelling when it is one the service understands, else as recorded.</param>
+    /// <param name="Comparator">&lt;, &lt;=, &gt;=, &gt; as recorded; a comparator the service does not know is kept to refuse it.</param>
+    private readonly record struct Quantity(decimal? Value, string? Unit, bool UnitKnown, string? Comparator);
+
+    private sealed record MeasureSpec(string Name, string ValueSet, string Unit, (decimal Min, decimal Max)? Plausible, Func<decimal, string, decimal?> Normalise);
+
+    private static readonly MeasureSpec LvefSpec = new("LVEF", Vs.Lvef, "%", Thresholds.LvefPlausible, NormaliseLvef);
+    private static readonly MeasureSpec LvesdSpec = new("LVESD", Vs.Lvesd, "mm", Thresholds.LvesdPlausible, (v, u) => u == "mm" ? v : u == "cm" ? v * 10 : null);
+    private static readonly MeasureSpec PaspSpec = new("PASP", Vs.Pasp, "mmHg", Thresholds.PaspPlausible, (v, u) => u == "mm[Hg]" ? v : null);
+    private static readonly MeasureSpec EroaSpec = new("EROA", Vs.Eroa, "cm²", null, (v, u) => u == "cm2" ? v : u == "mm2" ? v / 100 : null);
+    private static readonly MeasureSpec RvolSpec = new("Regurgitant volume", Vs.RegurgitantVolume, "mL", null, (v, u) => u == "mL" ? v : null);
+    private static readonly MeasureSpec RfSpec = new("Regurgitant fraction", Vs.RegurgitantFraction, "%", null, (v, u) => u == "%" ? v : null);
+    private static readonly MeasureSpec LvedvSpec = new("LVEDV", Vs.Lvedv, "mL", null, (v, u) => u == "mL" ? v : null);
+
+    /// <summary>UCUM codes the service reads, as UCUM spells them (case matters in UCUM: "mL" and "ml" are both litre-based).</summary>
+    private static readonly FrozenDictionary<string, string> UcumCodes = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["%"] = "%", ["mm"] = "mm", ["cm"] = "cm", ["mm[Hg]"] = "mm[Hg]", ["mL"] = "mL", ["ml"] = "mL", ["cm2"] = "cm2", ["mm2"] = "mm2", ["1"] = "1",
+    }.ToFrozenDictionary(StringComparer.Ordinal);
+
+    /// <summary>Unit text understood besides UCUM codes, in any case (decision 8 of 2026-11-28).</summary>
+    private static readonly FrozenDictionary<string, string> UnitTexts = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase)
+    {
+        ["%"] = "%", ["percent"] = "%", ["mm"] = "mm", ["cm"] = "cm", ["mmHg"] = "mm[Hg]", ["mm Hg"] = "mm[Hg]",
+        ["mm[Hg]"] = "mm[Hg]", ["mL"] = "mL", ["cm2"] = "cm2", ["mm2"] = "mm2",
+    }.ToFrozenDictionary(StringComparer.OrdinalIgnoreCase);
+
+    private static readonly FhirRead.KnownStrings KnownUnitSpellings = new([.. UcumCodes.Keys, .. UnitTexts.Keys]);
+    private static readonly FhirRead.KnownStrings Comparators = new(["<", "<=", ">=", ">"]);
+
+    // Every measure's codes in one table: each observation is looked up once, not once per measure.
+    private readonly FrozenDictionary<(string System, string Code), string> _measureOf = MeasureTable(terminology);
+
+    private static readonly string[] MeasureValueSets =
+        [Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.MrAssessment, Vs.NyhaAssessment];
+
+    private static FrozenDictionary<(string System, string Code), string> MeasureTable(Terminology.Terminology t)
+    {
+        var table = new Dictionary<(string, string), string>();
+        foreach (var valueSet in MeasureValueSets)
+        {
+            foreach (var code in t.Codes(valueSet))
+            {
+                // A code in two measure ValueSets would make one value count as two measures: refuse it at start-up.
+                if (!table.TryAdd(code, valueSet) && table[code] != valueSet)
+                {
+                    throw new InvalidOperationException($"{code.Item1}|{code.Item2} is in both {table[code]} and {valueSet}.");
+                }
+            }
+        }
+        return table.ToFrozenDictionary();
+    }
+
+    /// <summary>The measures an observation carries: its own value if its code is a measure, and each component whose code
+    /// is one (an echo panel), read like a separate observation with the panel's status, date and id (decision 7).</summary>
+    /// <exception cref="FhirShapeException">A member the snapshot reads is not shaped as FHIR R4.</exception>
+    private IEnumerable<Obs> ReadObservation(RawResource raw)
+    {
+        var json = raw.Json;
+        var status = json.OneOf("status"u8, KnownStatuses) ?? json.Text("status"u8);
+        var period = json.Child("effectivePeriod"u8);
+        var date = json.RecordedDate("effectiveDateTime"u8) ?? json.RecordedDate("effectiveInstant"u8)
+            ?? period?.RecordedDate("end"u8) ?? period?.RecordedDate("start"u8) ?? json.RecordedDate("issued"u8);
+        if (ReadValue(json, raw.Key, status, date) is { } own)
+        {
+            yield return own;
+        }
+        var index = 0;
+        foreach (var component in json.Objects("component"u8))
+        {
+            if (ReadValue(component, $"{raw.Key}.component[{index}]", status, date) is { } part)
+            {
+                yield return part;
+            }
+            index++;
+        }
+    }
+
+    private Obs? ReadValue(System.Text.Json.JsonElement json, string key, string? status, RecordedDate? date)
+    {
+        if (json.Child("code"u8) is not { } code || _t.Find(_measureOf, code) is not { } match)
+        {
+            return null;
+        }
+        var measure = _measureOf[(match.System, match.Code)];
+        Quantity? quantity = json.Child("valueQuantity"u8) is { } q ? ReadQuantity(q) : null;
+        var value = json.Child("valueCodeableConcept"u8);
+        var ordinal = measure switch
+        {
+            Vs.MrAssessment => _t.Ordinal(Vs.MrSeverity, value),
+            Vs.NyhaAssessment => _t.Ordinal(Vs.NyhaClass, value),
+            _ => null,
+        };
+        var rank = measure != Vs.Lvef ? 0 : _t.Matches(Vs.LvefMethodSpecific, code) ? 2 : _t.Matches(Vs.LvefUnspecifiedMethod, code) ? 0 : 1;
+        return new Obs(measure, key, status, date, quantity, ordinal, json.IntegerValue("valueInteger"u8), json.Text("valueString"u8),
+            measure == Vs.MrAssessment ? ReadMechanismComponent(json) : null, rank);
+    }
+
+    private static Quantity ReadQuantity(System.Text.Json.JsonElement q)
+    {
+        var code = q.OneOf("code"u8, KnownUnitSpellings) ?? q.Text("code"u8);
+        var text = q.OneOf("unit"u8, KnownUnitSpellings) ?? q.Text("unit"u8);
+        string? unit = null;
+        if (code is not null && UcumCodes.TryGetValue(code, out var ucum))
+        {
+            unit = ucum;
+        }
+        else if (text is not null && UnitTexts.TryGetValue(text.Trim(), out var spelled))
+        {
+            unit = spelled;
+        }
+        var comparator = q.OneOf("comparator"u8, Comparators) ?? q.Text("comparator"u8);
+        return new Quantity(q.DecimalValue("value"u8), unit ?? code ?? text, unit is not null, comparator);
+    }
+
+    private static Measurement? PickMeasurement(MeasureSpec spec, List<Obs> observations,
+        DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
+    {
+        var candidates = new List<(Measurement Value, bool Final, int Rank, RecordedDate Date)>();
+        foreach (var o in observations)
+        {
+            if (Usable(spec.Name, o, asOf, findings) is not { } usable)
+            {
+                continue;
+            }
+            if (o.Quantity is not { Value: { } number } quantity)
+            {
+                findings.Add(new DataQualityFinding(spec.Name, o.Key, "has no numeric value; not used"));
+                continue;
+            }
+            if (quantity.Comparator is { } c && c is not ("<" or "<=" or ">=" or ">"))
+            {
+                findings.Add(new DataQualityFinding(spec.Name, o.Key, $"has a comparator '{c}' the service does not read; not used"));
+                continue;
+            }
+            if ((quantity.UnitKnown || quantity.Unit is null ? spec.Normalise(number, quantity.Unit ?? "") : null) is not { } value)
+            {
+                findings.Add(new DataQualityFinding(spec.Name, o.Key, $"has unit '{quantity.Unit}' that cannot be read as {spec.Unit}; not used"));
+                continue;
+            }
+            if (spec.Plausible is { } range && (value < range.Min || value > range.Max))
+            {
+                findings.Add(new DataQualityFinding(spec.Name, o.Key,
+                    $"value {quantity.Comparator}{value:0.##} {spec.Unit} ({usable.Date.Text}) is outside the plausible range {range.Min}–{range.Max} {spec.Unit}; not used"));
+                continue;
+            }
+            candidates.Add((new Measurement(spec.Name, value, spec.Unit, usable.Date.Value, o.Key, usable.Date.Value < staleBefore, quantity.Comparator, usable.Date.Precision),
+                usable.Final, o.Rank, usable.Date));
+        }
+        // Never trust the server's sort order: final before preliminary, newest first, then the more specific method.
+        var pool = PreferFinal(candidates, c => c.Final, spec.Name, c => c.Value.Source, findings);
+        var (best, conflicting) = Newest(pool.Select(c => new Ranked<Measurement>(c.Value, c.Date, c.Rank)).ToList(),
+            c => c.Date, c => c.Rank, (a, b) => a.Value.Value == b.Value.Value && a.Value.Comparator == b.Value.Comparator);
+        if (conflicting.Count > 0)
+        {
+            findings.Add(new DataQualityFinding(spec.Name, string.Join(", ", conflicting.Select(c => c.Value.Source)),
+                $"record different values on {conflicting[0].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => c.Value.Display))}) " +
+                "that cannot be ordered in time; conflicting, not used"));
+        }
+        return best?.Value;
+    }
+
+    private sealed record Ranked<T>(T Value, RecordedDate Date, int Rank);
+
+    /// <summary>A value of at most 1 with unit "1" (or no unit) is a fraction: 0.35 means 35 %.</summary>
+    private static decimal? NormaliseLvef(decimal value, string unit) => unit switch
+    {
+        "%" => value,
+        "" or "1" => value <= 1 ? value * 100 : value,
+        _ => null,
+    };
+
+    private static Measurement? PickNyha(List<Obs> observations, DateTimeOffset staleBefore) =>
+        observations
+            .Where(x => x.Status is not ("entered-in-error" or "cancelled") && x.Date is not null && x.Ordinal is not null)
+            .Select(x => new Measurement("NYHA class", x.Ordinal!.Value, "", x.Date!.Value.Value, x.Key, x.Date.Value.Value < staleBefore, Precision: x.Date.Value.Precision))
+            .MaxBy(m => m.Date);
+}
