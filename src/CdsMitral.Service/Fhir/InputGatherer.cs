@@ -44,8 +44,53 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
         var unavailable = results.Where(r => !Required(service, r.Report.Key) && r.Report.Source is KeySource.Failed or KeySource.NotAvailable)
             .Select(r => Category(r.Report.Key)).Distinct().ToList();
         var notes = results.SelectMany(r => r.Notes).ToList();
-        return new Gathered(new PatientRecord(context.PatientId, resources, unavailable, notes),
-            results.Select(r => r.Report).ToList(), results.SelectMany(r => r.Queries).ToList());
+        var queries = results.SelectMany(r => r.Queries).ToList();
+        if (server is not null)
+        {
+            await ResolveMedications(resources, server, token, deadlineAt, queries, notes, deadline.Token);
+        }
+        return new Gathered(new PatientRecord(context.PatientId, resources, unavailable, notes), results.Select(r => r.Report).ToList(), queries);
+    }
+
+    /// <summary>Most Medications a hook call fetches by reference; the rest are named as unresolved on the cards.</summary>
+    private const int MaxReferencedMedications = 20;
+
+    /// <summary>Decision 3 of 2026-11-28: a statement or request that names its drug by a reference to <c>Medication/{id}</c>
+    /// the prefetch did not include is resolved by reading the Medication from the same FHIR server, in parallel and under
+    /// the hook's deadline. A reference to another server is not followed; what cannot be read stays unresolved.</summary>
+    private async Task ResolveMedications(List<RawResource> resources, Uri server, string? token, DateTimeOffset deadlineAt,
+        List<FhirQuery> queries, List<string> notes, CancellationToken cancellationToken)
+    {
+        var have = resources.Where(r => r.ResourceType == "Medication").Select(r => r.Key).ToHashSet(StringComparer.Ordinal);
+        var wanted = new List<string>();
+        foreach (var r in resources)
+        {
+            if (r.ResourceType is not ("MedicationRequest" or "MedicationStatement")
+                || !r.Json.TryGetProperty("medicationReference"u8, out var reference) || reference.ValueKind != JsonValueKind.Object
+                || !reference.TryGetProperty("reference"u8, out var target) || target.ValueKind != JsonValueKind.String
+                || target.GetString() is not { } text
+                || (text.Contains("://", StringComparison.Ordinal) && !text.StartsWith(server.AbsoluteUri, StringComparison.OrdinalIgnoreCase))
+                || FhirRead.ReferenceKey(text, "Medication") is not { } key
+                || have.Contains(key) || wanted.Contains(key))
+            {
+                continue;
+            }
+            wanted.Add(key);
+        }
+        if (wanted.Count > MaxReferencedMedications)
+        {
+            notes.Add($"{wanted.Count} referenced Medications were not in the record; the first {MaxReferencedMedications} were fetched.");
+            wanted = wanted.Take(MaxReferencedMedications).ToList();
+        }
+        var fetched = await Task.WhenAll(wanted.Select(key => fetcher.GetAsync(new Uri(server, key), token, deadlineAt, cancellationToken)));
+        foreach (var (result, query) in fetched)
+        {
+            queries.Add(query);
+            if (result.Ok && RawResource.From(result.Body!.Value) is { ResourceType: "Medication", Id: not null } medication)
+            {
+                resources.Add(medication);
+            }
+        }
     }
 
     private static bool Required(ServiceDefinition service, string key) => service.Prefetch.First(p => p.Key == key).Required;

@@ -23,9 +23,7 @@ public sealed record CdsServiceRegistry(IReadOnlyList<ServiceDefinition> Service
 public sealed class HookHandler(
     CdsServiceRegistry registry,
     InputGatherer gatherer,
-    SnapshotBuilder snapshots,
-    CardBuilder cards,
-    Terminology.Terminology terminology,
+    HookEvaluation evaluation,
     FhirServerPolicy fhirServers,
     InvocationAudit audit,
     TimeProvider time,
@@ -130,12 +128,9 @@ public sealed class HookHandler(
         }
 
         var evaluateStarted = Stopwatch.GetTimestamp();
-        var snapshot = draft.Snapshot = snapshots.Build(gathered.Record, time.GetUtcNow());
-        var evaluation = draft.Evaluation = service.Hook == Hook.OrderSelect
-            ? SecondaryMrRules.EvaluateOrderSelect(snapshot, Orders.Classify(context.Selections, context.DraftOrders, terminology))
-            : SecondaryMrRules.EvaluatePatientView(snapshot);
         // UUIDv7 (time-ordered, still random enough to be unguessable): the audit's card index then grows at one end.
-        draft.Cards = cards.Build(evaluation.Considerations, context.PatientId, http.PublicBaseUrl(), Guid.CreateVersion7);
+        var answer = evaluation.Evaluate(service.Hook, context, gathered.Record, time.GetUtcNow(), http.PublicBaseUrl(), Guid.CreateVersion7);
+        (draft.Snapshot, draft.Evaluation, draft.Cards) = (answer.Snapshot, answer.Evaluation, answer.Cards);
         draft.EvaluateMs = Stopwatch.GetElapsedTime(evaluateStarted).TotalMilliseconds;
         return (200, TypedResults.Json(new CdsResponse(draft.Cards), HookJson.Default.CdsResponse, contentType: "application/json"), null);
     }

@@ -61,6 +61,7 @@ public static class ServiceRegistration
         services.AddSingleton(sp => new SnapshotBuilder(sp.GetRequiredService<Terminology.Terminology>(),
             new ClinicalOptions(sp.GetRequiredService<IOptions<CdsMitralOptions>>().Value.StaleAfterMonths)));
         services.AddSingleton<CardBuilder>();
+        services.AddSingleton<HookEvaluation>();
 
         services.AddSingleton<FhirResilience>();
         services.AddHttpClient<FhirFetcher>(FhirFetcher.HttpClientName)

@@ -26,10 +26,11 @@ public static class Markdown
     /// <summary>Joins pieces that were each escaped on their own.</summary>
     public static Safe Join(string separator, IEnumerable<Safe> items) => new(string.Join(separator, items.Select(i => i.Text)));
 
-    // ASCII punctuation that can open or close inline markup in CommonMark or GFM: emphasis, code, links, images, HTML and
-    // autolinks, entities, tables, strikethrough, attributes of extensions, email autolinks. ':' before '/' (http://, and
-    // "www." below) is escaped too, so that GFM's extended autolinks never start; '#' only where it would open a heading.
-    private const string Inline = "\\`*_[]<>!|~&{}@";
+    // ASCII punctuation that opens or closes inline markup in CommonMark, GFM or the common extensions EHR renderers turn on
+    // (Markdig's advanced set among them): emphasis, code, links, images, HTML and autolinks, entities, tables,
+    // strikethrough, marked/inserted/super- and subscript, math, citations, attributes, custom containers, and the schemes
+    // of extended autolinks (every ':'). '#', '-' and a list number only matter where a block starts.
+    private const string Inline = "\\`*_[]<>!|~&{}@=^+$\":";
 
     public static void AppendEscaped(StringBuilder md, string? text)
     {
@@ -51,9 +52,8 @@ public static class Markdown
                 continue; // no indented code blocks, no runs of spaces that make hard breaks
             }
             if (Inline.Contains(c, StringComparison.Ordinal)
-                || (atLineStart && c is '-' or '+' or '=' or '#')
-                || (c == ':' && i + 1 < text.Length && text[i + 1] == '/')
-                || (c is '.' or ')' && EndsWithListNumber(md))
+                || (atLineStart && c is '-' or '#')
+                || (c is '.' or ')' && EndsWithListMarker(md))
                 || (c == '.' && EndsWithWww(md)))
             {
                 md.Append('\\');
@@ -113,11 +113,12 @@ public static class Markdown
         return true;
     }
 
-    /// <summary>Whether the line so far ends in digits at a block start: "1." or "1)" would start an ordered list.</summary>
-    private static bool EndsWithListNumber(StringBuilder md)
+    /// <summary>Whether the line so far ends in a short run of letters or digits at a block start: "1." or "a)" would
+    /// start an ordered list (CommonMark's numbers, and the letters and roman numerals of list extensions).</summary>
+    private static bool EndsWithListMarker(StringBuilder md)
     {
         var i = md.Length - 1;
-        while (i >= 0 && char.IsAsciiDigit(md[i]))
+        while (i >= 0 && md.Length - 1 - i < 10 && char.IsAsciiLetterOrDigit(md[i]))
         {
             i--;
         }

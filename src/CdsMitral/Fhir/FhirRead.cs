@@ -113,6 +113,22 @@ public static class FhirRead
     /// <summary>Reference.reference of a member that is a Reference.</summary>
     public static string? Reference(this JsonElement parent, ReadOnlySpan<byte> name) => parent.Child(name)?.Text("reference"u8);
 
+    /// <summary>"Type/id" from a relative or absolute reference (a version suffix dropped), or null when the reference is
+    /// to another type, contained ("#id") or not a literal reference.</summary>
+    public static string? ReferenceKey(string reference, string type)
+    {
+        var history = reference.IndexOf("/_history/", StringComparison.Ordinal);
+        var path = history < 0 ? reference : reference[..history];
+        var marker = type + "/";
+        var at = path.LastIndexOf(marker, StringComparison.Ordinal);
+        if (at < 0 || (at > 0 && path[at - 1] != '/'))
+        {
+            return null;
+        }
+        var id = path[(at + marker.Length)..];
+        return id.Length is > 0 and <= 64 && id.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '.') ? marker + id : null;
+    }
+
     /// <summary>The name a person would read for a concept: its text, else the first coding's display.</summary>
     public static string? Label(JsonElement? concept)
     {

@@ -59,8 +59,11 @@ public static class CdsServices
             new("patient", "Patient/{{context.patientId}}", Required: false),
             new("echoObservations", $"Observation?{patient}&code={Codes(t, Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.NyhaAssessment)}&_sort=-date&_count=100", Required: true),
             new("mrAssessments", $"Observation?{patient}&code={Codes(t, Vs.MrAssessment)}&_sort=-date&_count=50", Required: true),
-            new("medicationStatements", $"MedicationStatement?{patient}&status=active", Required: true),
-            new("medicationRequests", $"MedicationRequest?{patient}&status=active", Required: true),
+            // _include brings the Medication a statement or request references (decision 3 of 2026-11-28). It is outside
+            // the query subset CDS Hooks 2.0 RECOMMENDS; a client that ignores it loses nothing: the service then reads
+            // the referenced Medications itself.
+            new("medicationStatements", $"MedicationStatement?{patient}&status=active&_include=MedicationStatement:medication", Required: true),
+            new("medicationRequests", $"MedicationRequest?{patient}&status=active&_include=MedicationRequest:medication", Required: true),
             new("conditions", $"Condition?{patient}&code={Codes(t, Vs.HfrefConditions, Vs.CardiomyopathyConditions, Vs.AtrialFibrillationConditions, Vs.PrimaryMrDisorders, Vs.MrMechanism)}", Required: false),
             new("procedures", $"Procedure?{patient}&code={Codes(t, Vs.TeerProcedures, Vs.MitralSurgicalRepair, Vs.MitralReplacement)}", Required: false),
         ];

@@ -145,7 +145,7 @@ public sealed partial class SnapshotBuilder
                 }
             }
         }
-        else if (MedicationKey(target) is { } key && medications?.TryGetValue(key, out var referenced) == true)
+        else if (FhirRead.ReferenceKey(target, "Medication") is { } key && medications?.TryGetValue(key, out var referenced) == true)
         {
             medication = referenced;
         }
@@ -165,19 +165,5 @@ public sealed partial class SnapshotBuilder
             }
         }
         return true;
-    }
-
-    /// <summary>"Medication/{id}" from a relative or absolute reference (with or without a version), or null.</summary>
-    public static string? MedicationKey(string reference)
-    {
-        var history = reference.IndexOf("/_history/", StringComparison.Ordinal);
-        var path = history < 0 ? reference : reference[..history];
-        var at = path.LastIndexOf("Medication/", StringComparison.Ordinal);
-        if (at < 0 || (at > 0 && path[at - 1] != '/'))
-        {
-            return null;
-        }
-        var id = path[(at + "Medication/".Length)..];
-        return id.Length is > 0 and <= 64 && !id.Contains('/', StringComparison.Ordinal) ? $"Medication/{id}" : null;
     }
 }

@@ -44,7 +44,10 @@ public static class AuditScenarios
         Assert.Equal("Observation/p1-obs-2", (string?)record["snapshot"]!["lvef"]!["source"]);
         Assert.Equal(7, record["rules"]!.AsArray().Count);
         Assert.Equal((string?)answer.Cards[0]["uuid"], (string?)record["cards"]![0]!["uuid"]);
-        Assert.Equal("1.0.0", (string?)record["ruleSetVersion"]);
+        Assert.Equal(Rules.SecondaryMrRules.RuleSetVersion, (string?)record["ruleSetVersion"]);
+        // Each rule's outcome carries the criteria it was judged on, the same results that decided whether it fired.
+        var coapt = record["rules"]!.AsArray().Single(r => (string?)r!["ruleId"] == "smr-coapt-profile")!;
+        Assert.All(coapt["criteria"]!.AsArray(), c => Assert.Equal("Met", (string?)c!["verdict"]));
         Assert.True((double)record["timings"]!["totalMs"]! > 0);
         Assert.Equal(64, ((string)detail["hash"]!).Length);
     }

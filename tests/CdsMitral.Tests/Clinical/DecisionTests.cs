@@ -21,7 +21,9 @@ public sealed class DecisionTests
         SecondaryMrRules.EvaluateOrderSelect(Snap(chart), Orders.Classify([$"ServiceRequest/{order["id"]}"],
             System.Text.Json.JsonSerializer.SerializeToElement(Chart.Bundle([order], "collection")), T));
 
-    private static Consideration Card(Evaluation e, string ruleId) => e.Considerations.Single(c => c.Rule.Id == ruleId);
+    /// <summary>The consideration a rule gave, with its detail as the clinician reads it (rendered, escapes gone).</summary>
+    private static Consideration Card(Evaluation e, string ruleId) =>
+        e.Considerations.Single(c => c.Rule.Id == ruleId) is var c ? c with { Detail = CardText.Of(c.Detail) } : null!;
 
     /// <summary>Severe secondary MR in the COAPT-like window: LVEF 32 %, LVESD 58 mm, PASP 45 mmHg.</summary>
     private static Chart Coapt(string? mechanism = "secondary-ventricular") =>
@@ -150,7 +152,7 @@ public sealed class DecisionTests
         var e = PatientView(chart);
         Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
         Assert.Contains("LVEF <20 % is below 20 %", Card(e, "smr-outside-range").Summary, StringComparison.Ordinal);
-        Assert.Contains(@"LVEF: \<20 % on 2026-10-01", Card(e, "smr-outside-range").Detail, StringComparison.Ordinal);
+        Assert.Contains("LVEF: <20 % on 2026-10-01", Card(e, "smr-outside-range").Detail, StringComparison.Ordinal);
     }
 
     [Fact]

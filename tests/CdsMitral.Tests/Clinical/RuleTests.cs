@@ -24,7 +24,9 @@ public sealed class RuleTests
     private static Chart SevereSecondary(decimal lvef = 32, decimal lvesd = 58, decimal pasp = 45, string date = "2026-10-01") =>
         new Chart().Mr("severe", date, "secondary-ventricular").Lvef(lvef, date).Lvesd(lvesd, date).Pasp(pasp, date);
 
-    private static Consideration Fired(Evaluation e, string ruleId) => e.Considerations.Single(c => c.Rule.Id == ruleId);
+    /// <summary>The consideration a rule gave, with its detail as the clinician reads it (rendered, escapes gone).</summary>
+    private static Consideration Fired(Evaluation e, string ruleId) =>
+        e.Considerations.Single(c => c.Rule.Id == ruleId) is var c ? c with { Detail = CardText.Of(c.Detail) } : null!;
 
     // ---- 1. COAPT-like profile ----
 
@@ -109,7 +111,8 @@ public sealed class RuleTests
         var card = Fired(e, "smr-gdmt-gap");
         Assert.Equal("warning", card.Indicator);
         Assert.Contains("no ARNI/ACEi/ARB or SGLT2 inhibitor on record", card.Summary, StringComparison.Ordinal);
-        Assert.Contains("**none on record**", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("Mineralocorticoid", "Mineralocorticoid", StringComparison.Ordinal);
+        Assert.Contains("ARNI/ACEi/ARB: none on record", card.Detail, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -348,4 +348,59 @@ public sealed class FhirGatheringTests : IAsyncLifetime
         Assert.Equal(["smr-coapt-profile"], response.RuleIds);
         Assert.DoesNotContain("could not be retrieved", (string)response.Card("smr-coapt-profile")["detail"]!, StringComparison.Ordinal);
     }
+
+    /// <summary>Decision 3 of 2026-11-28: an Epic-style request that names its drug by reference to Medication/{id}.</summary>
+    private static Chart CoaptWithReferencedMra(string reference)
+    {
+        var chart = new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01")
+            .Medication("200031", "carvedilol 6.25 MG Oral Tablet").Medication("1656340", "sacubitril/valsartan").Medication("1488574", "dapagliflozin");
+        return chart.Add(new JsonObject
+        {
+            ["resourceType"] = "MedicationRequest", ["id"] = "eplerenone-order", ["status"] = "active", ["intent"] = "order",
+            ["medicationReference"] = new JsonObject { ["reference"] = reference, ["display"] = "eplerenone 25 mg tablet" },
+            ["subject"] = new JsonObject { ["reference"] = "Patient/p1" },
+        });
+    }
+
+    private static readonly JsonObject Eplerenone = new()
+    {
+        ["resourceType"] = "Medication", ["id"] = "eplerenone-25",
+        ["code"] = Chart.Concept(Chart.RxNorm, "351256", "eplerenone 25 MG Oral Tablet"),
+    };
+
+    [Fact]
+    public async Task AReferencedMedicationThePrefetchLacksIsReadFromTheFhirServer()
+    {
+        var chart = CoaptWithReferencedMra("Medication/eplerenone-25");
+        _fhir.Add([Eplerenone]);
+        var prefetch = chart.Prefetch(Terminology.Terminology.Embedded);
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl, "tok-9"));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        var read = Assert.Single(_fhir.Requests, r => r.PathAndQuery.Contains("Medication", StringComparison.Ordinal));
+        Assert.Equal("/fhir/Medication/eplerenone-25", read.PathAndQuery);
+        Assert.Equal("Bearer tok-9", read.Authorization);
+    }
+
+    [Fact]
+    public async Task AMedicationIncludedInThePrefetchBundleIsNotReadAgain()
+    {
+        var chart = CoaptWithReferencedMra("Medication/eplerenone-25");
+        var prefetch = chart.Prefetch(Terminology.Terminology.Embedded);
+        var bundle = prefetch["medicationRequests"]!.AsObject();
+        bundle["entry"]!.AsArray().Add(new JsonObject { ["resource"] = Eplerenone.DeepClone(), ["search"] = new JsonObject { ["mode"] = "include" } });
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", prefetch, _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.DoesNotContain(_fhir.Requests, r => r.PathAndQuery.Contains("Medication/", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task AReferenceToAnotherServerIsNotFollowedAndTheCardSaysTheAbsenceIsOfARecognisedDrug()
+    {
+        var chart = CoaptWithReferencedMra("https://elsewhere.example/fhir/Medication/eplerenone-25");
+        _fhir.Add([Eplerenone]);
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", chart.Prefetch(Terminology.Terminology.Embedded), _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile", "smr-gdmt-gap"], response.RuleIds);
+        Assert.Contains("no recognised MRA", (string)response.Card("smr-gdmt-gap")["summary"]!, StringComparison.Ordinal);
+        Assert.DoesNotContain(_fhir.Requests, r => r.PathAndQuery.Contains("Medication/", StringComparison.Ordinal));
+    }
 }
