@@ -93,15 +93,16 @@ def rx_ingredients(class_vs):
     return [(RXNORM, code, f"{name} ({tty})", src) for code, name, tty, src in gc.INGREDIENTS[class_vs]]
 
 
-def _product_source(p):
-    """gdmt-rxnorm-products.json names VSAC value sets as 'VSAC:Name (OID)'; other notes (a Canvas copy of VSAC) add nothing."""
-    vsac = [s[5:].rsplit(" (", 1) for s in p["sources"] if s.startswith("VSAC:")]
-    assert vsac, f"{p['rxcui']} has no VSAC source"
-    return "; ".join(f"VSAC {oid.rstrip(')')} ({name})" for name, oid in vsac)
+def _vsac_sources(p):
+    """gdmt-rxnorm-products.json names VSAC value sets as 'VSAC:Name (OID)'; its other notes (Canvas copies of those value
+    sets, a FHIR example value set) are not VSAC expansions."""
+    named = (s[5:-1].rsplit(" (", 1) for s in p["sources"] if s.startswith("VSAC:"))
+    return [f"VSAC {oid} ({name})" for name, oid in named if oid[0].isdigit()]
 
 
 def rx_products(*keys):
-    return [(RXNORM, p["rxcui"], p["display"], _product_source(p)) for k in keys for p in gdmt[k] if p["sources"] != ["medication-codes"]]
+    # A product no VSAC expansion lists (206765 Prinivil) is verified elsewhere and listed in gdmt_codes.BRANDED.
+    return [(RXNORM, p["rxcui"], p["display"], "; ".join(_vsac_sources(p))) for k in keys for p in gdmt[k] if _vsac_sources(p)]
 
 
 def rx_branded(class_vs):
@@ -194,7 +195,7 @@ GDMT_DESCRIPTIONS = {
                          "(metoprolol succinate/HCTZ, bisoprolol/HCTZ). Metoprolol tartrate (Lopressor) is not included, and "
                          "metoprolol without a salt (IN 6918) is in metoprolol-unspecified-salt instead.",
     "gdmt-raas-inhibitor": f"ARNI sacubitril/valsartan (Entresto), ACE inhibitors and ARBs (every ingredient of VSAC 1489 and "
-                           f"every clinical drug of VSAC 1139; brands Zestril, Zestoretic, Diovan, Diovan HCT, Atacand HCT): {_FORMS}. "
+                           f"every clinical drug of VSAC 1139; brands Zestril, Prinivil, Qbrelis, Zestoretic, Diovan, Diovan HCT, Atacand HCT, Altace, Cozaar): {_FORMS}. "
                            f"{_COMBOS} (e.g. lisinopril/HCTZ, losartan/HCTZ, amlodipine/valsartan).",
     "gdmt-mra": f"Spironolactone (Aldactone, Aldactazide), eplerenone (Inspra): {_FORMS}. {_COMBOS} (spironolactone/HCTZ). "
                 "Finerenone is not an HFrEF MRA pillar in clinical-logic.md and is left out.",

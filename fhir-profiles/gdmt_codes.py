@@ -90,6 +90,13 @@ _JARDIANCE_25 = openfda("67296-2324", "Jardiance 25 mg", "Redpharm")
 _INPEFA = openfda("70183-241", "INPEFA", "Lexicon")
 _ENTRESTO_97 = openfda("71610-807", "ENTRESTO 97/103 mg", "Aphena")
 _RXNCONSO_SAMPLE = "RxNorm RXNCONSO.RRF record quoted in a public KGTK/Wikidata RxNorm mapping notebook (SBD 1656346)"
+_RXREF = ("rxref R package README (github.com/ssmithm/rxref): RxNav products of lisinopril (RxCUI 29046) with their "
+          "term types")
+_US_CORE_MED1 = "HL7 US Core IG example Medication uscore-med1 (RxNorm 206765 'Lisinopril 10 MG Oral Tablet [Prinivil]')"
+_ALTACE_VS = "ValueSet AceInhibitorVS expansion (2015) in github.com/reason-healthcare/simple-interactive-cds; a FHIR IG FSH example"
+_ALTACE_10 = "SMART on FHIR sample medication lists and the SMART Pillbox RxNorm name map (public repositories)"
+_PILLBOX = "SMART Pillbox RxNorm name map (public repository)"
+_COZAAR = "two public RxNorm name tables agree (an RxNav auto-import table; a sample SQL medication list)"
 _FARXIGA = ("two public code lists agree (JSL Spark NLP RxNorm resolver output; an SGLT2 value-set module 'confirmed via "
             "RxNav'); no NLM/FDA page with these codes was found")
 
@@ -103,12 +110,24 @@ BRANDED = {
     "gdmt-raas-inhibitor": [
         ("1656346", "sacubitril 24 MG / valsartan 26 MG Oral Tablet [Entresto]", _RXNCONSO_SAMPLE),
         ("1656356", "sacubitril 97 MG / valsartan 103 MG Oral Tablet [Entresto]", _ENTRESTO_97),
-        ("104375", None, _ZESTRIL), ("104376", None, _ZESTRIL), ("104377", None, _ZESTRIL), ("104378", None, _ZESTRIL),
-        ("206771", None, _ZESTRIL), ("213482", None, _ZESTRIL),
-        ("823971", None, _ZESTORETIC), ("823982", None, _ZESTORETIC), ("823986", None, _ZESTORETIC),
-        ("351761", None, _DIOVAN), ("351762", None, _DIOVAN), ("352001", None, _DIOVAN), ("352274", None, _DIOVAN),
+        ("104375", "lisinopril 2.5 MG Oral Tablet [Zestril]", f"{_ZESTRIL}; {_RXREF}"),
+        ("104376", "lisinopril 5 MG Oral Tablet [Zestril]", f"{_ZESTRIL}; {_RXREF}"),
+        ("104377", "lisinopril 10 MG Oral Tablet [Zestril]", f"{_ZESTRIL}; {_RXREF}"),
+        ("104378", "lisinopril 20 MG Oral Tablet [Zestril]", f"{_ZESTRIL}; {_RXREF}"),
+        ("206771", "lisinopril 40 MG Oral Tablet [Zestril]", f"{_ZESTRIL}; {_RXREF}"),
+        ("213482", "lisinopril 30 MG Oral Tablet [Zestril]", f"{_ZESTRIL}; {_RXREF}"),
+        ("206765", "lisinopril 10 MG Oral Tablet [Prinivil]", f"{_US_CORE_MED1}; {_RXREF}"),
+        ("206766", "lisinopril 20 MG Oral Tablet [Prinivil]", _RXREF),
+        ("1806890", "lisinopril 1 MG/ML Oral Solution [Qbrelis]", _RXREF),
+        ("823971", "hydrochlorothiazide 25 MG / lisinopril 20 MG Oral Tablet [Zestoretic]", f"{_ZESTORETIC}; {_RXREF}"),
+        ("823982", "hydrochlorothiazide 12.5 MG / lisinopril 20 MG Oral Tablet [Zestoretic]", f"{_ZESTORETIC}; {_RXREF}"),
+        ("823986", "hydrochlorothiazide 12.5 MG / lisinopril 10 MG Oral Tablet [Zestoretic]", f"{_ZESTORETIC}; {_RXREF}"),
+        ("351761", "valsartan 80 MG Oral Tablet [Diovan]", f"{_DIOVAN}; {_PILLBOX}"), ("351762", None, _DIOVAN), ("352001", None, _DIOVAN), ("352274", None, _DIOVAN),
         ("809014", None, _DIOVAN_HCT),
         ("805855", None, _ATACAND_HCT), ("805859", None, _ATACAND_HCT), ("805863", None, _ATACAND_HCT),
+        ("104384", "ramipril 2.5 MG Oral Capsule [Altace]", _ALTACE_VS),
+        ("260333", "Ramipril 10 MG Oral Capsule [Altace]", _ALTACE_10),
+        ("979482", "losartan potassium 100 MG Oral Tablet [Cozaar]", _COZAAR),
     ],
     "gdmt-mra": [
         ("402105", "eplerenone 50 MG Oral Tablet [Inspra]", f"{PDDI_EPLERENONE}; {_INSPRA}"),
