@@ -290,6 +290,22 @@ def quantity_value(units_short, min_v, max_v):
     ]
 
 
+# The extension every ValueSet concept here carries, defined so that a validator can check it.
+resources.append({
+    "resourceType": "StructureDefinition", "id": "code-source", "url": CODE_SOURCE, "version": VERSION, "name": "CodeSource",
+    "title": "Public source of a code", "status": "active", "experimental": False, "publisher": "CdsMitral",
+    "description": "The public source that verified a ValueSet concept: a VSAC value set OID and expansion, an HL7 or DICOM "
+                   "value set, an openFDA/DailyMed record, or an RxNorm listing.",
+    "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
+    "context": [{"type": "element", "expression": "ValueSet.compose.include.concept"}],
+    "type": "Extension", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+    "differential": {"element": [
+        {"id": "Extension.extension", "path": "Extension.extension", "max": "0"},
+        {"id": "Extension.url", "path": "Extension.url", "fixedUri": CODE_SOURCE},
+        {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": [{"code": "string"}]},
+    ]},
+})
+
 gdmt_sets = ["gdmt-beta-blocker", "gdmt-raas-inhibitor", "gdmt-mra", "gdmt-sglt2-inhibitor"]
 resources.append({
     "resourceType": "ValueSet", "id": "gdmt-medications", "url": vs_url("gdmt-medications"), "version": VERSION, "name": "GdmtMedications",
