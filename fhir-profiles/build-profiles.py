@@ -5,8 +5,11 @@ terminology sources), profiles of the inputs the service expects, and its Capabi
 Run from the repository root when ../shared/reference changes:  python3 fhir-profiles/build-profiles.py
 Codes marked 'unverified' in terminology.json are left out on purpose: such a code must never be the only
 way a rule fires, and the simplest way to guarantee that is never to let it fire one.
+
+Every concept carries the public source that verified it (extension code-source). The GDMT ingredient, branded and
+pack codes beyond gdmt-rxnorm-products.json live in gdmt_codes.py beside this file, each with its source.
 """
-import json, pathlib
+import json, pathlib, sys
 
 ROOT = pathlib.Path(__file__).resolve().parent
 REF = ROOT.parent.parent / "shared" / "reference"
@@ -15,10 +18,49 @@ VERSION = "1.0.0"
 LOINC, SNOMED, RXNORM = "http://loinc.org", "http://snomed.info/sct", "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10CM, CPT = "http://hl7.org/fhir/sid/icd-10-cm", "http://www.ama-assn.org/go/cpt"
 ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+CODE_SOURCE = "https://fhir.cdsmitral.org/StructureDefinition/code-source"
+
+sys.path.insert(0, str(ROOT))
+import gdmt_codes as gc  # noqa: E402  (data module beside this script)
 
 term = json.loads((REF / "terminology.json").read_text())
 gdmt = json.loads((REF / "gdmt-rxnorm-products.json").read_text())
 loinc = {k: {e["code"]: e for e in v if "code" in e} for k, v in term["loinc"].items()}
+
+
+# A VSAC expansion names a code more precisely than terminology.json's short source notes; where a code was found in
+# one (eCQM value sets as published in github.com/canvas-medical/canvas-plugins canvas_sdk/value_set), it is named.
+def _vsac(oid, name, expansion="eCQM Update 2025-05-08"):
+    return f"VSAC {oid} ({name}), {expansion} expansion"
+
+
+VSAC_CARDIAC_DISEASE = _vsac("2.16.840.1.113762.1.4.1029.341", "Cardiac Disease")
+VSAC_ACUTE_HF = _vsac("2.16.840.1.113762.1.4.1029.233", "Acute Heart Failure")
+VSAC_HF = _vsac("2.16.840.1.113883.3.526.3.376", "Heart Failure", "eCQM Update 2021-05-06")
+VSAC_LVSD = _vsac("2.16.840.1.113883.3.526.3.1090", "Moderate or Severe LVSD", "eCQM Update 2021-05-06")
+VSAC_EF = _vsac("2.16.840.1.113883.3.526.3.1134", "Ejection Fraction")
+VSAC_MAJOR_SURGERY = _vsac("2.16.840.1.113883.3.3157.4056", "Major Surgical Procedure")
+VSAC_MOD_SEVERE = _vsac("2.16.840.1.113883.3.526.3.1092", "Moderate or Severe")
+DICOM = "DICOM PS3.16 {} (as FHIR: github.com/bvdh/dicom-terminology-in-fhir)".format
+SOURCES = {
+    **{c: VSAC_CARDIAC_DISEASE for c in ["I25.5", "I34.1", "I48.0", "I48.11", "I48.19", "I48.20", "I48.21", "I48.91", "I50.22"]},
+    **{c: VSAC_ACUTE_HF for c in ["I50.20", "I50.21", "I50.23"]},
+    **{c: VSAC_HF for c in ["703272007", "703273002", "703275009", "703276005", "15629741000119102"]},
+    **{c: VSAC_LVSD for c in ["981000124106", "991000124109"]},
+    **{c: VSAC_MAJOR_SURGERY for c in ["1287654009", "1287655005", "384641003", "459691000124101", "53059001", "720583008"]},
+    **{c: VSAC_MOD_SEVERE for c in ["24484000", "6736007"]},
+    **{c: VSAC_EF for c in ["10230-1", "18043-0", "18044-8", "18045-5", "18046-3", "18047-1", "18048-9", "18049-7", "77889-4",
+                            "77890-2", "77891-0", "77892-8", "79990-8", "79991-6", "79992-4", "79993-2", "8806-2", "8807-0",
+                            "8808-8", "8809-6", "8810-4", "8811-2", "8812-0", "93644-3", "93645-0", "93646-8"]},
+    "409712001": DICOM("CID 12341 Indication for Structural Heart Procedure; CID 3700 Cath Diagnosis"),
+    "399020009": DICOM("CID 3700 Cath Diagnosis; CID 3728 Cath Finding"),
+    "49436004": DICOM("CID 3700 Cath Diagnosis; CID 12341") + "; VSAC 2.16.840.1.113883.3.117.1.7.1.202 (Atrial Fibrillation/Flutter)",
+}
+
+
+def source(code, note):
+    """The public source of a code: a VSAC expansion or DICOM context group where one was found, else terminology.json's note."""
+    return SOURCES.get(code, note)
 
 
 def lo(group, *codes):
@@ -26,46 +68,57 @@ def lo(group, *codes):
     for c in codes:
         e = loinc[group][c]
         assert e["status"] != "unverified", c
-        out.append((LOINC, c, e["display"]))
+        out.append((LOINC, c, e["display"], source(c, e["src"])))
     return out
 
 
 def sn(*codes):
     out = []
     for c in codes:
-        display, status, _ = term["snomed"][c]
+        display, status, note = term["snomed"][c]
         assert status != "unverified", c
-        out.append((SNOMED, c, display))
+        out.append((SNOMED, c, display, source(c, note)))
     return out
 
 
 def icd(*codes):
-    return [(ICD10CM, c, term["icd10cm"][c][0]) for c in codes if term["icd10cm"][c][1] != "unverified"]
+    return [(ICD10CM, c, term["icd10cm"][c][0], source(c, term["icd10cm"][c][2])) for c in codes if term["icd10cm"][c][1] != "unverified"]
 
 
 def cpt(*codes):
-    return [(CPT, c, term["cpt"][c][0]) for c in codes if term["cpt"][c][1] != "unverified"]
+    return [(CPT, c, term["cpt"][c][0], source(c, term["cpt"][c][2])) for c in codes if term["cpt"][c][1] != "unverified"]
 
 
-def rx_ingredients(*names):
-    out = []
-    for n in names:
-        code, tty, status, *_ = term["rxnorm_ingredients"][n]
-        assert status != "unverified", n
-        out.append((RXNORM, code, f"{n} ({tty})"))
-    return out
+def rx_ingredients(class_vs):
+    return [(RXNORM, code, f"{name} ({tty})", src) for code, name, tty, src in gc.INGREDIENTS[class_vs]]
+
+
+def _vsac_sources(p):
+    """gdmt-rxnorm-products.json names VSAC value sets as 'VSAC:Name (OID)'; its other notes (Canvas copies of those value
+    sets, a FHIR example value set) are not VSAC expansions."""
+    named = (s[5:-1].rsplit(" (", 1) for s in p["sources"] if s.startswith("VSAC:"))
+    return [f"VSAC {oid} ({name})" for name, oid in named if oid[0].isdigit()]
 
 
 def rx_products(*keys):
-    return [(RXNORM, p["rxcui"], p["display"]) for k in keys for p in gdmt[k]]
+    # A product no VSAC expansion lists (206765 Prinivil) is verified elsewhere and listed in gdmt_codes.BRANDED.
+    return [(RXNORM, p["rxcui"], p["display"], "; ".join(_vsac_sources(p))) for k in keys for p in gdmt[k] if _vsac_sources(p)]
+
+
+def rx_branded(class_vs):
+    return [(RXNORM, code, display, src) for code, display, src in gc.BRANDED[class_vs]]
 
 
 def value_set(vid, title, description, codes, ordinals=None):
     by_system = {}
-    for system, code, display in codes:
-        concept = {"code": code, "display": display}
+    for system, code, display, *src in codes:
+        concept = {"code": code} | ({"display": display} if display else {})
+        extensions = [{"url": CODE_SOURCE, "valueString": src[0]}] if src else []
         if ordinals and code in ordinals:
-            concept["extension"] = [{"url": ORDINAL, "valueDecimal": ordinals[code]}]
+            extensions.append({"url": ORDINAL, "valueDecimal": ordinals[code]})
+        if extensions:
+            concept["extension"] = extensions
+        assert code not in by_system.get(system, {}), f"{vid}: {code} twice"
         by_system.setdefault(system, {})[code] = concept
     return {
         "resourceType": "ValueSet", "id": vid, "url": f"{BASE}/ValueSet/{vid}", "version": VERSION,
@@ -114,6 +167,42 @@ nyha_ord = {"LA28404-4": 1, "LA28405-1": 2, "LA28406-9": 3, "LA28407-7": 4,
             "420300004": 1, "421704003": 2, "420913000": 3, "422293003": 4}
 nyha_answers = term["loinc"]["nyha"][3]["answers_88020_3"]
 
+# Decision 10: rheumatic mitral disease makes the MR primary. I08.8 and I08.9 ("other"/"unspecified" rheumatic multiple
+# valve disease) do not say the mitral valve is involved, so they are left out.
+RHEUMATIC_MITRAL_ICD = [
+    ("I05.0", "Rheumatic mitral stenosis"), ("I05.1", "Rheumatic mitral insufficiency"),
+    ("I05.2", "Rheumatic mitral stenosis with insufficiency"), ("I05.8", "Other rheumatic mitral valve diseases"),
+    ("I05.9", "Rheumatic mitral valve disease, unspecified"), ("I08.0", "Rheumatic disorders of both mitral and aortic valves"),
+    ("I08.1", "Rheumatic disorders of both mitral and tricuspid valves"),
+    ("I08.3", "Combined rheumatic disorders of mitral, aortic and tricuspid valves"),
+]
+FHIR_R4_SNOMED_EXEMPLAR = ("HL7 FHIR R4 (4.0.1) ValueSet http://hl7.org/fhir/ValueSet/medication-as-needed-reason "
+                           "(SNOMED CT clinical-findings exemplar), as copied in public FHIR client libraries")
+primary_mr = ([(SNOMED, "409712001", "Mitral valve prolapse (disorder)", SOURCES["409712001"]),
+               (SNOMED, "787001", "Rheumatic mitral stenosis with regurgitation", FHIR_R4_SNOMED_EXEMPLAR),
+               (ICD10CM, "I34.1", "Nonrheumatic mitral (valve) prolapse", SOURCES["I34.1"])]
+              + [(ICD10CM, c, d, VSAC_CARDIAC_DISEASE) for c, d in RHEUMATIC_MITRAL_ICD])
+PRIMARY_MR_DESCRIPTION = (
+    "Mitral valve prolapse (SNOMED 409712001, ICD-10-CM I34.1) and rheumatic mitral valve disease (decision 10: rheumatic "
+    "MR is primary): ICD-10-CM I05.0-I05.9 and the multiple-valve codes that name the mitral valve (I08.0, I08.1, I08.3), "
+    "and SNOMED 787001 rheumatic mitral stenosis with regurgitation. I08.8/I08.9 are left out (they do not name the mitral "
+    "valve); SNOMED concepts for rheumatic mitral regurgitation and rheumatic mitral valve disease are left out until a "
+    "public source confirms their codes.")
+_COMBOS = "Combination products that contain a pillar drug are included: a patient taking them takes the drug."
+_FORMS = "RxNorm ingredients (IN/PIN/MIN), clinical drugs (SCD) and branded drugs (SBD) with the public source of each code"
+GDMT_DESCRIPTIONS = {
+    "gdmt-beta-blocker": f"Carvedilol (Coreg, Coreg CR), metoprolol succinate (Toprol XL), bisoprolol: {_FORMS}. {_COMBOS} "
+                         "(metoprolol succinate/HCTZ, bisoprolol/HCTZ). Metoprolol tartrate (Lopressor) is not included, and "
+                         "metoprolol without a salt (IN 6918) is in metoprolol-unspecified-salt instead.",
+    "gdmt-raas-inhibitor": f"ARNI sacubitril/valsartan (Entresto), ACE inhibitors and ARBs (every ingredient of VSAC 1489 and "
+                           f"every clinical drug of VSAC 1139; brands Zestril, Prinivil, Qbrelis, Zestoretic, Diovan, Diovan HCT, Atacand HCT, Altace, Cozaar): {_FORMS}. "
+                           f"{_COMBOS} (e.g. lisinopril/HCTZ, losartan/HCTZ, amlodipine/valsartan).",
+    "gdmt-mra": f"Spironolactone (Aldactone, Aldactazide), eplerenone (Inspra): {_FORMS}. {_COMBOS} (spironolactone/HCTZ). "
+                "Finerenone is not an HFrEF MRA pillar in clinical-logic.md and is left out.",
+    "gdmt-sglt2-inhibitor": f"Dapagliflozin (Farxiga), empagliflozin (Jardiance), sotagliflozin (Inpefa): {_FORMS}. {_COMBOS} "
+                            "(e.g. Synjardy, Xigduo XR, Glyxambi, Trijardy XR, Qtern clinical drugs).",
+}
+
 resources = [
     value_set("lvef", "LVEF observation codes", "LOINC left ventricular ejection fraction codes (VSAC 2.16.840.1.113883.3.526.3.1134). The view-specific range 104149-0..104256-3 is not enumerated here.", lo(L, *lvef_all)),
     value_set("lvef-method-specific", "LVEF codes with a stated calculation method", "Preferred over other LVEF codes of the same date (biplane, Simpson, 3D, Teichholz, area-length).", lo(L, *method_specific)),
@@ -123,15 +212,14 @@ resources = [
     value_set("mr-assessment", "Mitral regurgitation assessment codes", "Observation.code of an MR severity assessment. LOINC 18113-1 is left out: unverified.", sn("48724000") + lo("mr_grade", "81432-7")),
     value_set("mr-severity", "MR severity qualifiers", "SNOMED severity qualifiers with their place on the 0-4 MR scale (ordinalValue).", sn(*mr_sev), {k: v for k, v in mr_sev.items()}),
     value_set("mr-mechanism", "MR mechanism", "Primary or secondary (ventricular, atrial) mechanism of MR.", mech_codes),
-    value_set("primary-mr-disorders", "Disorders that make MR primary", "Mitral valve prolapse (SNOMED 409712001; ICD-10-CM I34.1, corroborated by several public code maps).",
-              [(SNOMED, "409712001", "Mitral valve prolapse (disorder)"), (ICD10CM, "I34.1", "Nonrheumatic mitral (valve) prolapse")]),
+    value_set("primary-mr-disorders", "Disorders that make MR primary", PRIMARY_MR_DESCRIPTION, primary_mr),
     value_set("mr-eroa", "Mitral EROA", "Effective regurgitant orifice area (context only).", lo("mr_quant", "80071-4")),
     value_set("mr-regurgitant-volume", "Mitral regurgitant volume", "Regurgitant volume (context only).", lo("mr_quant", "80064-9", "80063-1")),
     value_set("mr-regurgitant-fraction", "Mitral regurgitant fraction", "Regurgitant fraction (context only).", lo("mr_quant", "80056-5", "80055-7")),
     value_set("lvedv", "LV end-diastolic volume", "LVEDV (context only; indexed volume excluded).", lo("lv_volumes", "18026-5", "79996-5", "79995-7")),
     value_set("nyha-assessment", "NYHA class observation codes", "Observation.code of a NYHA functional class.", lo("nyha", "88020-3")),
     value_set("nyha-class", "NYHA classes", "NYHA class answers (LOINC answer list of 88020-3 and SNOMED findings) with the class as ordinalValue.",
-              [(LOINC, k, v) for k, v in nyha_answers.items()] + sn("420300004", "421704003", "420913000", "422293003"), nyha_ord),
+              [(LOINC, k, v, f"LOINC answer list of 88020-3 ({loinc['nyha']['88020-3']['src']})") for k, v in nyha_answers.items()] + sn("420300004", "421704003", "420913000", "422293003"), nyha_ord),
     value_set("hfref-conditions", "HFrEF conditions", "Heart failure with reduced EF and moderate/severe LV systolic dysfunction.",
               sn("703272007", "703275009", "703273002", "703276005", "981000124106", "991000124109", "15629741000119102") + icd("I50.20", "I50.21", "I50.22", "I50.23")),
     value_set("cardiomyopathy-conditions", "Dilated and ischemic cardiomyopathy", "SNOMED 426856002 is left out: sources conflict on its meaning.", sn("399020009") + icd("I25.5", "I42.0")),
@@ -141,16 +229,21 @@ resources = [
     value_set("mitral-surgical-repair", "Surgical mitral repair", "Repair of mitral valve.", sn("384641003")),
     value_set("mitral-replacement", "Mitral valve replacement", "Surgical or transcatheter mitral valve replacement.", sn("53059001", "1287654009", "720583008") + cpt("0483T", "0484T")),
     value_set("surgical-procedure-category", "Surgical procedure category", "ServiceRequest.category of a surgical order (clinical-logic.md, card 7).", [(SNOMED, "387713003", "Surgical procedure (procedure)")]),
-    value_set("gdmt-beta-blocker", "Evidence-based HFrEF beta-blockers", "Carvedilol, metoprolol succinate, bisoprolol: RxNorm products (VSAC) and ingredients. Metoprolol tartrate is not included.",
-              rx_products("carvedilol", "metoprolol succinate", "bisoprolol") + rx_ingredients("carvedilol", "carvedilol phosphate", "metoprolol succinate", "bisoprolol")),
-    value_set("gdmt-raas-inhibitor", "RAAS inhibition (ARNI, ACE inhibitor, ARB)", "Sacubitril/valsartan, lisinopril, enalapril, ramipril, captopril, losartan, valsartan, candesartan.",
-              rx_products("sacubitril/valsartan", "lisinopril", "enalapril", "ramipril", "captopril", "losartan", "valsartan", "candesartan")
-              + rx_ingredients("sacubitril", "sacubitril / valsartan", "valsartan", "lisinopril", "enalapril", "ramipril", "captopril", "losartan", "losartan potassium", "candesartan")),
-    value_set("gdmt-mra", "Mineralocorticoid receptor antagonists", "Spironolactone, eplerenone. Finerenone is not an HFrEF pillar in clinical-logic.md and is left out.",
-              rx_products("spironolactone", "eplerenone") + rx_ingredients("spironolactone", "eplerenone")),
-    value_set("gdmt-sglt2-inhibitor", "SGLT2 inhibitors", "Dapagliflozin, empagliflozin, sotagliflozin (products and ingredients).",
-              rx_products("dapagliflozin", "empagliflozin", "sotagliflozin") + rx_ingredients("dapagliflozin", "empagliflozin", "sotagliflozin")),
-    value_set("metoprolol-unspecified-salt", "Metoprolol without its salt", "Ingredient-level metoprolol: it may be the tartrate, which is not an HFrEF beta-blocker, so the record is ambiguous.", rx_ingredients("metoprolol")),
+    value_set("gdmt-beta-blocker", "Evidence-based HFrEF beta-blockers", GDMT_DESCRIPTIONS["gdmt-beta-blocker"],
+              rx_ingredients("gdmt-beta-blocker") + rx_products("carvedilol", "metoprolol succinate", "bisoprolol") + rx_branded("gdmt-beta-blocker")),
+    value_set("gdmt-raas-inhibitor", "RAAS inhibition (ARNI, ACE inhibitor, ARB)", GDMT_DESCRIPTIONS["gdmt-raas-inhibitor"],
+              rx_ingredients("gdmt-raas-inhibitor")
+              + rx_products("sacubitril/valsartan", "lisinopril", "enalapril", "ramipril", "captopril", "losartan", "valsartan", "candesartan")
+              + [(RXNORM, c, d, gc.VSAC_1139) for c, d in gc.RAAS_SCD_VSAC_1139] + rx_branded("gdmt-raas-inhibitor")),
+    value_set("gdmt-mra", "Mineralocorticoid receptor antagonists", GDMT_DESCRIPTIONS["gdmt-mra"],
+              rx_ingredients("gdmt-mra") + rx_products("spironolactone", "eplerenone")
+              + [(RXNORM, c, d, src) for c, d, src in gc.MRA_SCD] + rx_branded("gdmt-mra")),
+    value_set("gdmt-sglt2-inhibitor", "SGLT2 inhibitors", GDMT_DESCRIPTIONS["gdmt-sglt2-inhibitor"],
+              rx_ingredients("gdmt-sglt2-inhibitor") + rx_products("dapagliflozin", "empagliflozin", "sotagliflozin") + rx_branded("gdmt-sglt2-inhibitor")),
+    value_set("metoprolol-unspecified-salt", "Metoprolol without its salt",
+              "Ingredient-level metoprolol (RxNorm IN 6918): it may be the tartrate, which is not an HFrEF beta-blocker, so the record "
+              "is ambiguous. Metoprolol succinate and its products are in gdmt-beta-blocker; metoprolol tartrate (Lopressor) is in neither.",
+              [(RXNORM, c, f"{n} ({tty})", src) for c, n, tty, src in gc.METOPROLOL_UNSPECIFIED]),
     value_set("card-override-reasons", "Override reasons offered on CdsMitral cards",
               "HL7 non-adherence reason codes (CDS Hooks CI build, trial use) where one fits, and this project's own where none does.",
               [(f"{BASE}/CodeSystem/override-reason", c, d) for c, d, _ in OVERRIDE] + [(HL7_NONADHERENCE, c, d) for c, d in HL7_REASONS]),
@@ -196,6 +289,22 @@ def quantity_value(units_short, min_v, max_v):
         {"path": "Observation.value[x].code", "min": 1, "short": units_short},
     ]
 
+
+# The extension every ValueSet concept here carries, defined so that a validator can check it.
+resources.append({
+    "resourceType": "StructureDefinition", "id": "code-source", "url": CODE_SOURCE, "version": VERSION, "name": "CodeSource",
+    "title": "Public source of a code", "status": "active", "experimental": False, "publisher": "CdsMitral",
+    "description": "The public source that verified a ValueSet concept: a VSAC value set OID and expansion, an HL7 or DICOM "
+                   "value set, an openFDA/DailyMed record, or an RxNorm listing.",
+    "fhirVersion": "4.0.1", "kind": "complex-type", "abstract": False,
+    "context": [{"type": "element", "expression": "ValueSet.compose.include.concept"}],
+    "type": "Extension", "baseDefinition": "http://hl7.org/fhir/StructureDefinition/Extension", "derivation": "constraint",
+    "differential": {"element": [
+        {"id": "Extension.extension", "path": "Extension.extension", "max": "0"},
+        {"id": "Extension.url", "path": "Extension.url", "fixedUri": CODE_SOURCE},
+        {"id": "Extension.value[x]", "path": "Extension.value[x]", "min": 1, "type": [{"code": "string"}]},
+    ]},
+})
 
 gdmt_sets = ["gdmt-beta-blocker", "gdmt-raas-inhibitor", "gdmt-mra", "gdmt-sglt2-inhibitor"]
 resources.append({

@@ -9,6 +9,10 @@ namespace CdsMitral.Tests.Clinical;
 /// <summary>fhir-profiles/ is the one source of codes: the rules and the ValueSets must agree.</summary>
 public sealed partial class TerminologyTests
 {
+    private const string Icd10Cm = "http://hl7.org/fhir/sid/icd-10-cm";
+    private const string CodeSource = "https://fhir.cdsmitral.org/StructureDefinition/code-source";
+    private static readonly string[] GdmtClasses = [Vs.GdmtBetaBlocker, Vs.GdmtRaasInhibitor, Vs.GdmtMra, Vs.GdmtSglt2Inhibitor];
+
     private static IEnumerable<(string File, JsonObject Resource)> Profiles() =>
         Directory.GetFiles(Repo.PathOf("fhir-profiles"), "*.json").Select(f => (Path.GetFileName(f), JsonNode.Parse(File.ReadAllText(f))!.AsObject()));
 
@@ -129,12 +133,71 @@ public sealed partial class TerminologyTests
     }
 
     [Fact]
-    public void MetoprololTartrateIsNotAnHfrefBetaBlocker()
+    public void MetoprololWithoutItsSaltIsAmbiguousAndNotAnHfrefBetaBlocker()
     {
         var t = Terminology.Terminology.Embedded;
-        Assert.False(t.Contains(Vs.GdmtBetaBlocker, Chart.RxNorm, "6918"));
+        Assert.All(GdmtClasses, c => Assert.False(t.Contains(c, Chart.RxNorm, "6918"), c));
         Assert.True(t.Contains(Vs.MetoprololUnspecifiedSalt, Chart.RxNorm, "6918"));
-        Assert.True(t.Contains(Vs.GdmtBetaBlocker, Chart.RxNorm, "221124"));
+        Assert.True(t.Contains(Vs.GdmtBetaBlocker, Chart.RxNorm, "221124")); // metoprolol succinate (PIN)
+        Assert.False(t.Contains(Vs.MetoprololUnspecifiedSalt, Chart.RxNorm, "221124"));
+    }
+
+    [Theory]
+    [InlineData("1656346", "gdmt-raas-inhibitor")] // sacubitril 24 MG / valsartan 26 MG Oral Tablet [Entresto]
+    [InlineData("1656356", "gdmt-raas-inhibitor")] // sacubitril 97 MG / valsartan 103 MG Oral Tablet [Entresto]
+    [InlineData("1656339", "gdmt-raas-inhibitor")] // sacubitril / valsartan (MIN)
+    [InlineData("1545664", "gdmt-sglt2-inhibitor")] // empagliflozin 10 MG Oral Tablet [Jardiance]
+    [InlineData("1545668", "gdmt-sglt2-inhibitor")] // empagliflozin 25 MG Oral Tablet [Jardiance]
+    [InlineData("1486977", "gdmt-sglt2-inhibitor")] // dapagliflozin 10 MG Oral Tablet [Farxiga]
+    [InlineData("1486981", "gdmt-sglt2-inhibitor")] // dapagliflozin 5 MG Oral Tablet [Farxiga]
+    [InlineData("686926", "gdmt-beta-blocker")] // a Coreg tablet (SBD)
+    [InlineData("860512", "gdmt-beta-blocker")] // a Coreg CR capsule (SBD)
+    [InlineData("866438", "gdmt-beta-blocker")] // 24 HR metoprolol succinate 50 MG Extended Release Oral Tablet [Toprol]
+    [InlineData("402105", "gdmt-mra")] // eplerenone 50 MG Oral Tablet [Inspra]
+    [InlineData("402106", "gdmt-mra")] // eplerenone 25 MG Oral Tablet [Inspra]
+    public void ABrandedOrIngredientGdmtCodeCountsForItsOwnClassAndNoOther(string rxcui, string gdmtClass)
+    {
+        var t = Terminology.Terminology.Embedded;
+        Assert.True(t.Contains(gdmtClass, Chart.RxNorm, rxcui), $"{rxcui} should be in {gdmtClass}");
+        Assert.All(GdmtClasses.Where(c => c != gdmtClass), other => Assert.False(t.Contains(other, Chart.RxNorm, rxcui), $"{rxcui} is also in {other}"));
+    }
+
+    [Fact]
+    public void NoRxNormCodeIsInTwoGdmtClasses()
+    {
+        var t = Terminology.Terminology.Embedded;
+        var shared = GdmtClasses.SelectMany(c => t.Codes(c).Select(code => (Class: c, code.Code)))
+            .GroupBy(x => x.Code).Where(g => g.Count() > 1).Select(g => $"{g.Key}: {string.Join(", ", g.Select(x => x.Class))}");
+        Assert.Empty(shared);
+    }
+
+    [Theory]
+    [InlineData("ValueSet-gdmt-beta-blocker.json")]
+    [InlineData("ValueSet-gdmt-raas-inhibitor.json")]
+    [InlineData("ValueSet-gdmt-mra.json")]
+    [InlineData("ValueSet-gdmt-sglt2-inhibitor.json")]
+    [InlineData("ValueSet-metoprolol-unspecified-salt.json")]
+    [InlineData("ValueSet-primary-mr-disorders.json")]
+    public void EveryConceptNamesThePublicSourceThatVerifiedIt(string file)
+    {
+        var valueSet = JsonNode.Parse(File.ReadAllText(Repo.PathOf("fhir-profiles", file)))!;
+        var concepts = valueSet["compose"]!["include"]!.AsArray().SelectMany(i => i!["concept"]!.AsArray()).ToList();
+        Assert.NotEmpty(concepts);
+        var unsourced = concepts
+            .Where(c => !(c!["extension"]?.AsArray() ?? []).Any(e => (string?)e!["url"] == CodeSource && !string.IsNullOrWhiteSpace((string?)e["valueString"])))
+            .Select(c => (string)c!["code"]!);
+        Assert.Empty(unsourced);
+    }
+
+    [Fact]
+    public void RheumaticMitralDiseaseMakesTheMrPrimary()
+    {
+        var t = Terminology.Terminology.Embedded;
+        Assert.True(t.Contains(Vs.PrimaryMrDisorders, Icd10Cm, "I05.1")); // rheumatic mitral insufficiency
+        Assert.True(t.Contains(Vs.PrimaryMrDisorders, Icd10Cm, "I08.0")); // rheumatic disorders of both mitral and aortic valves
+        Assert.True(t.Contains(Vs.PrimaryMrDisorders, Chart.Snomed, "787001")); // rheumatic mitral stenosis with regurgitation
+        Assert.False(t.Contains(Vs.PrimaryMrDisorders, Icd10Cm, "I08.9")); // multiple valves, the mitral not named
+        Assert.True(t.Contains(Vs.PrimaryMrDisorders, Icd10Cm, "I34.1")); // prolapse stays
     }
 
     [Fact]
