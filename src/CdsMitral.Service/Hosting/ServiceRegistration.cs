@@ -64,6 +64,7 @@ public static class ServiceRegistration
         services.AddSingleton<CardBuilder>();
 
         services.AddSingleton<FhirResilience>();
+        // The FHIR server patterns are parsed at start-up (a malformed one stops the service), beside the client they guard.
         services.TryAddEnumerable(Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<IValidateOptions<Trust.TrustOptions>, Trust.FhirServerPatternsValidator>());
         services.AddHttpClient<FhirFetcher>(FhirFetcher.HttpClientName)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
