@@ -42,7 +42,7 @@ public sealed class InvocationAudit(AuditWriter writer)
             draft.Request?.Hook,
             draft.Request?.HookInstance,
             new AuditClient(client.Issuer, client.Name, client.Jti, client.Tenant, client.Verified),
-            draft.Request?.FhirServer,
+            Trust.FhirServerPolicy.Redact(draft.Request?.FhirServer),
             draft.Context?.PatientId,
             draft.Context?.UserId,
             draft.Context?.EncounterId,

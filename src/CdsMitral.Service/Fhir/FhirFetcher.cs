@@ -35,7 +35,8 @@ public sealed class FhirFetcher(HttpClient http, FhirResilience resilience, IOpt
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(Deadline, deadline);
         context.Properties.Set(Attempts, 0);
-        var safeUrl = url.GetLeftPart(UriPartial.Path) + url.Query;
+        // Logged and audited: never the user information, nor a credential in the query (a server's next link may carry one).
+        var safeUrl = Trust.FhirServerPolicy.Redact(url);
         try
         {
             using var response = await _pipeline.ExecuteAsync(async ctx =>

@@ -4,6 +4,7 @@ using CdsMitral.Hooks;
 using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Snapshot;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Events;
@@ -64,14 +65,20 @@ public static class ServiceRegistration
         services.AddSingleton<HookEvaluation>();
 
         services.AddSingleton<FhirResilience>();
+        // The FHIR server patterns are parsed at start-up (a malformed one stops the service), beside the client they guard.
+        services.TryAddEnumerable(Microsoft.Extensions.DependencyInjection.ServiceDescriptor.Singleton<IValidateOptions<Trust.TrustOptions>, Trust.FhirServerPatternsValidator>());
         services.AddHttpClient<FhirFetcher>(FhirFetcher.HttpClientName)
             .ConfigureHttpClient(c => c.Timeout = Timeout.InfiniteTimeSpan)
-            .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler
+            .ConfigurePrimaryHttpMessageHandler(sp => new SocketsHttpHandler
             {
                 // A FHIR server must not bounce the service (and the bearer token) to another host.
                 AllowAutoRedirect = false,
                 ConnectTimeout = TimeSpan.FromSeconds(2),
                 PooledConnectionLifetime = TimeSpan.FromMinutes(5),
+                // The address is checked where the socket connects; through a proxy it would be the proxy's.
+                UseProxy = false,
+                ConnectCallback = new Trust.FhirServerConnector(sp.GetRequiredService<Trust.FhirServerPolicy>(),
+                    sp.GetService<Func<string, CancellationToken, Task<System.Net.IPAddress[]>>>()).ConnectAsync,
             });
         services.AddTransient<InputGatherer>();
         services.AddTransient<HookHandler>();

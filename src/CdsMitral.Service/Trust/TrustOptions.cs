@@ -59,8 +59,9 @@ public sealed class TrustedClient
     /// <summary>When not empty, the tenant claim must be one of these.</summary>
     public List<string> Tenants { get; set; } = [];
 
-    /// <summary>The FHIR servers this client may ask the service to call: base URLs, where * stands for any run of
-    /// characters other than '/' (e.g. "https://*.example.org/fhir/R4"). Any other fhirServer is refused with 403.</summary>
+    /// <summary>The FHIR servers this client may ask the service to call: base URL patterns compared part by part, with
+    /// "*." before a domain (one label), ":*" (any port) or a "*" path segment (e.g. "https://*.example.org/fhir/R4";
+    /// see FhirServerPattern). Any other fhirServer is refused with 403.</summary>
     public List<string> FhirServers { get; set; } = [];
 
     /// <summary>Accepted signature algorithms; empty means ES384, RS384, ES256, RS256, ES512, RS512, PS256, PS384, PS512.
