@@ -134,11 +134,110 @@ public sealed class FakeFhirServer : IAsyncDisposable
             var match = all.FirstOrDefault(r => (string?)r["resourceType"] == segments[0] && (string?)r["id"] == segments[1]);
             return match is null ? new FakeReply(404, OperationOutcome("not-found")) : new FakeReply(200, match.ToJsonString());
         }
+        if (HonoursSearchParameters)
+        {
+            return new FakeReply(200, Search(segments[0], request.Query, all));
+        }
         var patient = request.Query["patient"].FirstOrDefault();
         var hits = all.Where(r => (string?)r["resourceType"] == segments[0]
                                   && (patient is null || (string?)r["subject"]?["reference"] == $"Patient/{patient}"))
             .ToList();
         return new FakeReply(200, SearchSet(hits));
+    }
+
+    /// <summary>Answer searches as an EHR's FHIR server would: token parameters filter, <c>_include</c> of the
+    /// medication adds the referenced Medication as <c>search.mode</c> include. Off by default, so that tests which
+    /// rely on "every resource of the type" keep working.</summary>
+    public bool HonoursSearchParameters { get; set; }
+
+    /// <summary>Some servers (Epic, by public reports) accept <c>_include=MedicationRequest:medication</c> and return
+    /// no Medication: the client must read each one itself.</summary>
+    public bool HonoursInclude { get; set; } = true;
+
+    private string Search(string type, IQueryCollection query, List<JsonObject> all)
+    {
+        IEnumerable<JsonObject> hits = all.Where(r => (string?)r["resourceType"] == type);
+        var includes = new List<string>();
+        foreach (var (name, values) in query)
+        {
+            // Repeated parameters AND together; commas inside one value OR together.
+            foreach (var value in values.OfType<string>())
+            {
+                var any = value.Split(',');
+                hits = name switch
+                {
+                    "patient" or "subject" => hits.Where(r => any.Any(v => IsPatient(r, v))),
+                    "_id" => hits.Where(r => any.Contains((string?)r["id"])),
+                    "code" => hits.Where(r => any.Any(t => HasToken(r["code"], t))),
+                    "component-code" => hits.Where(r => any.Any(t => Components(r).Any(c => HasToken(c["code"], t)))),
+                    "combo-code" => hits.Where(r => any.Any(t => HasToken(r["code"], t) || Components(r).Any(c => HasToken(c["code"], t)))),
+                    "category" => hits.Where(r => any.Any(t => r["category"] is JsonArray cats ? cats.Any(c => HasToken(c, t)) : HasToken(r["category"], t))),
+                    "clinical-status" => hits.Where(r => any.Any(t => HasToken(r["clinicalStatus"], t))),
+                    "verification-status" => hits.Where(r => any.Any(t => HasToken(r["verificationStatus"], t))),
+                    "status" => hits.Where(r => any.Contains((string?)r["status"])),
+                    "intent" => hits.Where(r => any.Contains((string?)r["intent"])),
+                    "_include" => Remember(hits, includes, value),
+                    // _sort, _count, date and anything else: answered as a superset, unsorted, as a lenient server does.
+                    _ => hits,
+                };
+            }
+        }
+        var matches = hits.ToList();
+        var entries = matches.Select(r => Entry(r, "match")).ToList();
+        if (HonoursInclude && includes.Any(i => i.EndsWith(":medication", StringComparison.Ordinal) || i.EndsWith(":medication:Medication", StringComparison.Ordinal)))
+        {
+            var seen = new HashSet<string>();
+            foreach (var r in matches)
+            {
+                var reference = (string?)r["medicationReference"]?["reference"];
+                var id = reference is not null && reference.Contains("Medication/", StringComparison.Ordinal) ? reference[(reference.LastIndexOf("Medication/", StringComparison.Ordinal) + 11)..] : null;
+                var medication = id is null ? null : all.FirstOrDefault(m => (string?)m["resourceType"] == "Medication" && (string?)m["id"] == id);
+                if (medication is not null && seen.Add(id!))
+                {
+                    entries.Add(Entry(medication, "include"));
+                }
+            }
+        }
+        return new JsonObject
+        {
+            ["resourceType"] = "Bundle",
+            ["type"] = "searchset",
+            ["total"] = matches.Count,
+            ["link"] = new JsonArray(new JsonObject { ["relation"] = "self", ["url"] = $"{BaseUrl}/{type}" }),
+            ["entry"] = new JsonArray(entries.ToArray()),
+        }.ToJsonString();
+
+        JsonNode Entry(JsonObject resource, string mode) => new JsonObject
+        {
+            ["fullUrl"] = $"{BaseUrl}/{(string?)resource["resourceType"]}/{(string?)resource["id"]}",
+            ["resource"] = resource.DeepClone(),
+            ["search"] = new JsonObject { ["mode"] = mode },
+        };
+    }
+
+    private static IEnumerable<JsonObject> Remember(IEnumerable<JsonObject> hits, List<string> includes, string value)
+    {
+        includes.Add(value);
+        return hits;
+    }
+
+    private static bool IsPatient(JsonObject resource, string value)
+    {
+        var reference = (string?)resource["subject"]?["reference"] ?? (string?)resource["patient"]?["reference"];
+        return reference == value || reference == $"Patient/{value}";
+    }
+
+    private static IEnumerable<JsonNode> Components(JsonObject resource) =>
+        resource["component"] is JsonArray components ? components.OfType<JsonNode>() : [];
+
+    /// <summary>FHIR token matching: <c>system|code</c>, <c>|code</c> (no system), <c>code</c> (any system), <c>system|</c>.</summary>
+    private static bool HasToken(JsonNode? concept, string token)
+    {
+        var bar = token.IndexOf('|', StringComparison.Ordinal);
+        var (system, code) = bar < 0 ? ((string?)null, token) : (token[..bar], token[(bar + 1)..]);
+        return concept?["coding"] is JsonArray codings && codings.OfType<JsonNode>().Any(c =>
+            (code.Length == 0 || (string?)c["code"] == code)
+            && (system is null || (system.Length == 0 ? c["system"] is null : (string?)c["system"] == system)));
     }
 
     public static string SearchSet(IEnumerable<JsonNode> resources, int? total = null, string? next = null)
