@@ -10,7 +10,7 @@ using Microsoft.Extensions.Options;
 namespace CdsMitral.Bench;
 
 /// <summary>The pieces of a patient-view hook, built as the service builds them, for the benchmarks.</summary>
-public sealed record BenchPipeline(ServiceDefinition Service, InputGatherer Gatherer, SnapshotBuilder Snapshots, CardBuilder Cards)
+public sealed record BenchPipeline(ServiceDefinition Service, InputGatherer Gatherer, SnapshotBuilder Snapshots, CardBuilder Cards, HookEvaluation Evaluation)
 {
     public static readonly DateTimeOffset Now = new(2026, 11, 21, 12, 0, 0, TimeSpan.Zero);
 
@@ -20,10 +20,13 @@ public sealed record BenchPipeline(ServiceDefinition Service, InputGatherer Gath
         var options = Options.Create(new CdsMitralOptions());
         // Everything is prefetched: the fetcher exists but is never called.
         var fetcher = new FhirFetcher(new HttpClient(), new FhirResilience(options, TimeProvider.System), options, NullLogger<FhirFetcher>.Instance);
+        var snapshots = new SnapshotBuilder(terminology, new ClinicalOptions());
+        var cards = new CardBuilder(terminology, ContentCatalog.Embedded);
         return new BenchPipeline(
             CdsServices.All(terminology)[0],
             new InputGatherer(fetcher, options, TimeProvider.System),
-            new SnapshotBuilder(terminology, new ClinicalOptions()),
-            new CardBuilder(terminology, ContentCatalog.Embedded));
+            snapshots,
+            cards,
+            new HookEvaluation(snapshots, cards, terminology));
     }
 }

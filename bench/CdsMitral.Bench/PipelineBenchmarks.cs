@@ -39,9 +39,7 @@ public class PipelineBenchmarks
         using var _ = document;
         var (context, _) = HookValidation.Validate(request!, _pipeline.Service);
         var gathered = _pipeline.Gatherer.GatherAsync(_pipeline.Service, request!, context!, CancellationToken.None).GetAwaiter().GetResult();
-        var snapshot = _pipeline.Snapshots.Build(gathered.Record, BenchPipeline.Now);
-        var evaluation = SecondaryMrRules.EvaluatePatientView(snapshot);
-        var cards = _pipeline.Cards.Build(evaluation.Considerations, context!.PatientId, "https://cds.example.org", Guid.NewGuid);
-        return JsonSerializer.SerializeToUtf8Bytes(new CdsResponse(cards), HookJson.Default.CdsResponse);
+        var outcome = _pipeline.Evaluation.Evaluate(_pipeline.Service.Hook, context!, gathered.Record, BenchPipeline.Now, "https://cds.example.org", Guid.NewGuid);
+        return JsonSerializer.SerializeToUtf8Bytes(new CdsResponse(outcome.Cards), HookJson.Default.CdsResponse);
     }
 }

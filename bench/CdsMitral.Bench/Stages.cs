@@ -18,7 +18,7 @@ public static class Stages
     public static void Run(int iterations = 5000)
     {
         var body = Encoding.UTF8.GetBytes(RealisticRequests.Build(coapt: true).ToJsonString());
-        var (service, gatherer, snapshots, cardBuilder) = BenchPipeline.Create();
+        var (service, gatherer, snapshots, cardBuilder, _) = BenchPipeline.Create();
         var now = BenchPipeline.Now;
         Console.WriteLine($"request {body.Length / 1024.0:0.0} KB; each stage {iterations} times in a row (after at least a second to warm up), one thread");
 
