@@ -69,24 +69,37 @@ public static class LocalPrefetch
     {
         var type = template[..template.IndexOf('?', StringComparison.Ordinal)];
         IEnumerable<JsonObject> hits = patient.Resources.Where(r => (string?)r["resourceType"] == type);
+        var include = false;
         foreach (var parameter in template[(type.Length + 1)..].Split('&'))
         {
             var (name, value) = (parameter.Split('=')[0], Uri.UnescapeDataString(parameter[(parameter.IndexOf('=', StringComparison.Ordinal) + 1)..]));
+            include |= name == "_include";
             hits = name switch
             {
                 "patient" => hits.Where(r => ((string?)r["subject"]?["reference"] ?? (string?)r["patient"]?["reference"]) == $"Patient/{value}"),
                 "code" => hits.Where(r => value.Split(',').Any(token => HasCoding(r["code"], token))),
+                "component-code" => hits.Where(r => r["component"] is JsonArray parts && value.Split(',').Any(token => parts.Any(c => HasCoding(c?["code"], token)))),
                 "status" => hits.Where(r => value.Split(',').Contains((string?)r["status"])),
                 "_sort" or "_count" => hits,
+                "_include" when value == $"{type}:medication" => hits,
                 _ => throw new CliException(CliException.BadInput, $"The template '{template}' uses '{name}', which this client cannot evaluate against a file; use --fhir."),
             };
         }
-        var list = hits.ToList();
-        return new JsonObject
+        var entries = hits.Select(r => new JsonObject { ["resource"] = r.DeepClone(), ["search"] = new JsonObject { ["mode"] = "match" } }).ToList();
+        var total = entries.Count;
+        if (include)
         {
-            ["resourceType"] = "Bundle", ["type"] = "searchset", ["total"] = list.Count,
-            ["entry"] = new JsonArray(list.Select(r => (JsonNode)new JsonObject { ["resource"] = r.DeepClone() }).ToArray()),
-        };
+            var referenced = entries.Select(e => (string?)e["resource"]?["medicationReference"]?["reference"]).OfType<string>().ToHashSet();
+            entries.AddRange(patient.Resources.Where(r => (string?)r["resourceType"] == "Medication" && referenced.Contains($"Medication/{r["id"]}"))
+                .Select(r => new JsonObject { ["resource"] = r.DeepClone(), ["search"] = new JsonObject { ["mode"] = "include" } }));
+        }
+        var bundle = new JsonObject { ["resourceType"] = "Bundle", ["type"] = "searchset", ["total"] = total };
+        if (entries.Count > 0)
+        {
+            // FHIR JSON has no empty arrays: a search without results has no entry at all.
+            bundle["entry"] = new JsonArray(entries.ToArray<JsonNode>());
+        }
+        return bundle;
     }
 
     private static bool HasCoding(JsonNode? concept, string token)

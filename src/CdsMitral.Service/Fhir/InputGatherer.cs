@@ -99,6 +99,7 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
     {
         "conditions" => "conditions",
         "procedures" => "procedures",
+        "echoPanels" => "echo panels",
         "patient" => "the patient resource",
         _ => key,
     };

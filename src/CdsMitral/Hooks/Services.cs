@@ -59,6 +59,9 @@ public static class CdsServices
             new("patient", "Patient/{{context.patientId}}", Required: false),
             new("echoObservations", $"Observation?{patient}&code={Codes(t, Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.NyhaAssessment)}&_sort=-date&_count=100", Required: true),
             new("mrAssessments", $"Observation?{patient}&code={Codes(t, Vs.MrAssessment)}&_sort=-date&_count=50", Required: true),
+            // Echo values carried as components of a panel Observation (decision 7 of 2026-11-28): the panel's own code is
+            // not one of ours, so code= does not find it. Optional: a server without component-code search loses only these.
+            new("echoPanels", $"Observation?{patient}&component-code={Codes(t, Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.MrAssessment)}&_sort=-date&_count=50", Required: false),
             // _include brings the Medication a statement or request references (decision 3 of 2026-11-28). It is outside
             // the query subset CDS Hooks 2.0 RECOMMENDS; a client that ignores it loses nothing: the service then reads
             // the referenced Medications itself.

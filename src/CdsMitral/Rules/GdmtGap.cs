@@ -69,7 +69,7 @@ internal sealed class GdmtGap : IRule
             .ParaIf(s.Gdmt.NotOnBoard.Count > 0,
                 $"Not counted as taken: {Markdown.Join("; ", s.Gdmt.NotOnBoard.Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}.")
             .ParaIf(unrecognised.Count > 0,
-                $"Not recognised, so not classified: {Markdown.Join("; ", unrecognised.Take(NamedUnrecognised).Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}{(unrecognised.Count > NamedUnrecognised ? $"; and {unrecognised.Count - NamedUnrecognised} more" : "")}. One of them may belong to a class named above as missing.")
+                $"On record but not recognised, so not classified: {Markdown.Join("; ", unrecognised.Take(NamedUnrecognised).Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}{(unrecognised.Count > NamedUnrecognised ? $"; and {unrecognised.Count - NamedUnrecognised} more" : "")}. One of them may belong to a class named above as missing.")
             .Para($"Contraindications, intolerance and doses are not visible to this service.")
             .Evidence("GDMT before intervention: 2020 ACC/AHA valve guideline and the ACC/AHA/HFSA heart failure guideline.")
             .Caveats(s)

@@ -40,7 +40,7 @@ public static class AuditScenarios
         Assert.Equal(TestEhr.Default.Issuer, (string?)record["client"]!["issuer"]);
         Assert.False(string.IsNullOrEmpty((string?)record["client"]!["jti"]));
         Assert.Equal("Practitioner/example", (string?)record["userId"]);
-        Assert.Equal(7, record["prefetch"]!.AsArray().Count);
+        Assert.Equal(CdsMitral.Hooks.CdsServices.All(Terminology.Terminology.Embedded)[0].Prefetch.Count, record["prefetch"]!.AsArray().Count);
         Assert.Equal("Observation/p1-obs-2", (string?)record["snapshot"]!["lvef"]!["source"]);
         Assert.Equal(7, record["rules"]!.AsArray().Count);
         Assert.Equal((string?)answer.Cards[0]["uuid"], (string?)record["cards"]![0]!["uuid"]);

@@ -127,7 +127,11 @@ public sealed partial class TerminologyTests
             if (template.Query.Contains('?', StringComparison.Ordinal))
             {
                 var declared = resources[type]["searchParam"]!.AsArray().Select(p => (string)p!["name"]!).ToHashSet();
-                Assert.All(template.Query.Split('?')[1].Split('&').Select(p => p.Split('=')[0]), p => Assert.Contains(p, declared));
+                var includes = resources[type]["searchInclude"]?.AsArray().Select(i => (string)i!).ToHashSet() ?? [];
+                foreach (var (name, value) in template.Query.Split('?')[1].Split('&').Select(p => (p.Split('=')[0], p.Split('=')[1])))
+                {
+                    Assert.Contains(name == "_include" ? value : name, name == "_include" ? includes : declared);
+                }
             }
         }
     }

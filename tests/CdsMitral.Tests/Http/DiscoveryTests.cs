@@ -48,7 +48,9 @@ public sealed partial class DiscoveryTests(ServiceFactory service) : IClassFixtu
     public async Task PrefetchTemplatesUseOnlySpecTokensAndTheRecommendedQuerySubset()
     {
         var allowedTokens = new[] { "context.patientId", "context.userId", "context.encounterId", "userPractitionerId", "userPractitionerRoleId", "userPatientId", "userRelatedPersonId" };
-        var allowedParameters = new[] { "patient", "code", "status", "_sort", "_count" };
+        // The recommended subset (resource references, token equality, _sort, _count), and _include of the medication a
+        // request or statement references: outside the subset, needed by decision 3, harmless when a client ignores it.
+        var allowedParameters = new[] { "patient", "code", "component-code", "status", "_sort", "_count", "_include" };
         foreach (var service in (await Discover())["services"]!.AsArray())
         {
             foreach (var (key, value) in service!["prefetch"]!.AsObject())

@@ -57,7 +57,8 @@ public sealed class LoggingTests
         Assert.Contains("secondary-mr-patient-view", hookLine, StringComparison.Ordinal);
         Assert.Contains("DurationMs=", hookLine, StringComparison.Ordinal);
         Assert.Contains("smr-coapt-profile,smr-gdmt-gap", hookLine, StringComparison.Ordinal);
-        Assert.Equal(7, lines.Count(l => l.Contains(" FhirQuery", StringComparison.Ordinal))); // 6 answered, the Patient read a 404
+        Assert.Equal(CdsMitral.Hooks.CdsServices.All(Terminology.Terminology.Embedded)[0].Prefetch.Count,
+            lines.Count(l => l.Contains(" FhirQuery", StringComparison.Ordinal))); // one per template; the Patient read is a 404
         Assert.DoesNotContain(lines, l => l.Contains(token, StringComparison.Ordinal));
         Assert.DoesNotContain(lines, l => l.Contains("\"prefetch\"", StringComparison.Ordinal) || l.Contains("48724000\"", StringComparison.Ordinal));
     }

@@ -154,7 +154,8 @@ public sealed class RealisticChartTests(ServiceFactory service) : IClassFixture<
             foreach (var (check, values) in (JsonObject)checks!)
             {
                 var field = check.StartsWith("summary", StringComparison.Ordinal) ? "summary" : "detail";
-                var text = (string?)card[field] ?? "";
+                // Detail is markdown: compare what a clinician reads once it is rendered (escapes gone).
+                var text = field == "summary" ? (string?)card[field] ?? "" : CardText.Of((string?)card[field] ?? "");
                 var contains = check.EndsWith("Contains", StringComparison.Ordinal);
                 foreach (var value in (values as JsonArray ?? []).Select(v => (string)v!))
                 {

@@ -179,6 +179,9 @@ public sealed class Chart(string patientId = "p1")
             ["patient"] = new JsonObject { ["resourceType"] = "Patient", ["id"] = PatientId },
             ["echoObservations"] = Bundle(_resources.Where(r => Obs(r, Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.NyhaAssessment))),
             ["mrAssessments"] = Bundle(_resources.Where(r => Obs(r, Vs.MrAssessment))),
+            ["echoPanels"] = Bundle(_resources.Where(r => (string?)r["resourceType"] == "Observation" && r["component"] is JsonArray parts
+                && parts.Any(c => c?["code"] is JsonObject code && new[] { Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.MrAssessment }
+                    .Any(vs => t.Matches(vs, code.Deserialize(FhirJson.Default.CodeableConcept)))))),
             ["medicationStatements"] = Bundle(_resources.Where(r => (string?)r["resourceType"] == "MedicationStatement")),
             ["medicationRequests"] = Bundle(_resources.Where(r => (string?)r["resourceType"] == "MedicationRequest")),
         };
