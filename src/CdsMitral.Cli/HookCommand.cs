@@ -18,7 +18,9 @@ public static class HookCommand
         var order = new Option<string>("--order") { Description = "order-select: 'teer', 'surgery', or a file holding the draft ServiceRequest", DefaultValueFactory = _ => "teer" };
         var user = new Option<string>("--user") { Description = "context.userId", DefaultValueFactory = _ => "Practitioner/cdsmitral-cli" };
         var json = new Option<bool>("--json") { Description = "Print the service's response as JSON" };
+        var print = new Option<bool>("--print-request") { Description = "Print the hook request as JSON instead of sending it (to post it with curl)" };
         var signing = Signing.Options();
+        var dates = SampleDates.Options();
         var command = new Command("hook", """
             Fire a hook as an EHR would and show the cards as a clinician would read them.
 
@@ -27,12 +29,16 @@ public static class HookCommand
               cdsmitral hook http://localhost:5080 --service secondary-mr-order-select --patient outside-range-lvesd --prefetch --order teer
               cdsmitral hook http://localhost:5080 --service secondary-mr-patient-view --patient coapt-profile \
                 --fhir http://127.0.0.1:8080/fhir --token secret --sign-with keys/my-ehr.private.jwk.json --issuer https://my-ehr.example
-            """) { url, service, patient, patientId, prefetch, fhir, token, order, user, json };
+              cdsmitral hook http://localhost:5080 --service secondary-mr-patient-view --patient coapt-profile --prefetch --print-request > request.json
+
+            Sample patients' dates are moved to today (or --as-of), so that they give the same cards on any day.
+            """) { url, service, patient, patientId, prefetch, fhir, token, order, user, json, print };
         signing.AddTo(command);
+        dates.AddTo(command);
         command.SetAction((parse, _) => CliException.Guard(async () =>
         {
             var sign = signing.Read(parse);
-            var chart = PatientBundle.Load(parse.GetValue(patient)!, parse.GetValue(patientId));
+            var chart = PatientBundle.Load(parse.GetValue(patient)!, parse.GetValue(patientId), dates.Read(parse));
             var fhirServer = parse.GetValue(fhir);
             if (!parse.GetValue(prefetch) && fhirServer is null)
             {
@@ -75,6 +81,11 @@ public static class HookCommand
                     : await RemotePrefetch(templates, chart.PatientId, fhirServer, parse.GetValue(token));
             }
 
+            if (parse.GetValue(print))
+            {
+                Console.WriteLine(request.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
+                return 0;
+            }
             var serviceUrl = $"{Http.ServiceBase(parse.GetValue(url)!)}/cds-services/{id}";
             using var client = Http.Client();
             var (status, body, ms) = await Http.SendAsync(client, HttpMethod.Post, serviceUrl, request, sign?.Token(serviceUrl));

@@ -5,10 +5,14 @@ namespace CdsMitral.Cli;
 /// <summary>A patient given on the command line: a sample name (samples/patients/NAME.json) or a Bundle file.</summary>
 public sealed record PatientBundle(string Source, string PatientId, IReadOnlyList<JsonObject> Resources)
 {
-    public static PatientBundle Load(string nameOrFile, string? patientId = null)
+    /// <param name="asOf">For a sample (samples/patients/), the day its dates are moved to as if written then (see
+    /// <see cref="SampleDates"/>); null keeps them as written.</param>
+    public static PatientBundle Load(string nameOrFile, string? patientId = null, DateOnly? asOf = null)
     {
         var file = File.Exists(nameOrFile) ? nameOrFile : FindSample(nameOrFile)
             ?? throw new CliException(CliException.BadInput, $"'{nameOrFile}' is neither a file nor a sample in samples/patients/.");
+        var isSample = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(file))) == "patients"
+            && Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(file)))) == "samples";
         JsonNode? json;
         try
         {
@@ -23,6 +27,10 @@ public sealed record PatientBundle(string Source, string PatientId, IReadOnlyLis
             throw new CliException(CliException.BadInput, $"{file} is not a FHIR Bundle with entries.");
         }
         var resources = entries.Select(e => e?["resource"] as JsonObject).OfType<JsonObject>().ToList();
+        if (isSample && asOf is { } day)
+        {
+            resources.ForEach(r => SampleDates.Shift(r, SampleDates.DaysFrom(day)));
+        }
         var id = patientId ?? resources.Where(r => (string?)r["resourceType"] == "Patient").Select(r => (string?)r["id"]).FirstOrDefault()
             ?? throw new CliException(CliException.BadInput, $"{file} holds no Patient resource; give --patient-id.");
         return new PatientBundle(file, id, resources);

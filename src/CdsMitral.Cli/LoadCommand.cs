@@ -18,7 +18,11 @@ public static class LoadCommand
             Examples:
               cdsmitral load http://127.0.0.1:8080/fhir samples/patients/*.json
               cdsmitral load https://sandbox.example/fhir coapt-profile post-teer --token "$TOKEN"
+
+            Sample patients' dates are moved to today (or --as-of), so that they give the same cards on any day.
             """) { fhir, files, token, json };
+        var dates = SampleDates.Options();
+        dates.AddTo(command);
         command.SetAction((parse, _) => CliException.Guard(async () =>
         {
             var baseUrl = parse.GetValue(fhir)!.TrimEnd('/');
@@ -26,7 +30,8 @@ public static class LoadCommand
             {
                 throw new CliException(CliException.BadInput, $"'{baseUrl}' is not an http(s) URL.");
             }
-            var bundles = parse.GetValue(files)!.Select(f => PatientBundle.Load(f)).ToList();
+            var asOf = dates.Read(parse);
+            var bundles = parse.GetValue(files)!.Select(f => PatientBundle.Load(f, asOf: asOf)).ToList();
             var work = bundles.SelectMany(b => b.Resources.Select(r => (Bundle: b, Resource: r))).ToList();
             var (created, updated) = (0, 0);
             using var client = Http.Client();
