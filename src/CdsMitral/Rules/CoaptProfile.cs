@@ -10,6 +10,8 @@ internal sealed class CoaptProfile : IRule
 {
     public RuleInfo Info { get; } = new(RuleIds.CoaptProfile, "1.1.0", "COAPT-like profile");
 
+    public string Description => "Significant secondary MR with LVEF, LVESD and PASP all current and inside the COAPT-like window: a consideration of Heart Valve Team review for TEER, with what the record cannot show. `info`: a referral consideration does not earn `warning`.";
+
     public IReadOnlyList<Criterion> Criteria(RuleContext c) =>
     [
         Rules.Criteria.SignificantMr(c.Snapshot, current: true),

@@ -11,6 +11,8 @@ internal sealed class DataGaps : IRule
 {
     public RuleInfo Info { get; } = new(RuleIds.DataGaps, "1.1.0", "Data gaps");
 
+    public string Description => "Significant MR on record, not primary, but LVEF, LVESD or PASP missing, stale, unusable, conflicting or not judgeable, the MR grade stale or conflicting, or the mechanism neither recorded nor presumable. `info`; names each gap and since when.";
+
     public IReadOnlyList<Criterion> Criteria(RuleContext c)
     {
         var s = c.Snapshot;

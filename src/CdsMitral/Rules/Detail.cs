@@ -82,7 +82,11 @@ internal sealed class Detail
             : Para($"Context only, not a criterion: {string.Join(", ", values)}. Whether MR is proportionate to LV size may bear on the response to MR reduction; later analyses did not firmly confirm it.");
     }
 
-    public Detail Evidence(string text) => Para($"{new Markdown.Trusted("*Basis:*")} {text}");
+    public Detail Evidence(Md text)
+    {
+        _md.Append("*Basis:* ").Append(text.Text).Append("\n\n");
+        return this;
+    }
 
     /// <summary>What a reader must know about the data: values not used, data that could not be had, truncated searches.</summary>
     public Detail Caveats(ClinicalSnapshot s)

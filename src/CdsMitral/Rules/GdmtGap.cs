@@ -11,6 +11,8 @@ internal sealed class GdmtGap : IRule
 {
     public RuleInfo Info { get; } = new(RuleIds.GdmtGap, "1.1.0", "GDMT first");
 
+    public string Description => "Significant secondary MR on an HFrEF-like substrate, and at least one GDMT class without a medication on board. `warning`. When a medication on record could not be classified, the card speaks only of a *recognised* drug.";
+
     /// <summary>How many unrecognised medications the detail names before it counts the rest.</summary>
     private const int NamedUnrecognised = 5;
 
@@ -71,7 +73,7 @@ internal sealed class GdmtGap : IRule
             .ParaIf(unrecognised.Count > 0,
                 $"On record but not recognised, so not classified: {Markdown.Join("; ", unrecognised.Take(NamedUnrecognised).Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}{(unrecognised.Count > NamedUnrecognised ? $"; and {unrecognised.Count - NamedUnrecognised} more" : "")}. One of them may belong to a class named above as missing.")
             .Para($"Contraindications, intolerance and doses are not visible to this service.")
-            .Evidence("GDMT before intervention: 2020 ACC/AHA valve guideline and the ACC/AHA/HFSA heart failure guideline.")
+            .Evidence($"GDMT before intervention: 2020 ACC/AHA valve guideline and the ACC/AHA/HFSA heart failure guideline.")
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "warning", summary, detail, ["gdmt-before-intervention"],

@@ -8,6 +8,8 @@ internal sealed class OrderTeer : IRule
 {
     public RuleInfo Info { get; } = new(RuleIds.OrderTeer, "1.1.0", "Mitral intervention ordered");
 
+    public string Description => "A mitral intervention (TEER, repair, replacement) among the selected orders, MR not recorded as primary, and no more specific order card: expectation framing (treats the leak, not the ventricle). `info`.";
+
     public IReadOnlyList<Criterion> Criteria(RuleContext c) =>
     [
         Rules.Criteria.MitralOrderSelected(c),
@@ -29,7 +31,7 @@ internal sealed class OrderTeer : IRule
             .Heading($"What the team still confirms")
             .Bullets(Cards.Markdown.Of($"GDMT at maximally tolerated doses"), Cards.Markdown.Of($"Symptoms and HF events despite GDMT"),
                 Cards.Markdown.Of($"Anatomy on transoesophageal echo"), Cards.Markdown.Of($"Surgical risk and the alternative of surgery"))
-            .Evidence("Expert framing, not a graded recommendation.")
+            .Evidence($"Expert framing, not a graded recommendation.")
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["why-teer-does-not-fix-the-ventricle", "teer-procedure"],

@@ -9,6 +9,8 @@ internal sealed class OutsideRange : IRule
 {
     public RuleInfo Info { get; } = new(RuleIds.OutsideRange, "1.1.0", "Outside the COAPT-like range");
 
+    public string Description => "Significant secondary MR with a current value wholly outside the COAPT-like window: LVEF below 20 % or above 50 %, LVESD above 70 mm, PASP above 70 mmHg. `info`: TEER's benefit is less established there (the MITRA-FR contrast); with LVEF above 50 %, rhythm and heart-failure treatment come first.";
+
     public IReadOnlyList<Criterion> Criteria(RuleContext c)
     {
         var s = c.Snapshot;
@@ -42,7 +44,7 @@ internal sealed class OutsideRange : IRule
                   $"and PASP {Thresholds.PaspWindowText}; MITRA-FR, with more LV dilation relative to the MR, showed no clear benefit. The Heart Valve Team may " +
                   $"still consider it, and advanced heart-failure therapies may be relevant.")
             .Context(s)
-            .Evidence("Trial contrast, not a graded recommendation: COAPT (Stone, NEJM 2018) and MITRA-FR (Obadia, NEJM 2018).")
+            .Evidence($"Trial contrast, not a graded recommendation: COAPT (Stone, NEJM 2018) and MITRA-FR (Obadia, NEJM 2018).")
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["coapt-and-mitra-fr", "secondary-mr-causes-and-mechanisms"],

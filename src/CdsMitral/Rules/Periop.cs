@@ -11,6 +11,8 @@ internal sealed class Periop : IRule
 {
     public RuleInfo Info { get; } = new(RuleIds.Periop, "1.1.0", "Other surgery with secondary MR or after TEER");
 
+    public string Description => "A non-mitral surgical order selected, with significant secondary MR or after TEER or mitral repair (any mechanism): perioperative risk sits in the HFrEF substrate. `info`; the only card for a surgical order.";
+
     public IReadOnlyList<Criterion> Criteria(RuleContext c)
     {
         var s = c.Snapshot;
@@ -46,7 +48,7 @@ internal sealed class Periop : IRule
             .Heading($"Perioperative risk follows")
             .Bullets(Markdown.Of($"LVEF and LV size"), Markdown.Of($"RV function and pulmonary pressure"), Markdown.Of($"GDMT status: {GdmtSummary(s)}"),
                 Markdown.Of($"Recent HF admission (not visible to this service)"))
-            .Evidence("Expert framing, not a graded recommendation.")
+            .Evidence($"Expert framing, not a graded recommendation.")
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["perioperative-secondary-mr", "why-teer-does-not-fix-the-ventricle"],

@@ -9,6 +9,8 @@ internal sealed class PostTeer : IRule
 {
     public RuleInfo Info { get; } = new(RuleIds.PostTeer, "1.1.0", "Post-TEER framing");
 
+    public string Description => "A completed TEER or mitral repair and a current LVEF below 50 %, whatever the MR mechanism: the ventricle is still an HFrEF ventricle. `info`.";
+
     public IReadOnlyList<Criterion> Criteria(RuleContext c) =>
     [
         PriorRepair(c),
@@ -30,7 +32,7 @@ internal sealed class PostTeer : IRule
             .Para($"Mitral repair treats the regurgitation, not the ventricle: LVEF rarely normalises afterwards. " +
                   $"GDMT, device therapy and perioperative risk assessment still follow the HFrEF substrate (LVEF, LV size, RV function, pulmonary pressure).")
             .Values(s, s.Mr, null, s.CurrentLvesd, s.CurrentPasp)
-            .Evidence("Expert framing, not a graded recommendation.")
+            .Evidence($"Expert framing, not a graded recommendation.")
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["why-teer-does-not-fix-the-ventricle", "perioperative-secondary-mr"],

@@ -58,6 +58,9 @@ public interface IRule
 {
     RuleInfo Info { get; }
 
+    /// <summary>What the rule looks for and what it says, in a sentence or two, for the rules page.</summary>
+    string Description { get; }
+
     IReadOnlyList<Criterion> Criteria(RuleContext context);
 
     /// <summary>Called only when every criterion is met.</summary>

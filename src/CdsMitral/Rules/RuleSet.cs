@@ -78,8 +78,33 @@ public static class SecondaryMrRules
             Rules.Where(fired.ContainsKey).Select(r => fired[r]).ToList());
     }
 
+    /// <summary>Each rule as the rules page shows it: what it is, where it is shown, what it stands back for, and the names
+    /// of the criteria it is judged on per hook (read from the rule itself, over an empty record).</summary>
+    public static IReadOnlyList<RuleDescription> Describe()
+    {
+        var empty = new ClinicalSnapshot(default, 12, null, null, null, null, new Mechanism(MechanismKind.Unknown, null, false, "", []),
+            null, null, null, null, null, new GdmtStatus(new Dictionary<GdmtClass, IReadOnlyList<MedicationUse>>(), [], [], []),
+            [], [], [], [], [], [], []);
+        return Rules.Select(rule => new RuleDescription(
+            rule.Info,
+            rule.Description,
+            Shown.ToDictionary(h => h.Key, h => h.Value[rule]),
+            StandsBackFor.GetValueOrDefault(rule, []).Select(r => r.Info.Id).ToList(),
+            Shown.Where(h => h.Value[rule] is null).ToDictionary(h => h.Key,
+                h => (IReadOnlyList<string>)rule.Criteria(new RuleContext(empty, h.Key, [])).Select(c => c.Name).ToList()))).ToList();
+    }
+
     public static Evaluation EvaluatePatientView(ClinicalSnapshot s) => Evaluate(new RuleContext(s, Hook.PatientView, []));
 
     public static Evaluation EvaluateOrderSelect(ClinicalSnapshot s, IReadOnlyList<SelectedOrder> orders) =>
         Evaluate(new RuleContext(s, Hook.OrderSelect, orders));
 }
+
+/// <summary>A rule as the rules page describes it. <paramref name="NotShown"/> maps each hook to why the rule is not shown
+/// there (null where it is); <paramref name="Criteria"/> names its criteria per hook where it is shown.</summary>
+public sealed record RuleDescription(
+    RuleInfo Info,
+    string Description,
+    IReadOnlyDictionary<string, string?> NotShown,
+    IReadOnlyList<string> StandsBackFor,
+    IReadOnlyDictionary<string, IReadOnlyList<string>> Criteria);
