@@ -62,16 +62,17 @@ attack_loop() { # index mode -> status codes, one per line, into a file
     echo "url = \"http://$user:wrong-$n@127.0.0.1:$SERVICE_PORT/audit\""
     echo 'output = "/dev/null"'
   done >"$urls"
-  timeout "$ATTACK_SECONDS" stdbuf -oL curl -s --rate "$ATTACK_RATE/s" --max-time 10 "${from[@]}" -w '%{http_code}\n' -K "$urls" \
-    >"$work/attack-$mode-$i.txt" || true
+  # exec: the loop's pid becomes timeout's, which passes a kill on to curl (stdbuf keeps each answer's line).
+  exec timeout "$ATTACK_SECONDS" stdbuf -oL curl -s --rate "$ATTACK_RATE/s" --max-time 10 "${from[@]}" -w '%{http_code} %{time_total}\n' -K "$urls" \
+    >"$work/attack-$mode-$i.txt"
 }
 
 run() { # mode
   local mode=$1
   start_service
-  hook_times 30 >/dev/null # warm-up: JIT, connections
+  hook_times 100 >/dev/null # warm-up: JIT tiers, connections, the audit store
   local alone attacked
-  alone=$(hook_times "$N" | median)
+  hook_times "$N" >"$work/alone.txt"
   loops=()
   for i in $(seq 0 $((THREADS - 1))); do attack_loop "$i" "$mode" & loops+=($!); done
   sleep 3 # let the attack reach full speed
@@ -79,10 +80,14 @@ run() { # mode
   for pid in "${loops[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait "${loops[@]}" 2>/dev/null || true
   loops=()
+  # Alone again afterwards: the machine is shared, so "alone" is measured on both sides of the attack.
+  hook_times "$N" >>"$work/alone.txt"
+  alone=$(median <"$work/alone.txt")
   stop_service
+  [ -n "${KEEP:-}" ] && cat "$work"/attack-"$mode"-*.txt > "$KEEP-$mode.txt"
   local answers
-  answers=$(cat "$work"/attack-"$mode"-*.txt | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
-  printf '%-12s hook median alone %7.1f ms   under attack %7.1f ms   ratio %5.2fx   (attack answers: %s)\n' \
+  answers=$(cat "$work"/attack-"$mode"-*.txt | awk '{ print $1 }' | sort | uniq -c | awk '{ printf "%s%s x%s", sep, $2, $1; sep = ", " }')
+  printf '%-12s hook median alone (before and after) %7.1f ms   under attack %7.1f ms   ratio %5.2fx   (attack answers: %s)\n' \
     "$mode" "$alone" "$attacked" "$(awk -v a="$alone" -v b="$attacked" 'BEGIN { print b / a }')" "$answers"
 }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Security.Cryptography;
@@ -21,7 +22,7 @@ public readonly record struct SignInResult(SignInOutcome Outcome, TimeSpan Retry
 /// <summary>Checks an auditor's HTTP Basic credentials so that checking cannot be turned into a weapon: an unknown
 /// name costs the same PBKDF2 as a known one, each address and each name gets a few attempts and then waits
 /// (doubling), a verified pair is remembered for a few minutes under a keyed hash, and at most
-/// <see cref="AuditOptions.SignInConcurrency"/> derivations run at once.</summary>
+/// <see cref="AuditOptions.SignInConcurrency"/> derivations run at once, each followed by as long a rest.</summary>
 public sealed class AuditorSignIn : IDisposable
 {
     /// <summary>How long a check waits for its turn before the caller is told to come back.</summary>
@@ -104,6 +105,7 @@ public sealed class AuditorSignIn : IDisposable
             return new(SignInOutcome.Busy, TimeSpan.FromSeconds(1));
         }
         bool matches;
+        var started = Stopwatch.GetTimestamp();
         try
         {
             var running = Interlocked.Increment(ref _running);
@@ -114,7 +116,8 @@ public sealed class AuditorSignIn : IDisposable
         finally
         {
             Interlocked.Decrement(ref _running);
-            _gate.Release();
+            // The slot stays taken for as long again after the answer: a flood gets at most half of one core.
+            _ = ReleaseAfterAsync(Stopwatch.GetElapsedTime(started));
         }
         if (!matches || auditor is null)
         {
@@ -128,6 +131,25 @@ public sealed class AuditorSignIn : IDisposable
         }
         _remembered[remembered] = now + _options.SignInRemember;
         return new(SignInOutcome.SignedIn);
+    }
+
+    private async Task ReleaseAfterAsync(TimeSpan rest)
+    {
+        try
+        {
+            await Task.Delay(rest, _time);
+        }
+        finally
+        {
+            try
+            {
+                _gate.Release();
+            }
+            catch (ObjectDisposedException)
+            {
+                // The service is stopping.
+            }
+        }
     }
 
     private SignInResult Fail(string address, DateTimeOffset now) =>
