@@ -19,7 +19,8 @@ public static class AuditEndpoints
 
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
-        var audit = app.MapGroup("/audit").AddEndpointFilter(RequireAuditor);
+        // Headers first, so that refusals (401, 429) carry them too.
+        var audit = app.MapGroup("/audit").WithPageHeaders(noStore: true).AddEndpointFilter(RequireAuditor);
         audit.MapGet("", ListPage);
         audit.MapGet("/invocations/{id}", DetailPage);
         audit.MapGet("/export.csv", ExportCsv);
@@ -45,28 +46,21 @@ public static class AuditEndpoints
     private static async ValueTask<object?> RequireAuditor(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
     {
         var http = context.HttpContext;
-        var auditors = http.RequestServices.GetRequiredService<IOptions<AuditOptions>>().Value.Auditors;
-        var now = http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow();
-        var header = http.Request.Headers.Authorization.FirstOrDefault();
-        if (header is not null && header.StartsWith("Basic ", StringComparison.OrdinalIgnoreCase))
+        var result = await http.RequestServices.GetRequiredService<AuditorSignIn>().CheckAsync(http);
+        if (result.Outcome == SignInOutcome.SignedIn)
         {
-            try
-            {
-                var pair = Encoding.UTF8.GetString(Convert.FromBase64String(header[6..].Trim()));
-                var colon = pair.IndexOf(':', StringComparison.Ordinal);
-                if (colon > 0 && auditors.FirstOrDefault(a => a.User == pair[..colon]) is { } auditor
-                    && AuditorPasswords.Verify(auditor.User, pair[(colon + 1)..], auditor.PasswordHash, now))
-                {
-                    return await next(context);
-                }
-            }
-            catch (FormatException)
-            {
-                // Not base64: treated like any other wrong credential.
-            }
+            return await next(context);
+        }
+        if (result.Outcome is SignInOutcome.Throttled or SignInOutcome.Busy)
+        {
+            var seconds = Math.Max(1, (int)Math.Ceiling(result.RetryAfter.TotalSeconds));
+            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
+            return result.Outcome == SignInOutcome.Throttled
+                ? OperationOutcomes.Error(429, "throttled", $"Too many sign-in attempts from this address or for this user; retry after {seconds} s.")
+                : OperationOutcomes.Error(503, "transient", $"Too many sign-ins are being checked at once; retry after {seconds} s.");
         }
         http.Response.Headers.WWWAuthenticate = "Basic realm=\"CdsMitral audit\", charset=\"UTF-8\"";
-        return OperationOutcomes.Error(401, "login", auditors.Count == 0
+        return OperationOutcomes.Error(401, "login", http.RequestServices.GetRequiredService<IOptions<AuditOptions>>().Value.Auditors.Count == 0
             ? "No auditors are configured (CdsMitral:Audit:Auditors)."
             : "Auditor credentials are required.");
     }
@@ -85,11 +79,8 @@ public static class AuditEndpoints
 
     private static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
 
-    private static string Page(string title, string body) => $$"""
-        <!doctype html>
-        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>{{E(title)}} · CdsMitral audit</title>
-        <style>
+    /// <summary>The pages' only style; PageHeaders allows exactly this text (by its hash) and no other.</summary>
+    internal const string Stylesheet = """
         body{font-family:system-ui,sans-serif;margin:1.5rem;color:#1b1b1b} table{border-collapse:collapse;width:100%;font-size:.9rem}
         th,td{border-bottom:1px solid #ddd;padding:.3rem .4rem;text-align:left;vertical-align:top} th{background:#f4f4f4}
         form.filters{display:flex;flex-wrap:wrap;gap:.5rem;align-items:end;margin:1rem 0} form.filters label{display:flex;flex-direction:column;font-size:.8rem}
@@ -97,7 +88,13 @@ public static class AuditEndpoints
         .card{border:1px solid #ccc;border-left:6px solid #1565c0;padding:.5rem 1rem;margin:.8rem 0;max-width:60rem}
         .card.warning{border-left-color:#ef6c00} .card.critical{border-left-color:#c62828} .muted{color:#666}
         code{font-size:.85rem}
-        </style></head><body>
+        """;
+
+    private static string Page(string title, string body) => $$"""
+        <!doctype html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>{{E(title)}} · CdsMitral audit</title>
+        <style>{{Stylesheet}}</style></head><body>
         <p class="muted"><a href="/audit">CdsMitral audit trail</a></p>
         {{body}}
         </body></html>
@@ -238,7 +235,9 @@ public static class AuditEndpoints
                 b.Append(ContentCatalog.RenderMarkdown(c.Detail ?? ""));
                 foreach (var link in c.Links ?? [])
                 {
-                    b.Append(CultureInfo.InvariantCulture, $"<p>→ <a href=\"{E(link.Url)}\">{E(link.Label)}</a></p>");
+                    b.Append(ContentCatalog.IsSafeUrl(link.Url, image: false)
+                        ? $"<p>→ <a href=\"{E(link.Url)}\">{E(link.Label)}</a></p>"
+                        : $"<p>→ {E(link.Label)} <code>{E(link.Url)}</code></p>");
                 }
                 foreach (var suggestion in c.Suggestions ?? [])
                 {

@@ -40,6 +40,21 @@ public sealed class AuditOptions
     /// <summary>People who may read the audit pages and API (HTTP Basic over HTTPS), separate from CDS clients.</summary>
     public List<Auditor> Auditors { get; set; } = [];
 
+    /// <summary>Sign-in attempts one address, or one user name, may make before each further attempt waits.</summary>
+    public int SignInAttemptsBeforeBackoff { get; set; } = 5;
+
+    /// <summary>The first wait after those attempts; it doubles with each further failed attempt.</summary>
+    public TimeSpan SignInBackoff { get; set; } = TimeSpan.FromMinutes(1);
+
+    /// <summary>The longest wait; an address or name quiet for twice this long starts afresh.</summary>
+    public TimeSpan SignInMaxBackoff { get; set; } = TimeSpan.FromMinutes(15);
+
+    /// <summary>How long a verified user name and password are remembered, so that each page does not cost a key derivation.</summary>
+    public TimeSpan SignInRemember { get; set; } = TimeSpan.FromMinutes(5);
+
+    /// <summary>Password checks (PBKDF2, ~0.45 s of one core each) run at most this many at once, so sign-ins cannot take every core from the hooks.</summary>
+    public int SignInConcurrency { get; set; } = 1;
+
     public string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path);
 }
 

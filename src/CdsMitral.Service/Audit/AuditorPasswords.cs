@@ -1,7 +1,5 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
-using System.Text;
 
 namespace CdsMitral.Service.Audit;
 
@@ -9,38 +7,36 @@ namespace CdsMitral.Service.Audit;
 public static class AuditorPasswords
 {
     public const int Iterations = 600_000;
-    private static readonly ConcurrentDictionary<string, DateTimeOffset> Recent = new(StringComparer.Ordinal);
 
     public static string Hash(string password, int iterations = Iterations)
     {
         var salt = RandomNumberGenerator.GetBytes(16);
         var hash = Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, HashAlgorithmName.SHA256, 32);
-        return $"pbkdf2-sha256${iterations.ToString(CultureInfo.InvariantCulture)}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
+        return Format(iterations, salt, hash);
     }
+
+    /// <summary>A hash no password matches, costing <paramref name="iterations"/> to check: what an unknown user name
+    /// is checked against, so that it takes as long as a known one.</summary>
+    public static string Unmatchable(int iterations) =>
+        Format(iterations, RandomNumberGenerator.GetBytes(16), RandomNumberGenerator.GetBytes(32));
 
     public static bool IsWellFormed(string stored) => Parse(stored) is not null;
 
-    /// <summary>Checks a password; a pair checked successfully is remembered for a few minutes, so that Basic
-    /// authentication on every page does not cost a full key derivation each time.</summary>
-    public static bool Verify(string user, string password, string stored, DateTimeOffset now)
+    public static int IterationsOf(string stored) => Parse(stored)?.Iterations ?? 0;
+
+    /// <summary>One full key derivation, whatever the outcome; callers bound how often and how many at once.</summary>
+    public static bool Verify(string password, string stored)
     {
-        var key = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes($"{user}\0{password}\0{stored}")));
-        if (Recent.TryGetValue(key, out var until) && until > now)
-        {
-            return true;
-        }
         if (Parse(stored) is not var (iterations, salt, expected))
         {
             return false;
         }
         var actual = Rfc2898DeriveBytes.Pbkdf2(password, salt, iterations, HashAlgorithmName.SHA256, expected.Length);
-        if (!CryptographicOperations.FixedTimeEquals(actual, expected))
-        {
-            return false;
-        }
-        Recent[key] = now.AddMinutes(5);
-        return true;
+        return CryptographicOperations.FixedTimeEquals(actual, expected);
     }
+
+    private static string Format(int iterations, byte[] salt, byte[] hash) =>
+        $"pbkdf2-sha256${iterations.ToString(CultureInfo.InvariantCulture)}${Convert.ToBase64String(salt)}${Convert.ToBase64String(hash)}";
 
     private static (int Iterations, byte[] Salt, byte[] Hash)? Parse(string stored)
     {

@@ -1,6 +1,9 @@
 using System.Collections.Frozen;
 using System.Net;
+using Ganss.Xss;
 using Markdig;
+using Markdig.Syntax;
+using Markdig.Syntax.Inlines;
 
 namespace CdsMitral.Content;
 
@@ -12,7 +15,26 @@ public sealed record ContentPage(string Slug, string Title, string Audience, str
 /// <summary>The explanatory pages in cds-cards/ (markdown with a small front matter), embedded at build time.</summary>
 public sealed class ContentCatalog
 {
-    private static readonly MarkdownPipeline Pipeline = new MarkdownPipelineBuilder().UseAdvancedExtensions().DisableHtml().Build();
+    // Only what the pages and cards use: CommonMark, pipe tables, emphasis extras (and heading ids on the pages).
+    // No generic attributes (`{onerror=...}` became a live handler), no raw HTML, no bare-URL autolinks.
+    private static readonly MarkdownPipeline PagePipeline = new MarkdownPipelineBuilder()
+        .UsePipeTables().UseEmphasisExtras().UseAutoIdentifiers().DisableHtml().Build();
+
+    private static readonly MarkdownPipeline DetailPipeline = new MarkdownPipelineBuilder()
+        .UsePipeTables().UseEmphasisExtras().DisableHtml().Build();
+
+    /// <summary>The second line of defence: whatever the pipeline let through, only these elements and attributes
+    /// leave, and URLs only as http(s) or relative.</summary>
+    private static readonly HtmlSanitizer Sanitizer = new(new HtmlSanitizerOptions
+    {
+        AllowedTags = new HashSet<string>(
+            ["p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "li", "strong", "em", "del", "ins", "sub", "sup", "mark",
+             "code", "pre", "blockquote", "table", "thead", "tbody", "tr", "th", "td", "hr", "br", "a", "img"], StringComparer.OrdinalIgnoreCase),
+        AllowedAttributes = new HashSet<string>(["href", "src", "alt", "title", "id", "start"], StringComparer.OrdinalIgnoreCase),
+        AllowedSchemes = new HashSet<string>(["http", "https"], StringComparer.OrdinalIgnoreCase),
+        UriAttributes = new HashSet<string>(["href", "src"], StringComparer.OrdinalIgnoreCase),
+    });
+
     private readonly FrozenDictionary<string, ContentPage> _pages;
 
     public ContentCatalog(IEnumerable<(string Name, string Text)> files)
@@ -29,8 +51,63 @@ public sealed class ContentCatalog
     public ContentPage Get(string slug) =>
         _pages.TryGetValue(slug, out var page) ? page : throw new KeyNotFoundException($"No content page '{slug}' in cds-cards/.");
 
-    /// <summary>Markdown detail rendered as HTML, for places that show a card as a clinician sees it.</summary>
-    public static string RenderMarkdown(string markdown) => Markdown.ToHtml(markdown, Pipeline);
+    /// <summary>Markdown detail rendered as HTML, for places that show a card as a clinician sees it. The text may
+    /// come from a chart: nothing in it can add an element, an attribute, a script URL or a remote image.</summary>
+    public static string RenderMarkdown(string markdown) => RenderSafe(markdown, DetailPipeline);
+
+    private static string RenderSafe(string markdown, MarkdownPipeline pipeline)
+    {
+        var document = Markdig.Markdown.Parse(markdown, pipeline);
+        foreach (var link in document.Descendants<LinkInline>().ToList())
+        {
+            if (!IsSafeUrl(link.Url, link.IsImage))
+            {
+                link.ReplaceBy(new LiteralInline(PlainText(link)), copyChildren: false);
+            }
+        }
+        foreach (var autolink in document.Descendants<AutolinkInline>().ToList())
+        {
+            if (autolink.IsEmail || !IsSafeUrl(autolink.Url, image: false))
+            {
+                autolink.ReplaceBy(new LiteralInline(autolink.Url), copyChildren: false);
+            }
+        }
+        return Sanitizer.Sanitize(document.ToHtml(pipeline));
+    }
+
+    /// <summary>Links may go to http(s), a relative path or a fragment; images only to this service's own paths.</summary>
+    public static bool IsSafeUrl(string? url, bool image)
+    {
+        // Browsers drop tabs and line breaks inside URLs ("java\tscript:"), so any control or space character refuses.
+        if (string.IsNullOrEmpty(url) || url.Any(c => char.IsControl(c) || char.IsWhiteSpace(c) || c == '\\'))
+        {
+            return false;
+        }
+        if (url.StartsWith("//", StringComparison.Ordinal))
+        {
+            return !image && Uri.TryCreate("https:" + url, UriKind.Absolute, out _);
+        }
+        if (url.StartsWith('/') || (!image && url.StartsWith('#')))
+        {
+            return true;
+        }
+        var end = url.IndexOfAny(['/', '?', '#']);
+        var colon = url.IndexOf(':', StringComparison.Ordinal);
+        if (colon < 0 || (end >= 0 && colon > end))
+        {
+            return true; // relative, no scheme
+        }
+        return !image && Uri.TryCreate(url, UriKind.Absolute, out var absolute) && absolute.Scheme is "http" or "https"
+            && (url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || url.StartsWith("https://", StringComparison.OrdinalIgnoreCase));
+    }
+
+    private static string PlainText(ContainerInline inline) => string.Concat(inline.Descendants<Inline>().Select(i => i switch
+    {
+        LiteralInline literal => literal.Content.ToString(),
+        CodeInline code => code.Content,
+        LineBreakInline => " ",
+        _ => "",
+    }));
 
     private static ContentPage Parse(string name, string text)
     {
@@ -54,7 +131,7 @@ public sealed class ContentCatalog
         var body = text[(end + 5)..];
         return new ContentPage(Field("slug"), Field("title"), Field("audience"), Field("summary"), Field("updated"), body)
         {
-            BodyHtml = Markdown.ToHtml(body, Pipeline),
+            BodyHtml = RenderSafe(body, PagePipeline),
         };
     }
 
@@ -68,6 +145,14 @@ public sealed class ContentCatalog
         }
     }
 
+    /// <summary>The pages' only style: the service's Content-Security-Policy allows exactly this text, by its hash.</summary>
+    public const string Stylesheet = """
+        body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
+        h1{font-size:1.6rem} .note{border-left:4px solid #b35900;background:#fff6ec;padding:.5rem 1rem}
+        .meta{color:#555;font-size:.9rem} nav{margin-top:3rem;border-top:1px solid #ccc;font-size:.9rem}
+        table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:.25rem .5rem}
+        """;
+
     /// <summary>A whole, plain, readable page: no script, works in any browser and in an EHR's embedded viewer.</summary>
     public string RenderPage(ContentPage page, string baseUrl)
     {
@@ -77,12 +162,7 @@ public sealed class ContentCatalog
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
             <title>{{e(page.Title)}} · CdsMitral</title>
-            <style>
-            body{font-family:system-ui,sans-serif;max-width:46rem;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
-            h1{font-size:1.6rem} .note{border-left:4px solid #b35900;background:#fff6ec;padding:.5rem 1rem}
-            .meta{color:#555;font-size:.9rem} nav{margin-top:3rem;border-top:1px solid #ccc;font-size:.9rem}
-            table{border-collapse:collapse} td,th{border:1px solid #ccc;padding:.25rem .5rem}
-            </style></head>
+            <style>{{Stylesheet}}</style></head>
             <body><main>
             <p class="meta">CdsMitral · {{e(page.Audience)}} · updated {{e(page.Updated)}}</p>
             <h1>{{e(page.Title)}}</h1>
@@ -91,6 +171,24 @@ public sealed class ContentCatalog
             </main>
             <nav><p>Other pages</p><ul>{{nav}}</ul></nav>
             </body></html>
+            """;
+    }
+
+    /// <summary>The list of pages, at /content.</summary>
+    public string RenderIndex(string baseUrl)
+    {
+        var e = (string s) => WebUtility.HtmlEncode(s);
+        var items = string.Join("", Pages.Select(p => $"<li><a href=\"{e(baseUrl)}/content/{e(p.Slug)}\">{e(p.Title)}</a> — {e(p.Summary)}</li>"));
+        return $$"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>CdsMitral content</title>
+            <style>{{Stylesheet}}</style></head>
+            <body><main>
+            <h1>CdsMitral: secondary mitral regurgitation</h1>
+            <p>Explanatory pages linked from the service's cards. CDS Hooks discovery is at <a href="{{e(baseUrl)}}/cds-services">/cds-services</a>.</p>
+            <ul>{{items}}</ul>
+            </main></body></html>
             """;
     }
 }

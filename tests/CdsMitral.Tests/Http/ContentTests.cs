@@ -35,6 +35,16 @@ public sealed class ContentTests(ServiceFactory service) : IClassFixture<Service
     }
 
     [Fact]
+    public async Task ThePagesKeepTheirTablesEmphasisAndHeadingAnchorsUnderTheNarrowedMarkdown()
+    {
+        using var client = service.CreateClient();
+        var html = await client.GetStringAsync("/content/gdmt-before-intervention");
+        Assert.Contains("<th>Class</th>", html, StringComparison.Ordinal);
+        Assert.Contains("<td>carvedilol, metoprolol <strong>succinate</strong>, bisoprolol</td>", html, StringComparison.Ordinal);
+        Assert.Contains("<h2 id=\"sources\">Sources</h2>", html, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task TheContentIndexListsEveryPage()
     {
         using var client = service.CreateClient();
