@@ -22,7 +22,8 @@ public sealed class LoadedFhirServers : IAsyncLifetime
         var loads = new List<CliProcess.Result>();
         foreach (var server in new[] { Plain, Paged }.Distinct())
         {
-            loads.Add(await CliProcess.RunAsync(["load", server.BaseUrl, .. samples, "--json", .. Token(server)]));
+            // As of the day the in-process service's clock reads, so that both paths see the same dates.
+            loads.Add(await CliProcess.RunAsync(["load", server.BaseUrl, .. samples, "--json", "--as-of", ServiceFactory.Today.ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture), .. Token(server)]));
         }
         Loads = loads;
     }
