@@ -195,7 +195,7 @@ public static class AuditScenarios
             }
             foreach (var r in rows)
             {
-                var hash = AuditStore.Hash(prev, r.Seq, r.Id, r.Kind, r.At, r.Doc);
+                var hash = store_.Keys.Current.Sign(prev, r.Seq, r.Id, r.Kind, r.At, r.Doc);
                 await AuditDatabase.Execute(connection, null, "UPDATE audit_events SET prev_hash = @p, hash = @h WHERE seq = @s", CancellationToken.None, ("p", prev), ("h", hash), ("s", r.Seq));
                 prev = hash;
             }
