@@ -172,7 +172,8 @@ public static class AuditEndpoints
         Fact("Patient / user / encounter", $"{r.PatientId} / {r.UserId} / {r.EncounterId}");
         Fact("Timings (ms)", r.Timings is { } t ? $"parse {t.ParseMs:0.0}, gather {t.GatherMs:0.0}, evaluate {t.EvaluateMs:0.0}, total {t.TotalMs:0.0}" : null);
         Fact("Versions", $"service {r.ServiceVersion}, rule set {r.RuleSetVersion}");
-        Fact("Chain", $"event {found.Invocation.Seq}, hash {found.Invocation.Hash}");
+        Fact("Chain", $"event {found.Invocation.Seq}, hash {found.Invocation.Hash}, {(found.Invocation.KeyId is { } key ? $"key {key}" : "legacy, unkeyed")}"
+            + (found.Invocation.Problem is { } broken ? $" — NOT VERIFIED: {broken}" : ""));
         b.Append("</tbody></table>");
 
         if (r.Prefetch is { Count: > 0 } keys)

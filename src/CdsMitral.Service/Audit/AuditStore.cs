@@ -21,6 +21,9 @@ public sealed record StoredEvent(long Seq, string Id, string Kind, DateTimeOffse
 {
     /// <summary>The time exactly as stored and hashed.</summary>
     public string AtText { get; init; } = AuditStore.Timestamp(At);
+
+    /// <summary>Set where an event is read for display: why its hash does not vouch for it (null when it does).</summary>
+    public string? Problem { get; init; }
 }
 
 /// <summary>A point of the chain: an event's sequence number and hash.</summary>
@@ -352,6 +355,10 @@ public sealed class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpo
                 outcomes[invocation] = entry;
             }
         }
+        if (found.Count > 0 && outcomes.Values.Any(o => o.Problem is not null))
+        {
+            _lastReport = null; // the pages' chain report must not say "intact" over a row that is not
+        }
         var rows = new List<InvocationRow>(found.Count);
         foreach (var (e, index) in found)
         {
@@ -362,6 +369,10 @@ public sealed class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpo
                 : expected is null ? $"event {e.Seq}: its record cannot be read"
                 : Differences(expected, index) is { } differs ? $"event {e.Seq}: its index row differs from its chained record ({differs})"
                 : outcomes[e.Id].Problem;
+            if (problem is not null)
+            {
+                _lastReport = null;
+            }
             rows.Add(new InvocationRow(e.Id, e.At, view?.ServiceId ?? "", view?.Hook, view?.HookInstance, view?.PatientId, view?.UserId, view?.Client?.Issuer,
                 view?.Status ?? 0, Split(expected?.RuleIds), Split(expected?.Indicators), outcomes[e.Id].Outcomes, problem));
         }
@@ -453,7 +464,8 @@ public sealed class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpo
             return null;
         }
         var feedback = await Events(connection, $"SELECT {EventColumns} FROM audit_events e JOIN feedback f ON f.event_id = e.id WHERE f.invocation_event_id = @id ORDER BY e.seq", cancellationToken, ("id", eventId)).ToListAsync(cancellationToken);
-        return (invocation, feedback);
+        StoredEvent Checked(StoredEvent e) => SealProblem(e).Problem is { } problem ? e with { Problem = problem } : e;
+        return (Checked(invocation), feedback.Select(Checked).Where(f => ReadFeedback(f.Document)?.InvocationId == eventId).ToList());
     }
 
     /// <summary>Feedback about cards that are not on record: stored and flagged, for an auditor to look at.</summary>

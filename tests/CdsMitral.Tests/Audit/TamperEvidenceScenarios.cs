@@ -93,6 +93,13 @@ public static class TamperEvidenceScenarios
         await RehashUnkeyed(service, fromSeq: 3, markUnkeyed: false);
         var report = await AssertBroken(service, "altered");
         Assert.Equal(3, (long)report["firstBrokenSeq"]!);
+        // The event's own page says its record is not vouched for; the list shows it with the problem.
+        var item = Assert.Single((await service.AuditApi("/audit/api/invocations?patient=p2"))["items"]!.AsArray())!;
+        Assert.Contains("altered", (string?)item["problem"] ?? "", StringComparison.Ordinal);
+        using (var auditor = service.AuditorClient())
+        {
+            Assert.Contains("NOT VERIFIED", await auditor.GetStringAsync($"/audit/invocations/{item["eventId"]}"), StringComparison.Ordinal);
+        }
 
         // Marking the rewritten events as written before keying does not help.
         await RehashUnkeyed(service, fromSeq: 3, markUnkeyed: true);
