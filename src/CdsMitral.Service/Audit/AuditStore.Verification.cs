@@ -49,13 +49,15 @@ public sealed partial class AuditStore
         // The checkpoint first: one written while the chain is walked is of events the walk will see.
         var (checkpoint, checkpointProblem) = checkpoints?.ReadNewest(keys) ?? (null, null);
         await using var connection = await db.OpenAsync(cancellationToken);
+        // One snapshot for the head row, the walk and the orphan count: an append between them is not a break.
+        await using var snapshot = await AuditDatabase.BeginSnapshotAsync(connection, cancellationToken);
         string expected;
         long expectedSeq;
         long headSeq;
         string headHash;
         string anchor;
         long anchorSeq;
-        await using (var head = AuditDatabase.Command(connection, null, "SELECT anchor, anchor_seq, seq, hash FROM chain_head WHERE id = 1"))
+        await using (var head = AuditDatabase.Command(connection, snapshot, "SELECT anchor, anchor_seq, seq, hash FROM chain_head WHERE id = 1"))
         await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
@@ -67,7 +69,7 @@ public sealed partial class AuditStore
         PurgeRecord? lastPurge = null;
         string? hashAtCheckpoint = checkpoint is not null && checkpoint.Seq == anchorSeq ? anchor : null;
         ChainReport Broken(long? seq, string problem) => new(false, count, seq, problem, time.GetUtcNow(), legacy, [.. keyIds], checkpoint);
-        await using (var command = AuditDatabase.Command(connection, null,
+        await using (var command = AuditDatabase.Command(connection, snapshot,
             $"SELECT {EventColumns}, {IndexColumns}, {CardRows}, f.event_id, f.dedupe_key, f.card_uuid, f.invocation_event_id, f.outcome, f.at, f.known_card " +
             "FROM audit_events e LEFT JOIN invocations i ON i.event_id = e.id LEFT JOIN feedback f ON f.event_id = e.id ORDER BY e.seq"))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
@@ -126,7 +128,7 @@ public sealed partial class AuditStore
         {
             return Broken(anchorSeq + 1, $"the chain starts after event {anchorSeq}, but no purge in it says so: its oldest events were removed");
         }
-        await using (var orphans = AuditDatabase.Command(connection, null,
+        await using (var orphans = AuditDatabase.Command(connection, snapshot,
             "SELECT (SELECT count(*) FROM invocations WHERE event_id NOT IN (SELECT id FROM audit_events)) + " +
             "(SELECT count(*) FROM cards WHERE event_id NOT IN (SELECT id FROM audit_events)) + " +
             "(SELECT count(*) FROM feedback WHERE event_id NOT IN (SELECT id FROM audit_events))"))

@@ -219,6 +219,30 @@ public static class TamperEvidenceScenarios
         Assert.Equal(1, (long)without["firstBrokenSeq"]!);
     }
 
+    /// <summary>Verifying while calls are appended: each walk sees one moment of the chain, never a break that is not there.</summary>
+    public static async Task VerifyingDuringLoadReportsNoFalseBreak(Store store)
+    {
+        await using var service = new ServiceFactory().Audited(store).With("CdsMitral:Callers:PermitLimit", "100000");
+        await Calls(service, "p0");
+        using var stop = new CancellationTokenSource();
+        var load = Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++)
+            {
+                Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, Coapt($"w{w}-{i}"))).Status);
+            }
+        })));
+        var reports = new List<JsonNode>();
+        for (var i = 0; i < 30; i++)
+        {
+            reports.Add(await Verify(service));
+        }
+        await stop.CancelAsync();
+        await load;
+        Assert.All(reports, r => Assert.True((bool)r["intact"]!, r.ToJsonString()));
+        Assert.True((long)reports[^1]["events"]! > (long)reports[0]["events"]!); // the chain did grow meanwhile
+    }
+
     // ---- helpers ------------------------------------------------------------------------------------------------
 
     /// <summary>What a writer without the key can do: recompute the plain SHA-256 chain from an event on, optionally

@@ -19,6 +19,7 @@ public sealed class SqliteTamperEvidenceTests
     [Fact] public Task ACutTailIsFoundThroughTheCheckpoint() => TamperEvidenceScenarios.ACutTailIsFoundThroughTheCheckpoint(Store.Sqlite);
     [Fact] public Task ATailCutWhileTheServiceWasDownIsFound() => TamperEvidenceScenarios.ATailCutWhileTheServiceWasDownIsFound();
     [Fact] public Task RecordsUnderARetiredKeyStillVerifyAfterANewKeyIsCurrent() => TamperEvidenceScenarios.RecordsUnderARetiredKeyStillVerifyAfterANewKeyIsCurrent(Store.Sqlite);
+    [Fact] public Task VerifyingDuringLoadReportsNoFalseBreak() => TamperEvidenceScenarios.VerifyingDuringLoadReportsNoFalseBreak(Store.Sqlite);
 }
 
 public sealed class PostgresTamperEvidenceTests
@@ -29,6 +30,7 @@ public sealed class PostgresTamperEvidenceTests
     [PostgresFact] public Task AChainWrittenBeforeKeyingVerifiesAsLegacyUnkeyedAndSaysSo() => TamperEvidenceScenarios.AChainWrittenBeforeKeyingVerifiesAsLegacyUnkeyedAndSaysSo(Store.Postgres);
     [PostgresFact] public Task ACutTailIsFoundThroughTheCheckpoint() => TamperEvidenceScenarios.ACutTailIsFoundThroughTheCheckpoint(Store.Postgres);
     [PostgresFact] public Task RecordsUnderARetiredKeyStillVerifyAfterANewKeyIsCurrent() => TamperEvidenceScenarios.RecordsUnderARetiredKeyStillVerifyAfterANewKeyIsCurrent(Store.Postgres);
+    [PostgresFact] public Task VerifyingDuringLoadReportsNoFalseBreak() => TamperEvidenceScenarios.VerifyingDuringLoadReportsNoFalseBreak(Store.Postgres);
 }
 
 public sealed class ChainKeyTests
