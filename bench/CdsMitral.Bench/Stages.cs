@@ -71,7 +71,8 @@ public static class Stages
         var entry = InvocationAudit.Entry(draft, client, 200, null, 1);
         Console.WriteLine($"audit record {Encoding.UTF8.GetByteCount(entry.Document) / 1024.0:0.0} KB");
         Stage("  build and serialise the record", () => InvocationAudit.Entry(draft, client, 200, null, 1), counts: false);
-        Stage("  hash it into the chain", () => AuditStore.Hash(AuditStore.Genesis, 1, entry.Id.ToString(), entry.Kind, "2026-11-21T12:00:00.0000000Z", entry.Document), counts: false);
+        var key = AuditKeyring.Ephemeral().Current;
+        Stage("  sign it into the chain (HMAC)", () => key.Sign(AuditStore.Genesis, 1, entry.Id.ToString(), entry.Kind, "2026-11-21T12:00:00.0000000Z", entry.Document), counts: false);
         AuditAppends(entry);
     }
 
@@ -84,7 +85,7 @@ public static class Stages
             var options = Options.Create(new AuditOptions { ConnectionString = Path.Combine(folder.FullName, "audit.db") });
             var db = new AuditDatabase(options);
             db.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
-            var store = new AuditStore(db);
+            var store = new AuditStore(db, AuditKeyring.Ephemeral());
             using var connection = db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
             foreach (var batch in new[] { 1, 8, 32 })
             {

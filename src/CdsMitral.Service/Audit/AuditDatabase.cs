@@ -59,6 +59,13 @@ public sealed class AuditDatabase : IAsyncDisposable
             ? sqlite.BeginTransaction(deferred: false)
             : await connection.BeginTransactionAsync(IsolationLevel.ReadCommitted, cancellationToken);
 
+    /// <summary>Begins a read-only view of one moment, for the statements of a verification walk to agree with each
+    /// other while appends go on (SQLite: a deferred transaction in WAL mode; PostgreSQL: REPEATABLE READ).</summary>
+    public static async Task<DbTransaction> BeginSnapshotAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        connection is SqliteConnection sqlite
+            ? sqlite.BeginTransaction(IsolationLevel.Serializable, deferred: true)
+            : await connection.BeginTransactionAsync(IsolationLevel.RepeatableRead, cancellationToken);
+
     /// <summary>Reads the chain head under a lock that serialises appenders, across instances in PostgreSQL's case.</summary>
     public string LockHeadSql => IsPostgres
         ? "SELECT seq, hash FROM chain_head WHERE id = 1 FOR UPDATE"

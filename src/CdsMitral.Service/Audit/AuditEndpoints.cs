@@ -111,8 +111,8 @@ public static class AuditEndpoints
             "<option value=\"\">any</option>" + string.Join("", values.Select(v => $"<option{(q[key].FirstOrDefault() == v ? " selected" : "")}>{E(v)}</option>"));
         var query = string.Join("&", q.Where(kv => kv.Key is not ("page" or "verify")).Select(kv => $"{Uri.EscapeDataString(kv.Key)}={Uri.EscapeDataString(kv.Value.ToString())}"));
         var chain = report.Intact
-            ? $"<p class=\"ok\" id=\"chain\">Chain intact: {report.Events} events verified at {report.CheckedAt:yyyy-MM-dd HH:mm:ss} UTC. <a href=\"/audit?verify=now\">Verify now</a></p>"
-            : $"<p class=\"bad\" id=\"chain\">Chain broken at event {report.FirstBrokenSeq}: {E(report.Problem)}. <a href=\"/audit?verify=now\">Verify again</a></p>";
+            ? $"<p class=\"ok\" id=\"chain\">Chain intact: {report.Events} events verified at {report.CheckedAt:yyyy-MM-dd HH:mm:ss} UTC. {E(report.Note)} <a href=\"/audit?verify=now\">Verify now</a></p>"
+            : $"<p class=\"bad\" id=\"chain\">Chain broken{(report.FirstBrokenSeq is { } at ? $" at event {at}" : "")}: {E(report.Problem)}. <a href=\"/audit?verify=now\">Verify again</a></p>";
         var table = new StringBuilder();
         foreach (var r in rows)
         {
@@ -169,7 +169,8 @@ public static class AuditEndpoints
         Fact("Patient / user / encounter", $"{r.PatientId} / {r.UserId} / {r.EncounterId}");
         Fact("Timings (ms)", r.Timings is { } t ? $"parse {t.ParseMs:0.0}, gather {t.GatherMs:0.0}, evaluate {t.EvaluateMs:0.0}, total {t.TotalMs:0.0}" : null);
         Fact("Versions", $"service {r.ServiceVersion}, rule set {r.RuleSetVersion}");
-        Fact("Chain", $"event {found.Invocation.Seq}, hash {found.Invocation.Hash}");
+        Fact("Chain", $"event {found.Invocation.Seq}, hash {found.Invocation.Hash}, {(found.Invocation.KeyId is { } key ? $"key {key}" : "legacy, unkeyed")}"
+            + (found.Invocation.Problem is { } broken ? $" — NOT VERIFIED: {broken}" : ""));
         b.Append("</tbody></table>");
 
         if (r.Prefetch is { Count: > 0 } keys)

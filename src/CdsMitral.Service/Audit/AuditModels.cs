@@ -64,7 +64,35 @@ public static class EventKind
 /// feedback, the key that makes a second delivery of the same item a no-op.</summary>
 public sealed record AuditEntry(Guid Id, string Kind, DateTimeOffset At, string Document, InvocationRecord? Invocation = null, FeedbackRecord? Feedback = null);
 
-public sealed record ChainReport(bool Intact, long Events, long? FirstBrokenSeq, string? Problem, DateTimeOffset CheckedAt);
+/// <summary>What a walk of the chain found. <paramref name="LegacyEvents"/> were written before the chain was keyed
+/// (plain SHA-256, which anyone who can write the database can recompute); <paramref name="KeyIds"/> are the keys that
+/// signed the rest; <paramref name="Checkpoint"/> is the newest checkpoint the chain was compared with;
+/// <paramref name="Note"/> says all that in a sentence for the pages.</summary>
+public sealed record ChainReport(
+    bool Intact,
+    long Events,
+    long? FirstBrokenSeq,
+    string? Problem,
+    DateTimeOffset CheckedAt,
+    long LegacyEvents = 0,
+    IReadOnlyList<string>? KeyIds = null,
+    AuditCheckpoint? Checkpoint = null,
+    string? Note = null);
+
+/// <summary>The part of a hook event's document the index rows are derived from: read back to check them.</summary>
+public sealed record InvocationIndexView(
+    string? ServiceId, string? Hook, string? HookInstance, IndexClientView? Client, string? PatientId, string? UserId, int Status, IReadOnlyList<IndexCardView>? Cards);
+
+public sealed record IndexClientView(string? Issuer);
+
+public sealed record IndexCardView(string? Uuid, string? Indicator, IndexSourceView? Source);
+
+public sealed record IndexSourceView(IndexTopicView? Topic);
+
+public sealed record IndexTopicView(string? Code);
+
+/// <summary>The part of a feedback event's document its index row is derived from.</summary>
+public sealed record FeedbackIndexView(string? Card, string? Outcome, string? InvocationId, bool KnownCard, string? DedupeKey);
 
 [JsonSourceGenerationOptions(
     PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase,
@@ -76,4 +104,7 @@ public sealed record ChainReport(bool Intact, long Events, long? FirstBrokenSeq,
 [JsonSerializable(typeof(AuditEntry))]
 [JsonSerializable(typeof(ChainReport))]
 [JsonSerializable(typeof(List<AuditEntry>))]
+[JsonSerializable(typeof(AuditCheckpoint))]
+[JsonSerializable(typeof(InvocationIndexView))]
+[JsonSerializable(typeof(FeedbackIndexView))]
 public sealed partial class AuditJson : JsonSerializerContext;

@@ -55,7 +55,33 @@ public sealed class AuditOptions
     /// <summary>Password checks (PBKDF2, ~0.45 s of one core each) run at most this many at once, so sign-ins cannot take every core from the hooks.</summary>
     public int SignInConcurrency { get; set; } = 1;
 
+    /// <summary>The current chain key, base64 (at least 16 bytes; `openssl rand -base64 32`). Or give ChainKeyFile.</summary>
+    public string? ChainKey { get; set; }
+
+    /// <summary>A file holding base64 chain keys, one a line, the current one first and retired ones after it. Unset:
+    /// "audit-chain.key" in the data folder, which Development and the tests create on first start.</summary>
+    public string? ChainKeyFile { get; set; }
+
+    /// <summary>Retired chain keys, by id, still used to verify what they signed: "ChainKeys:{id}" = base64 key.</summary>
+    public Dictionary<string, string> ChainKeys { get; set; } = [];
+
+    /// <summary>The append-only file of signed checkpoints of the chain head, outside the database. Unset:
+    /// "audit-checkpoints.ndjson" in the data folder.</summary>
+    public string? CheckpointPath { get; set; }
+
+    /// <summary>How often the chain head is checkpointed (when it moved); it is also checkpointed at shutdown.</summary>
+    public TimeSpan CheckpointInterval { get; set; } = TimeSpan.FromMinutes(1);
+
     public string Resolve(string path) => Path.IsPathRooted(path) ? path : Path.Combine(AppContext.BaseDirectory, path);
+
+    /// <summary>Where the audit keeps its files: the SQLite database's folder, or "data" beside the service.</summary>
+    public string DataFolder => Store == AuditStoreKind.Sqlite
+        ? Path.GetDirectoryName(Resolve(ConnectionString)) ?? Resolve("data")
+        : Resolve("data");
+
+    public string ChainKeyFilePath => string.IsNullOrWhiteSpace(ChainKeyFile) ? Path.Combine(DataFolder, "audit-chain.key") : Resolve(ChainKeyFile);
+
+    public string CheckpointFilePath => string.IsNullOrWhiteSpace(CheckpointPath) ? Path.Combine(DataFolder, "audit-checkpoints.ndjson") : Resolve(CheckpointPath);
 }
 
 public sealed class Auditor

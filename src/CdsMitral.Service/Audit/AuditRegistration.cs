@@ -10,7 +10,9 @@ public static class AuditRegistration
         services.AddOptions<AuditOptions>().BindConfiguration(AuditOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
         services.AddSingleton<AuditDatabase>();
-        services.AddSingleton<AuditStore>();
+        services.AddSingleton(sp => ChainKeys(sp.GetRequiredService<IOptions<AuditOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
+        services.AddSingleton(sp => new AuditCheckpoints(sp.GetRequiredService<IOptions<AuditOptions>>().Value.CheckpointFilePath));
+        services.AddSingleton(sp => new AuditStore(sp.GetRequiredService<AuditDatabase>(), sp.GetRequiredService<AuditKeyring>(), sp.GetRequiredService<AuditCheckpoints>()));
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<InMemoryReplayCache>();
@@ -21,9 +23,23 @@ public static class AuditRegistration
         services.AddSingleton<AuditorSignIn>();
         return services;
     }
+
+    /// <summary>Development and the tests may have a key made for them; everywhere else the settings must name one.</summary>
+    public static bool MayGenerateChainKey(IHostEnvironment environment) => environment.IsDevelopment() || environment.IsEnvironment("Testing");
+
+    private static AuditKeyring ChainKeys(AuditOptions options, IHostEnvironment environment)
+    {
+        if (options.Store == AuditStoreKind.None)
+        {
+            return AuditKeyring.Ephemeral(); // nothing is written: nothing to sign
+        }
+        var (keyring, errors, _) = AuditKeyring.Load(options, MayGenerateChainKey(environment), generate: true);
+        // The validator has said the same at start-up; this is only reached if the file changed since.
+        return keyring ?? throw new OptionsValidationException(AuditOptions.Section, typeof(AuditOptions), errors);
+    }
 }
 
-public sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
+public sealed class AuditOptionsValidator(IHostEnvironment environment) : IValidateOptions<AuditOptions>
 {
     public ValidateOptionsResult Validate(string? name, AuditOptions options)
     {
@@ -39,6 +55,14 @@ public sealed class AuditOptionsValidator : IValidateOptions<AuditOptions>
         if (options.RetentionDays < 0)
         {
             errors.Add("CdsMitral:Audit:RetentionDays cannot be negative (0 keeps everything).");
+        }
+        if (options.CheckpointInterval < TimeSpan.FromSeconds(0.1) || options.CheckpointInterval > TimeSpan.FromDays(1))
+        {
+            errors.Add("CdsMitral:Audit:CheckpointInterval must be between 00:00:00.1 and 1.00:00:00.");
+        }
+        if (options.Store != AuditStoreKind.None)
+        {
+            errors.AddRange(AuditKeyring.Load(options, AuditRegistration.MayGenerateChainKey(environment), generate: false).Errors);
         }
         foreach (var (auditor, i) in options.Auditors.Select((a, i) => (a, i)))
         {

@@ -12,15 +12,29 @@ public sealed record AuditFilter(
 
 public sealed record InvocationRow(
     string EventId, DateTimeOffset At, string ServiceId, string? Hook, string? HookInstance, string? PatientId, string? UserId,
-    string? ClientIssuer, int Status, IReadOnlyList<string> RuleIds, IReadOnlyList<string> Indicators, IReadOnlyList<string> FeedbackOutcomes);
+    string? ClientIssuer, int Status, IReadOnlyList<string> RuleIds, IReadOnlyList<string> Indicators, IReadOnlyList<string> FeedbackOutcomes,
+    string? Problem = null);
 
-public sealed record StoredEvent(long Seq, string Id, string Kind, DateTimeOffset At, string Document, string PrevHash, string Hash);
+/// <summary>An event as stored. <paramref name="KeyId"/> names the chain key whose HMAC is its hash; null for an event
+/// written before the chain was keyed (plain SHA-256).</summary>
+public sealed record StoredEvent(long Seq, string Id, string Kind, DateTimeOffset At, string Document, string PrevHash, string Hash, string? KeyId = null)
+{
+    /// <summary>The time exactly as stored and hashed.</summary>
+    public string AtText { get; init; } = AuditStore.Timestamp(At);
+
+    /// <summary>Set where an event is read for display: why its hash does not vouch for it (null when it does).</summary>
+    public string? Problem { get; init; }
+}
+
+/// <summary>A point of the chain: an event's sequence number and hash.</summary>
+public sealed record ChainPosition(long Seq, string Hash);
 
 /// <summary>
-/// Reads and writes the audit chain. An append takes the chain lock, gives each event the next sequence number and a
-/// SHA-256 over the previous hash and its own content, writes the index rows, and commits — all or nothing.
+/// Reads and writes the audit chain. An append takes the chain lock, gives each event the next sequence number and an
+/// HMAC-SHA256 (with the current chain key) over the previous hash and its own content, writes the index rows, and
+/// commits — all or nothing. What the auditors' pages list is read from the chained documents, not from the index.
 /// </summary>
-public sealed class AuditStore(AuditDatabase db)
+public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpoints? checkpoints = null)
 {
     public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -28,8 +42,10 @@ public sealed class AuditStore(AuditDatabase db)
 
     public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
-    /// <summary>SHA-256 over the UTF-8 of "prev\nseq\nid\nkind\nat\ndocument", fed in parts through one pooled buffer
-    /// rather than by building the joined string and its bytes (a record is several kilobytes).</summary>
+    public AuditKeyring Keys => keys;
+
+    /// <summary>The legacy, unkeyed hash of events written before the chain was keyed: SHA-256 over the UTF-8 of
+    /// "prev\nseq\nid\nkind\nat\ndocument". Anyone who can write the database can recompute it; kept to verify old events.</summary>
     public static string Hash(string prevHash, long seq, string id, string kind, string at, string document)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -71,12 +87,32 @@ public sealed class AuditStore(AuditDatabase db)
     public async Task<IReadOnlyList<Appended>> AppendAsync(DbConnection connection, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken, bool replay = false)
     {
         await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
-        var results = await AppendInTransaction(connection, transaction, entries, replay, cancellationToken);
+        var (results, head) = await AppendInTransaction(connection, transaction, entries, replay, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Committed(head);
         return results;
     }
 
-    private async Task<List<Appended>> AppendInTransaction(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditEntry> entries, bool replay, CancellationToken cancellationToken)
+    private readonly Lock _headLock = new();
+    private ChainPosition? _head;
+    private ChainPosition? _checkpointed;
+
+    /// <summary>The newest point of the chain this process has committed: what its next checkpoint signs. Taken from
+    /// its own appends, not read back from the head row, which a database writer could have rewritten.</summary>
+    public ChainPosition? Head => _head;
+
+    private void Committed(ChainPosition head)
+    {
+        lock (_headLock)
+        {
+            if (_head is null || head.Seq > _head.Seq)
+            {
+                _head = head;
+            }
+        }
+    }
+
+    private async Task<(List<Appended> Results, ChainPosition Head)> AppendInTransaction(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditEntry> entries, bool replay, CancellationToken cancellationToken)
     {
         long seq;
         string hash;
@@ -86,6 +122,7 @@ public sealed class AuditStore(AuditDatabase db)
             await reader.ReadAsync(cancellationToken);
             (seq, hash) = (reader.GetInt64(0), reader.GetString(1));
         }
+        var key = keys.Current;
         var results = new List<Appended>(entries.Count);
         var keysInBatch = new HashSet<string>(StringComparer.Ordinal);
         var events = new List<object?[]>();
@@ -105,27 +142,30 @@ public sealed class AuditStore(AuditDatabase db)
             }
             seq++;
             var at = Timestamp(entry.At);
-            var next = Hash(hash, seq, id, entry.Kind, at, entry.Document);
-            events.Add([seq, id, entry.Kind, at, entry.Document, hash, next]);
+            var next = key.Sign(hash, seq, id, entry.Kind, at, entry.Document);
+            events.Add([seq, id, entry.Kind, at, entry.Document, hash, next, key.Id]);
             IndexRows(id, at, entry, invocations, cards, feedback);
             hash = next;
             results.Add(Appended.Written);
         }
-        await InsertRows(connection, transaction, "audit_events", ["seq", "id", "kind", "at", "document", "prev_hash", "hash"], events, cancellationToken);
+        await InsertRows(connection, transaction, "audit_events", ["seq", "id", "kind", "at", "document", "prev_hash", "hash", "key_id"], events, cancellationToken);
         await InsertRows(connection, transaction, "invocations",
             ["event_id", "at", "service_id", "hook", "hook_instance", "patient_id", "user_id", "client_issuer", "status", "rule_ids", "indicators"], invocations, cancellationToken);
         await InsertRows(connection, transaction, "cards", ["card_uuid", "event_id", "rule_id", "indicator"], cards, cancellationToken);
         await InsertRows(connection, transaction, "feedback", ["event_id", "dedupe_key", "card_uuid", "invocation_event_id", "outcome", "at", "known_card"], feedback, cancellationToken);
         await AuditDatabase.Execute(connection, transaction, "UPDATE chain_head SET seq = @seq, hash = @hash WHERE id = 1", cancellationToken, ("seq", seq), ("hash", hash));
-        return results;
+        return (results, new ChainPosition(seq, hash));
     }
 
+    private static string Set(IEnumerable<string> values) => "," + string.Join(",", values.Distinct()) + ",";
+
+    /// <summary>The index rows of an event, from its record. <see cref="Expected(string, InvocationIndexView)"/> derives
+    /// the same from the stored document, and verification compares the two.</summary>
     private static void IndexRows(string id, string at, AuditEntry entry, List<object?[]> invocations, List<object?[]> cards, List<object?[]> feedback)
     {
         if (entry.Invocation is { } i)
         {
             var shown = i.Cards ?? [];
-            static string Set(IEnumerable<string> values) => "," + string.Join(",", values.Distinct()) + ",";
             invocations.Add([id, at, i.ServiceId, i.Hook, i.HookInstance, i.PatientId, i.UserId, i.Client.Issuer, i.Status,
                 Set(shown.Select(c => c.Source.Topic?.Code ?? "")), Set(shown.Select(c => c.Indicator))]);
             cards.AddRange(shown.Select(card => new object?[] { card.Uuid, id, card.Source.Topic?.Code ?? "", card.Indicator }));
@@ -203,6 +243,8 @@ public sealed class AuditStore(AuditDatabase db)
     }
 
     // ---- queries for auditors ----------------------------------------------------------------------------------
+    // The index tables find the events a filter asks for; what is shown of each is read from its chained document,
+    // whose hash is checked as it is read, and a row whose index differs from its document says so (Problem).
 
     private static (string Where, List<(string, object?)> Parameters) Where(AuditFilter f)
     {
@@ -225,9 +267,9 @@ public sealed class AuditStore(AuditDatabase db)
         return (clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses), parameters);
     }
 
-    private string Outcomes => db.IsPostgres
-        ? "(SELECT string_agg(fb.outcome, ',') FROM feedback fb WHERE fb.invocation_event_id = i.event_id)"
-        : "(SELECT group_concat(fb.outcome, ',') FROM feedback fb WHERE fb.invocation_event_id = i.event_id)";
+    private const string EventColumns = "e.seq, e.id, e.kind, e.at, e.document, e.prev_hash, e.hash, e.key_id";
+
+    private const string IndexColumns = "i.event_id, i.at, i.service_id, i.hook, i.hook_instance, i.patient_id, i.user_id, i.client_issuer, i.status, i.rule_ids, i.indicators";
 
     public async Task<(IReadOnlyList<InvocationRow> Rows, long Total)> ListAsync(AuditFilter filter, int page, int pageSize, CancellationToken cancellationToken)
     {
@@ -238,18 +280,19 @@ public sealed class AuditStore(AuditDatabase db)
         {
             total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
-        var rows = new List<InvocationRow>();
         parameters.Add(("lim", pageSize));
         parameters.Add(("off", Math.Max(0, page - 1) * pageSize));
-        await using var command = AuditDatabase.Command(connection, null,
-            $"SELECT i.event_id, i.at, i.service_id, i.hook, i.hook_instance, i.patient_id, i.user_id, i.client_issuer, i.status, i.rule_ids, i.indicators, {Outcomes} " +
-            $"FROM invocations i {where} ORDER BY i.at DESC, i.event_id LIMIT @lim OFFSET @off", [.. parameters]);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var found = new List<(StoredEvent Event, IndexedInvocation? Index)>();
+        await using (var command = AuditDatabase.Command(connection, null,
+            $"SELECT {EventColumns}, {IndexColumns} FROM invocations i JOIN audit_events e ON e.id = i.event_id {where} ORDER BY i.at DESC, i.event_id LIMIT @lim OFFSET @off", [.. parameters]))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
-            rows.Add(Row(reader));
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found.Add((ReadEvent(reader), ReadIndex(reader, 8)));
+            }
         }
-        return (rows, total);
+        return (await Verified(connection, found, cancellationToken), total);
     }
 
     /// <summary>Every document matching the filter, oldest first, read in a stream (an export can be large).</summary>
@@ -257,42 +300,179 @@ public sealed class AuditStore(AuditDatabase db)
     {
         var (where, parameters) = Where(filter);
         await using var connection = await db.OpenAsync(cancellationToken);
+        // A second connection looks up each chunk's feedback while the first streams (PostgreSQL runs one command at a time per connection).
+        await using var lookups = await db.OpenAsync(cancellationToken);
         await using var command = AuditDatabase.Command(connection, null,
-            $"SELECT i.event_id, i.at, i.service_id, i.hook, i.hook_instance, i.patient_id, i.user_id, i.client_issuer, i.status, i.rule_ids, i.indicators, {Outcomes}, e.document " +
-            $"FROM invocations i JOIN audit_events e ON e.id = i.event_id {where} ORDER BY i.at, i.event_id", [.. parameters]);
+            $"SELECT {EventColumns}, {IndexColumns} FROM invocations i JOIN audit_events e ON e.id = i.event_id {where} ORDER BY i.at, i.event_id", [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        while (await reader.ReadAsync(cancellationToken))
+        var chunk = new List<(StoredEvent Event, IndexedInvocation? Index)>();
+        var more = true;
+        while (more)
         {
-            yield return (Row(reader), reader.GetString(12));
+            more = await reader.ReadAsync(cancellationToken);
+            if (more)
+            {
+                chunk.Add((ReadEvent(reader), ReadIndex(reader, 8)));
+            }
+            if (chunk.Count == 200 || !more && chunk.Count > 0)
+            {
+                var rows = await Verified(lookups, chunk, cancellationToken);
+                for (var r = 0; r < rows.Count; r++)
+                {
+                    yield return (rows[r], chunk[r].Event.Document);
+                }
+                chunk.Clear();
+            }
         }
     }
 
-    private static InvocationRow Row(DbDataReader r)
+    /// <summary>Rows as their chained documents say, each event's hash checked, with its feedback outcomes read from the
+    /// feedback's own documents. Where the index differs, the row carries the document's values and says what differs.</summary>
+    private async Task<List<InvocationRow>> Verified(DbConnection connection, List<(StoredEvent Event, IndexedInvocation? Index)> found, CancellationToken cancellationToken)
     {
-        static IReadOnlyList<string> Split(string? s) => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        return new InvocationRow(r.GetString(0), DateTimeOffset.Parse(r.GetString(1), CultureInfo.InvariantCulture), r.GetString(2), Text(3), Text(4), Text(5), Text(6), Text(7),
-            Convert.ToInt32(r.GetValue(8), CultureInfo.InvariantCulture), Split(Text(9)), Split(Text(10)), Split(Text(11)));
+        var outcomes = found.ToDictionary(f => f.Event.Id, _ => (Outcomes: new List<string>(), Problem: (string?)null), StringComparer.Ordinal);
+        if (found.Count > 0)
+        {
+            var ids = found.Select((f, n) => ($"i{n}", (object?)f.Event.Id)).ToArray();
+            await using var command = AuditDatabase.Command(connection, null,
+                $"SELECT {EventColumns}, f.invocation_event_id, f.outcome FROM feedback f JOIN audit_events e ON e.id = f.event_id " +
+                $"WHERE f.invocation_event_id IN ({string.Join(",", ids.Select(i => "@" + i.Item1))}) ORDER BY e.seq", ids);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var e = ReadEvent(reader);
+                var (invocation, outcome) = (reader.GetString(8), reader.GetString(9));
+                var entry = outcomes[invocation];
+                var view = SealProblem(e).Problem is null ? ReadFeedback(e.Document) : null;
+                if (view is null || view.InvocationId != invocation || view.Outcome != outcome)
+                {
+                    entry.Problem ??= $"the index row of its feedback event {e.Seq} differs from that event's record";
+                }
+                if (view is not null && view.InvocationId == invocation && view.Outcome is { } said)
+                {
+                    entry.Outcomes.Add(said);
+                }
+                outcomes[invocation] = entry;
+            }
+        }
+        if (found.Count > 0 && outcomes.Values.Any(o => o.Problem is not null))
+        {
+            _lastReport = null; // the pages' chain report must not say "intact" over a row that is not
+        }
+        var rows = new List<InvocationRow>(found.Count);
+        foreach (var (e, index) in found)
+        {
+            var (seal, _) = SealProblem(e);
+            var view = ReadInvocation(e.Document);
+            var expected = view is null ? null : Expected(e.AtText, view);
+            var problem = seal is not null ? $"event {e.Seq}: {seal}"
+                : expected is null ? $"event {e.Seq}: its record cannot be read"
+                : Differences(expected, index) is { } differs ? $"event {e.Seq}: its index row differs from its chained record ({differs})"
+                : outcomes[e.Id].Problem;
+            if (problem is not null)
+            {
+                _lastReport = null;
+            }
+            rows.Add(new InvocationRow(e.Id, e.At, view?.ServiceId ?? "", view?.Hook, view?.HookInstance, view?.PatientId, view?.UserId, view?.Client?.Issuer,
+                view?.Status ?? 0, Split(expected?.RuleIds), Split(expected?.Indicators), outcomes[e.Id].Outcomes, problem));
+        }
+        return rows;
+    }
+
+    private static string[] Split(string? s) => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>An invocations row, as stored or as derived from its document.</summary>
+    private sealed record IndexedInvocation(string At, string ServiceId, string? Hook, string? HookInstance, string? PatientId, string? UserId,
+        string? ClientIssuer, int Status, string RuleIds, string Indicators);
+
+    private static IndexedInvocation Expected(string at, InvocationIndexView view)
+    {
+        var shown = view.Cards ?? [];
+        return new IndexedInvocation(at, view.ServiceId ?? "", view.Hook, view.HookInstance, view.PatientId, view.UserId, view.Client?.Issuer, view.Status,
+            Set(shown.Select(c => c.Source?.Topic?.Code ?? "")), Set(shown.Select(c => c.Indicator ?? "")));
+    }
+
+    private static string? Differences(IndexedInvocation expected, IndexedInvocation? stored)
+    {
+        if (stored is null)
+        {
+            return "no index row";
+        }
+        var differs = new List<string>();
+        void Check(string name, object? want, object? have)
+        {
+            if (!Equals(want, have))
+            {
+                differs.Add(name);
+            }
+        }
+        Check("time", expected.At, stored.At);
+        Check("service", expected.ServiceId, stored.ServiceId);
+        Check("hook", expected.Hook, stored.Hook);
+        Check("hookInstance", expected.HookInstance, stored.HookInstance);
+        Check("patient id", expected.PatientId, stored.PatientId);
+        Check("user id", expected.UserId, stored.UserId);
+        Check("client", expected.ClientIssuer, stored.ClientIssuer);
+        Check("status", expected.Status, stored.Status);
+        Check("rules", expected.RuleIds, stored.RuleIds);
+        Check("indicators", expected.Indicators, stored.Indicators);
+        return differs.Count == 0 ? null : string.Join(", ", differs);
+    }
+
+    private static IndexedInvocation? ReadIndex(DbDataReader r, int first)
+    {
+        if (r.IsDBNull(first))
+        {
+            return null;
+        }
+        string? Text(int i) => r.IsDBNull(first + i) ? null : r.GetString(first + i);
+        return new IndexedInvocation(r.GetString(first + 1), r.GetString(first + 2), Text(3), Text(4), Text(5), Text(6), Text(7),
+            Convert.ToInt32(r.GetValue(first + 8), CultureInfo.InvariantCulture), r.GetString(first + 9), r.GetString(first + 10));
+    }
+
+    private static InvocationIndexView? ReadInvocation(string document)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(document, AuditJson.Default.InvocationIndexView);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    private static FeedbackIndexView? ReadFeedback(string document)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(document, AuditJson.Default.FeedbackIndexView);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
     }
 
     /// <summary>An invocation's own event and the feedback events tied to it.</summary>
     public async Task<(StoredEvent Invocation, IReadOnlyList<StoredEvent> Feedback)?> GetAsync(string eventId, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        var invocation = await Events(connection, "SELECT e.seq, e.id, e.kind, e.at, e.document, e.prev_hash, e.hash FROM audit_events e JOIN invocations i ON i.event_id = e.id WHERE e.id = @id", cancellationToken, ("id", eventId)).FirstOrDefaultAsync(cancellationToken);
+        var invocation = await Events(connection, $"SELECT {EventColumns} FROM audit_events e WHERE e.id = @id AND e.kind = 'hook'", cancellationToken, ("id", eventId)).FirstOrDefaultAsync(cancellationToken);
         if (invocation is null)
         {
             return null;
         }
-        var feedback = await Events(connection, "SELECT e.seq, e.id, e.kind, e.at, e.document, e.prev_hash, e.hash FROM audit_events e JOIN feedback f ON f.event_id = e.id WHERE f.invocation_event_id = @id ORDER BY e.seq", cancellationToken, ("id", eventId)).ToListAsync(cancellationToken);
-        return (invocation, feedback);
+        var feedback = await Events(connection, $"SELECT {EventColumns} FROM audit_events e JOIN feedback f ON f.event_id = e.id WHERE f.invocation_event_id = @id ORDER BY e.seq", cancellationToken, ("id", eventId)).ToListAsync(cancellationToken);
+        StoredEvent Checked(StoredEvent e) => SealProblem(e).Problem is { } problem ? e with { Problem = problem } : e;
+        return (Checked(invocation), feedback.Select(Checked).Where(f => ReadFeedback(f.Document)?.InvocationId == eventId).ToList());
     }
 
     /// <summary>Feedback about cards that are not on record: stored and flagged, for an auditor to look at.</summary>
     public async Task<IReadOnlyList<StoredEvent>> UnmatchedFeedbackAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
-        return await Events(connection, "SELECT e.seq, e.id, e.kind, e.at, e.document, e.prev_hash, e.hash FROM audit_events e JOIN feedback f ON f.event_id = e.id WHERE f.known_card = 0 ORDER BY e.seq DESC LIMIT @lim", cancellationToken, ("lim", limit)).ToListAsync(cancellationToken);
+        return await Events(connection, $"SELECT {EventColumns} FROM audit_events e JOIN feedback f ON f.event_id = e.id WHERE f.known_card = 0 ORDER BY e.seq DESC LIMIT @lim", cancellationToken, ("lim", limit)).ToListAsync(cancellationToken);
     }
 
     private static async IAsyncEnumerable<StoredEvent> Events(DbConnection connection, string sql, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken, params (string, object?)[] parameters)
@@ -301,62 +481,13 @@ public sealed class AuditStore(AuditDatabase db)
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            yield return new StoredEvent(reader.GetInt64(0), reader.GetString(1), reader.GetString(2), DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture),
-                reader.GetString(4), reader.GetString(5), reader.GetString(6));
+            yield return ReadEvent(reader);
         }
     }
 
-    // ---- tamper evidence -----------------------------------------------------------------------------------------
-
-    private ChainReport? _lastReport;
-
-    /// <summary>The chain report the audit pages show. Walking the whole chain on every page would cost as the trail
-    /// grows: a report is reused for a minute unless <paramref name="fresh"/> asks for a new walk.</summary>
-    public async Task<ChainReport> ReportAsync(TimeProvider time, bool fresh, CancellationToken cancellationToken)
-    {
-        if (fresh || _lastReport is not { } last || time.GetUtcNow() - last.CheckedAt > TimeSpan.FromMinutes(1))
-        {
-            _lastReport = await VerifyAsync(time, cancellationToken);
-        }
-        return _lastReport;
-    }
-
-    /// <summary>Walks the chain from its anchor: each event must follow the one before (no gap), name its hash, and
-    /// hash to what it says. Reports the first break.</summary>
-    public async Task<ChainReport> VerifyAsync(TimeProvider time, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenAsync(cancellationToken);
-        string expected;
-        long expectedSeq;
-        long headSeq;
-        string headHash;
-        await using (var head = AuditDatabase.Command(connection, null, "SELECT anchor, anchor_seq, seq, hash FROM chain_head WHERE id = 1"))
-        await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
-        {
-            await reader.ReadAsync(cancellationToken);
-            (expected, expectedSeq, headSeq, headHash) = (reader.GetString(0), reader.GetInt64(1) + 1, reader.GetInt64(2), reader.GetString(3));
-        }
-        long count = 0;
-        await foreach (var e in Events(connection, "SELECT seq, id, kind, at, document, prev_hash, hash FROM audit_events ORDER BY seq", cancellationToken))
-        {
-            count++;
-            string? problem = e.Seq != expectedSeq ? $"expected event {expectedSeq}, found {e.Seq}: events are missing or were inserted"
-                : e.PrevHash != expected ? "its previous-hash does not match the event before it"
-                : Hash(e.PrevHash, e.Seq, e.Id, e.Kind, Timestamp(e.At), e.Document) != e.Hash ? "its content does not match its hash (altered)"
-                : null;
-            if (problem is not null)
-            {
-                return new ChainReport(false, count, e.Seq, problem, time.GetUtcNow());
-            }
-            expected = e.Hash;
-            expectedSeq++;
-        }
-        if (expectedSeq - 1 != headSeq || expected != headHash)
-        {
-            return new ChainReport(false, count, expectedSeq, "the chain ends before its recorded head: the latest events are missing", time.GetUtcNow());
-        }
-        return new ChainReport(true, count, null, null, time.GetUtcNow());
-    }
+    private static StoredEvent ReadEvent(DbDataReader r) =>
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
+            r.GetString(4), r.GetString(5), r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7)) { AtText = r.GetString(3) };
 
     // ---- retention -----------------------------------------------------------------------------------------------
 
@@ -395,9 +526,10 @@ public sealed class AuditStore(AuditDatabase db)
         var removed = await AuditDatabase.Execute(connection, transaction, "DELETE FROM audit_events WHERE seq <= @last", cancellationToken, ("last", lastRemoved));
         await AuditDatabase.Execute(connection, transaction, "UPDATE chain_head SET anchor = @a, anchor_seq = @s WHERE id = 1", cancellationToken, ("a", anchor), ("s", lastRemoved));
         var record = new PurgeRecord(time.GetUtcNow(), olderThan, removed, lastRemoved + 1, anchor);
-        await AppendInTransaction(connection, transaction,
+        var (_, newHead) = await AppendInTransaction(connection, transaction,
             [new AuditEntry(Guid.CreateVersion7(), EventKind.Purge, record.At, JsonSerializer.Serialize(record, AuditJson.Default.PurgeRecord))], replay: false, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        Committed(newHead);
         return record;
     }
 

@@ -51,6 +51,12 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             AuditLog.Disabled(logger);
             return;
         }
+        var keys = store.Keys;
+        if (keys.Generated)
+        {
+            AuditLog.ChainKeyGenerated(logger, keys.Current.Id, _options.ChainKeyFilePath);
+        }
+        AuditLog.ChainKeyed(logger, keys.Current.Id, keys.Source, keys.All.Count - 1, _options.CheckpointFilePath);
         await TryMigrate(cancellationToken);
         await base.StartAsync(cancellationToken);
     }
@@ -72,6 +78,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var maintenance = Maintain(stoppingToken);
+        var checkpoints = Checkpoints(stoppingToken);
         var batch = new List<Pending>(_options.MaxBatch);
         try
         {
@@ -87,6 +94,45 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             await DrainAndCommit(batch);
         }
         await maintenance;
+        await checkpoints;
+        // The last head this process committed, anchored outside the database before it stops.
+        await Checkpoint(CancellationToken.None);
+    }
+
+    private async Task Checkpoints(CancellationToken stoppingToken)
+    {
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.CheckpointInterval, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            await Checkpoint(stoppingToken);
+        }
+    }
+
+    private async Task Checkpoint(CancellationToken cancellationToken)
+    {
+        try
+        {
+            await store.CheckpointAsync(time, cancellationToken);
+        }
+        catch (InvalidOperationException e)
+        {
+            AuditLog.CheckpointRefused(logger, e.Message);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException or TimeoutException)
+        {
+            AuditLog.CheckpointFailed(logger, e.GetType().Name, e.Message);
+        }
+        catch (OperationCanceledException)
+        {
+            // Shutting down: the final checkpoint follows.
+        }
     }
 
     private async Task DrainAndCommit(List<Pending> batch)
@@ -156,10 +202,13 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         {
             Directory.CreateDirectory(Path.GetDirectoryName(SpoolFile)!);
             await using var file = new FileStream(SpoolFile, FileMode.Append, FileAccess.Write, FileShare.Read, 4096, FileOptions.WriteThrough);
+            // Each line signed with the chain key, so that nothing slipped into the spool by hand enters the chain.
+            var key = store.Keys.Current;
             var text = new StringBuilder();
             foreach (var entry in entries)
             {
-                text.Append(JsonSerializer.Serialize(entry, AuditJson.Default.AuditEntry)).Append('\n');
+                var json = JsonSerializer.Serialize(entry, AuditJson.Default.AuditEntry);
+                text.Append(key.Sign("spool\n" + json)).Append('\t').Append(key.Id).Append('\t').Append(json).Append('\n');
             }
             await file.WriteAsync(Encoding.UTF8.GetBytes(text.ToString()));
             file.Flush(flushToDisk: true);
@@ -182,13 +231,24 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
                 return 0;
             }
             var entries = new List<AuditEntry>();
+            var rejected = new List<string>();
             foreach (var line in await File.ReadAllLinesAsync(SpoolFile, cancellationToken))
             {
-                // A line cut short by a crash in the middle of a spool write was never acknowledged: skip it.
                 if (line.Length > 0 && TryRead(line) is { } entry)
                 {
                     entries.Add(entry);
                 }
+                else if (line.Length > 0)
+                {
+                    // Not signed with a known key: written by hand, or cut short by a crash in the middle of a spool
+                    // write (then never acknowledged). Kept aside for an auditor, never chained.
+                    rejected.Add(line);
+                }
+            }
+            if (rejected.Count > 0)
+            {
+                await File.AppendAllLinesAsync(SpoolFile + ".rejected", rejected, cancellationToken);
+                AuditLog.SpoolRejected(logger, rejected.Count, SpoolFile + ".rejected");
             }
             foreach (var chunk in entries.Chunk(_options.MaxBatch))
             {
@@ -208,11 +268,16 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         }
     }
 
-    private static AuditEntry? TryRead(string line)
+    private AuditEntry? TryRead(string line)
     {
+        var parts = line.Split('\t', 3);
+        if (parts.Length != 3 || store.Keys.Find(parts[1]) is not { } key || key.Sign("spool\n" + parts[2]) != parts[0])
+        {
+            return null;
+        }
         try
         {
-            return JsonSerializer.Deserialize(line, AuditJson.Default.AuditEntry);
+            return JsonSerializer.Deserialize(parts[2], AuditJson.Default.AuditEntry);
         }
         catch (JsonException)
         {
@@ -285,4 +350,19 @@ internal static partial class AuditLog
 
     [LoggerMessage(45, LogLevel.Warning, "CdsMitral:Audit:Store=None: hook calls are NOT audited. Use this only to measure the audit's cost.")]
     public static partial void Disabled(ILogger logger);
+
+    [LoggerMessage(46, LogLevel.Warning, "Generated a new audit chain key {KeyId:l} in {Path:l} (Development and tests only). Keep it apart from the database, and back it up: records it signs verify only with it. Outside Development set CdsMitral:Audit:ChainKey or ChainKeyFile.")]
+    public static partial void ChainKeyGenerated(ILogger logger, string keyId, string path);
+
+    [LoggerMessage(47, LogLevel.Information, "Audit chain keyed (HMAC-SHA256) with key {KeyId:l} from {Source:l}; {Retired} retired keys kept for verification; checkpoints go to {Checkpoints:l}")]
+    public static partial void ChainKeyed(ILogger logger, string keyId, string source, int retired, string checkpoints);
+
+    [LoggerMessage(50, LogLevel.Critical, "{Count} spooled lines are not signed with a known chain key and were not moved into the store; they are kept in {Path:l}")]
+    public static partial void SpoolRejected(ILogger logger, int count, string path);
+
+    [LoggerMessage(48, LogLevel.Critical, "Audit checkpoint refused: {Message:l}")]
+    public static partial void CheckpointRefused(ILogger logger, string message);
+
+    [LoggerMessage(49, LogLevel.Error, "Audit checkpoint not written ({Type:l}: {Message:l}); the next one is tried at the next interval")]
+    public static partial void CheckpointFailed(ILogger logger, string type, string message);
 }

@@ -180,7 +180,8 @@ public static class AuditScenarios
         {
             Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, CoaptRequest($"p{i}"))).Status);
         }
-        await Sql(service, "UPDATE audit_events SET at = '2020-01-01T00:00:00.0000000Z' WHERE seq <= 2"); // pretend they are old
+        await Sql(service, "UPDATE audit_events SET at = '2020-01-01T00:00:00.0000000Z' WHERE seq <= 2; " + // pretend they are old
+            "UPDATE invocations SET at = '2020-01-01T00:00:00.0000000Z' WHERE event_id IN (SELECT id FROM audit_events WHERE seq <= 2)");
         // Rehash the two aged events so the chain is intact before the purge (the edit above is the test's, not an attacker's).
         var store_ = service.Services.GetRequiredService<AuditStore>();
         var db = service.Services.GetRequiredService<AuditDatabase>();
@@ -198,13 +199,14 @@ public static class AuditScenarios
             }
             foreach (var r in rows)
             {
-                var hash = AuditStore.Hash(prev, r.Seq, r.Id, r.Kind, r.At, r.Doc);
+                var hash = store_.Keys.Current.Sign(prev, r.Seq, r.Id, r.Kind, r.At, r.Doc);
                 await AuditDatabase.Execute(connection, null, "UPDATE audit_events SET prev_hash = @p, hash = @h WHERE seq = @s", CancellationToken.None, ("p", prev), ("h", hash), ("s", r.Seq));
                 prev = hash;
             }
             await AuditDatabase.Execute(connection, null, "UPDATE chain_head SET hash = @h WHERE id = 1", CancellationToken.None, ("h", prev));
         }
-        Assert.True((bool)(await service.AuditApi("/audit/api/verify"))["intact"]!);
+        var before = await service.AuditApi("/audit/api/verify");
+        Assert.True((bool)before["intact"]!, before.ToJsonString());
 
         var purge = await store_.PurgeAsync(new DateTimeOffset(2025, 1, 1, 0, 0, 0, TimeSpan.Zero), TimeProvider.System, CancellationToken.None);
         Assert.NotNull(purge);

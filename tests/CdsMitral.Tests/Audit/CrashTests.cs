@@ -54,7 +54,9 @@ public sealed class CrashTests(ITestOutputHelper output)
 
         var options = Options.Create(new AuditOptions { ConnectionString = Path.Combine(service.DataDirectory, "audit.db"), SpoolPath = Path.Combine(service.DataDirectory, "spool.ndjson") });
         await using var db = new AuditDatabase(options);
-        var store = new AuditStore(db);
+        // The key the service made for itself on first start (Development), and the checkpoints it wrote beside the data.
+        var keys = AuditKeyring.Load(options.Value, mayGenerate: false, generate: false).Keyring!;
+        var store = new AuditStore(db, keys, new AuditCheckpoints(options.Value.CheckpointFilePath));
         var recorded = new HashSet<string>();
         await using (var connection = await db.OpenAsync(CancellationToken.None))
         await using (var command = AuditDatabase.Command(connection, null, "SELECT hook_instance FROM invocations"))

@@ -89,6 +89,21 @@ public sealed class SpoolTests
     }
 
     [Fact]
+    public async Task ARecordSlippedIntoTheSpoolWithoutTheKeyNeverEntersTheChain()
+    {
+        await using var service = new ServiceFactory().Audited(Store.Sqlite).With("CdsMitral:Audit:MaintenanceInterval", "01:00:00");
+        var writer = service.Services.GetRequiredService<AuditWriter>();
+        var forged = InvocationAudit.Entry(new InvocationDraft(Requests.PatientViewId, service.Clock.GetUtcNow()), Service.Trust.CallingClient.Unverified, 200, null, 1);
+        var json = System.Text.Json.JsonSerializer.Serialize(forged with { Invocation = forged.Invocation! with { PatientId = "slipped-in" } }, AuditJson.Default.AuditEntry);
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(writer.SpoolFile)!);
+        await File.WriteAllTextAsync(writer.SpoolFile, $"{json}\n{new string('0', 64)}\t0011223344556677\t{json}\n");
+
+        Assert.Equal(0, await writer.DrainSpoolAsync(CancellationToken.None));
+        Assert.Equal(0, (long)(await service.AuditApi("/audit/api/invocations"))["total"]!);
+        Assert.Equal(2, File.ReadAllLines(writer.SpoolFile + ".rejected").Length); // kept aside for an auditor
+    }
+
+    [Fact]
     public async Task ARecordThatCanBeKeptNowhereMeansTheCallIsNotAnswered()
     {
         // The store is locked and the spool path cannot be created (its parent is a file): no record, so no cards.

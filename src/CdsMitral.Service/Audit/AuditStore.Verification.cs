@@ -1,0 +1,262 @@
+using System.Data.Common;
+using System.Globalization;
+using System.Text.Json;
+
+namespace CdsMitral.Service.Audit;
+
+/// <summary>Verification of the chain: keys, index rows against documents, the head against the newest checkpoint.</summary>
+public sealed partial class AuditStore
+{
+    // ---- tamper evidence -----------------------------------------------------------------------------------------
+
+    /// <summary>Whether an event's hash is what its content and its key make it: null when it is; Legacy for an event
+    /// hashed before the chain was keyed.</summary>
+    private (string? Problem, bool Legacy) SealProblem(StoredEvent e)
+    {
+        if (e.KeyId is null)
+        {
+            return (Hash(e.PrevHash, e.Seq, e.Id, e.Kind, e.AtText, e.Document) == e.Hash ? null : "its content does not match its hash (altered)", true);
+        }
+        if (keys.Find(e.KeyId) is not { } key)
+        {
+            return ($"it is signed with chain key {e.KeyId}, which this service does not have (list it under CdsMitral:Audit:ChainKeys)", false);
+        }
+        return (key.Sign(e.PrevHash, e.Seq, e.Id, e.Kind, e.AtText, e.Document) == e.Hash ? null : "its content does not match its hash (altered)", false);
+    }
+
+    private ChainReport? _lastReport;
+
+    /// <summary>The chain report the audit pages show. Walking the whole chain on every page would cost as the trail
+    /// grows: a report is reused for a minute unless <paramref name="fresh"/> asks for a new walk.</summary>
+    public async Task<ChainReport> ReportAsync(TimeProvider time, bool fresh, CancellationToken cancellationToken)
+    {
+        if (fresh || _lastReport is not { } last || time.GetUtcNow() - last.CheckedAt > TimeSpan.FromMinutes(1))
+        {
+            _lastReport = await VerifyAsync(time, cancellationToken);
+        }
+        return _lastReport;
+    }
+
+    private string CardRows => db.IsPostgres
+        ? "(SELECT string_agg(c.card_uuid || chr(31) || c.rule_id || chr(31) || c.indicator, chr(30)) FROM cards c WHERE c.event_id = e.id)"
+        : "(SELECT group_concat(c.card_uuid || char(31) || c.rule_id || char(31) || c.indicator, char(30)) FROM cards c WHERE c.event_id = e.id)";
+
+    /// <summary>Walks the chain from its anchor: each event must follow the one before (no gap), name its hash, hash
+    /// (HMAC with the key it names) to what it says, and have exactly the index rows its document gives. Then the
+    /// chain must reach its newest checkpoint, and no index row may belong to no event. Reports the first break.</summary>
+    public async Task<ChainReport> VerifyAsync(TimeProvider time, CancellationToken cancellationToken)
+    {
+        // The checkpoint first: one written while the chain is walked is of events the walk will see.
+        var (checkpoint, checkpointProblem) = checkpoints?.ReadNewest(keys) ?? (null, null);
+        await using var connection = await db.OpenAsync(cancellationToken);
+        // One snapshot for the head row, the walk and the orphan count: an append between them is not a break.
+        await using var snapshot = await AuditDatabase.BeginSnapshotAsync(connection, cancellationToken);
+        string expected;
+        long expectedSeq;
+        long headSeq;
+        string headHash;
+        string anchor;
+        long anchorSeq;
+        await using (var head = AuditDatabase.Command(connection, snapshot, "SELECT anchor, anchor_seq, seq, hash FROM chain_head WHERE id = 1"))
+        await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            (anchor, anchorSeq, headSeq, headHash) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3));
+            (expected, expectedSeq) = (anchor, anchorSeq + 1);
+        }
+        long count = 0, legacy = 0;
+        var keyIds = new SortedSet<string>(StringComparer.Ordinal);
+        PurgeRecord? lastPurge = null;
+        string? hashAtCheckpoint = checkpoint is not null && checkpoint.Seq == anchorSeq ? anchor : null;
+        ChainReport Broken(long? seq, string problem) => new(false, count, seq, problem, time.GetUtcNow(), legacy, [.. keyIds], checkpoint);
+        await using (var command = AuditDatabase.Command(connection, snapshot,
+            $"SELECT {EventColumns}, {IndexColumns}, {CardRows}, f.event_id, f.dedupe_key, f.card_uuid, f.invocation_event_id, f.outcome, f.at, f.known_card " +
+            "FROM audit_events e LEFT JOIN invocations i ON i.event_id = e.id LEFT JOIN feedback f ON f.event_id = e.id ORDER BY e.seq"))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                var e = ReadEvent(reader);
+                count++;
+                if (e.Seq != expectedSeq)
+                {
+                    return Broken(e.Seq, $"expected event {expectedSeq}, found {e.Seq}: events are missing or were inserted");
+                }
+                if (e.PrevHash != expected)
+                {
+                    return Broken(e.Seq, "its previous-hash does not match the event before it");
+                }
+                var (seal, isLegacy) = SealProblem(e);
+                if (isLegacy && keyIds.Count > 0)
+                {
+                    return Broken(e.Seq, "it is unkeyed but follows keyed events: written or rewritten without the chain key");
+                }
+                if (seal is not null)
+                {
+                    return Broken(e.Seq, seal);
+                }
+                if (isLegacy)
+                {
+                    legacy++;
+                }
+                else
+                {
+                    keyIds.Add(e.KeyId!);
+                }
+                if (IndexProblem(e, reader) is { } index)
+                {
+                    return Broken(e.Seq, index);
+                }
+                if (e.Kind == EventKind.Purge)
+                {
+                    lastPurge = ReadPurge(e.Document);
+                }
+                if (checkpoint is not null && e.Seq == checkpoint.Seq)
+                {
+                    hashAtCheckpoint = e.Hash;
+                }
+                expected = e.Hash;
+                expectedSeq++;
+            }
+        }
+        var lastSeq = expectedSeq - 1;
+        if (lastSeq != headSeq || expected != headHash)
+        {
+            return Broken(expectedSeq, "the chain ends before its recorded head: the latest events are missing");
+        }
+        if (anchorSeq > 0 && (lastPurge is null || lastPurge.Anchor != anchor || lastPurge.FirstRemainingSeq != anchorSeq + 1))
+        {
+            return Broken(anchorSeq + 1, $"the chain starts after event {anchorSeq}, but no purge in it says so: its oldest events were removed");
+        }
+        await using (var orphans = AuditDatabase.Command(connection, snapshot,
+            "SELECT (SELECT count(*) FROM invocations WHERE event_id NOT IN (SELECT id FROM audit_events)) + " +
+            "(SELECT count(*) FROM cards WHERE event_id NOT IN (SELECT id FROM audit_events)) + " +
+            "(SELECT count(*) FROM feedback WHERE event_id NOT IN (SELECT id FROM audit_events))"))
+        {
+            var stray = Convert.ToInt64(await orphans.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+            if (stray > 0)
+            {
+                return Broken(null, $"{stray} index rows belong to no event of the chain: inserted without it");
+            }
+        }
+        if (checkpointProblem is not null)
+        {
+            return Broken(null, checkpointProblem);
+        }
+        if (checkpoint is not null && checkpoint.Seq > anchorSeq)
+        {
+            if (lastSeq < checkpoint.Seq)
+            {
+                return Broken(lastSeq + 1, $"the chain ends at seq {lastSeq}, but {checkpoint.Describe()} says {checkpoint.Seq}: the newest events were removed");
+            }
+            if (hashAtCheckpoint != checkpoint.Head)
+            {
+                return Broken(checkpoint.Seq, $"event {checkpoint.Seq} differs from {checkpoint.Describe()}: the chain was rewritten after it was checkpointed");
+            }
+        }
+        return new ChainReport(true, count, null, null, time.GetUtcNow(), legacy, [.. keyIds], checkpoint, Note(count, legacy, keyIds, checkpoint, anchorSeq));
+    }
+
+    private static string Note(long count, long legacy, SortedSet<string> keyIds, AuditCheckpoint? checkpoint, long anchorSeq)
+    {
+        var parts = new List<string>();
+        if (count - legacy > 0)
+        {
+            parts.Add($"{count - legacy} keyed (HMAC-SHA256, key{(keyIds.Count > 1 ? "s" : "")} {string.Join(", ", keyIds)})");
+        }
+        if (legacy > 0)
+        {
+            parts.Add($"{legacy} legacy, unkeyed (written before the chain was keyed: plain SHA-256, which anyone who can write the database can recompute)");
+        }
+        var checkpointed = checkpoint is null
+            ? "no checkpoint yet, so events cut from the end would not show"
+            : checkpoint.Seq <= anchorSeq
+                ? $"{checkpoint.Describe()} (seq {checkpoint.Seq}) is older than the last purge"
+                : $"the chain reaches {checkpoint.Describe()} (seq {checkpoint.Seq})";
+        return (parts.Count == 0 ? "No events" : "Events: " + string.Join("; ", parts)) + "; " + checkpointed + ".";
+    }
+
+    private static PurgeRecord? ReadPurge(string document)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(document, AuditJson.Default.PurgeRecord);
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Whether the walk's row (event, its invocations row at 8, its card rows at 19, its feedback row at 20)
+    /// holds exactly the index rows the event's document gives.</summary>
+    private static string? IndexProblem(StoredEvent e, DbDataReader r)
+    {
+        var invocation = ReadIndex(r, 8);
+        var cardRows = r.IsDBNull(19) ? [] : r.GetString(19).Split('\u001e').Order(StringComparer.Ordinal).ToList();
+        var hasFeedback = !r.IsDBNull(20);
+        if (e.Kind == EventKind.Hook)
+        {
+            if (hasFeedback)
+            {
+                return "a feedback index row is tied to this hook event";
+            }
+            if (ReadInvocation(e.Document) is not { } view)
+            {
+                return "its record cannot be read";
+            }
+            if (Differences(Expected(e.AtText, view), invocation) is { } differs)
+            {
+                return $"its index row differs from its chained record ({differs})";
+            }
+            var cards = (view.Cards ?? []).Select(c => $"{c.Uuid}\u001f{c.Source?.Topic?.Code ?? ""}\u001f{c.Indicator}").Order(StringComparer.Ordinal).ToList();
+            return cards.SequenceEqual(cardRows, StringComparer.Ordinal) ? null : "its card index rows differ from the cards in its chained record";
+        }
+        if (invocation is not null || cardRows.Count > 0)
+        {
+            return "invocation or card index rows are tied to an event that is not a hook call";
+        }
+        if (e.Kind != EventKind.Feedback)
+        {
+            return hasFeedback ? "a feedback index row is tied to an event that is not feedback" : null;
+        }
+        if (!hasFeedback)
+        {
+            return "its feedback index row is missing";
+        }
+        if (ReadFeedback(e.Document) is not { } f)
+        {
+            return "its record cannot be read";
+        }
+        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
+        var knownCard = Convert.ToInt32(r.GetValue(26), CultureInfo.InvariantCulture) != 0;
+        return Text(21) == f.DedupeKey && Text(22) == f.Card && Text(23) == f.InvocationId && Text(24) == f.Outcome && Text(25) == e.AtText && knownCard == f.KnownCard
+            ? null
+            : "its feedback index row differs from its chained record";
+    }
+
+    /// <summary>Signs the head this process last committed and appends it to the checkpoint file, if it moved since the
+    /// last checkpoint. Refuses to sign a head below the newest checkpoint: that chain has lost its newest events.</summary>
+    public async Task<AuditCheckpoint?> CheckpointAsync(TimeProvider time, CancellationToken cancellationToken)
+    {
+        if (checkpoints is null || _head is not { } head || head == _checkpointed)
+        {
+            return null;
+        }
+        var (newest, _) = checkpoints.ReadNewest(keys);
+        if (newest is not null && newest.Seq > head.Seq)
+        {
+            throw new InvalidOperationException($"the chain head (seq {head.Seq}) is below {newest.Describe()} (seq {newest.Seq}): its newest events were removed; no checkpoint is written");
+        }
+        long events;
+        await using (var connection = await db.OpenAsync(cancellationToken))
+        await using (var count = AuditDatabase.Command(connection, null, "SELECT count(*) FROM audit_events WHERE seq <= @s", ("s", head.Seq)))
+        {
+            events = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        var checkpoint = AuditCheckpoint.Sign(keys.Current, head.Seq, events, head.Hash, time.GetUtcNow());
+        checkpoints.Append(checkpoint);
+        _checkpointed = head;
+        return checkpoint;
+    }
+}
