@@ -1,6 +1,9 @@
 # CdsMitral service image: build with the SDK, run on the ASP.NET runtime as the unprivileged 'app' user.
 #   docker build -t cdsmitral .
-#   docker run -p 8080:8080 -v cdsmitral-data:/app/data -e CdsMitral__PublicBaseUrl=https://cds.example.org cdsmitral
+#   openssl rand -base64 32 > chain.key   # the audit chain's HMAC key: keep it, and a copy away from the database
+#   docker run -p 8080:8080 -v cdsmitral-data:/app/data -v "$PWD/chain.key:/run/secrets/chain.key:ro" \
+#     -e CdsMitral__PublicBaseUrl=https://cds.example.org -e CdsMitral__Audit__ChainKeyFile=/run/secrets/chain.key cdsmitral
+# The image runs as Production: without PublicBaseUrl and a chain key it refuses to start, saying which is missing.
 # Trusted clients, auditors and the audit store are configured with environment variables (docs/configuration.md).
 
 FROM mcr.microsoft.com/dotnet/sdk:10.0 AS build
