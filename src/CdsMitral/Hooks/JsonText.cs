@@ -147,6 +147,8 @@ public static class JsonText
                 }
                 else if (!frame.IsArray && frame.Name is { } name)
                 {
+                    // A member name is the sender's text and may be megabytes: the path goes into answers, logs and the audit.
+                    name = name.Length > 40 ? name[..(char.IsHighSurrogate(name[39]) ? 39 : 40)] + "…" : name;
                     path.Append(IsPlain(name) ? $".{name}" : $"['{name.Replace("'", "\\'", StringComparison.Ordinal)}']");
                 }
             }
