@@ -16,6 +16,7 @@ public sealed class HostileInputTests(ServiceFactory service) : IClassFixture<Se
     private static async Task<HookResponse> PostBytes(ServiceFactory factory, byte[] body, bool chunked = false, string path = Path, string? contentType = "application/json")
     {
         using var client = factory.CreateSignedClient();
+        client.DefaultRequestHeaders.TransferEncodingChunked = chunked;
         using HttpContent content = chunked ? new StreamContent(new MemoryStream(body)) : new ByteArrayContent(body);
         // Set without validation: the point is to send what a careless or hostile client would.
         if (contentType is not null)

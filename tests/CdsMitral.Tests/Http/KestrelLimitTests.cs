@@ -32,7 +32,8 @@ public sealed class KestrelLimitTests
         var request = Requests.PatientView("p1", new Chart().Prefetch(Terminology.Terminology.Embedded));
         request["extension"] = new JsonObject { ["org.example.padding"] = new string('x', 20000) };
         using var client = service.CreateSignedClient();
-        // A stream of unknown length goes out chunked: no Content-Length for the handler to check first.
+        // Chunked: no Content-Length for the handler to check first, so Kestrel's own limit cuts the read.
+        client.DefaultRequestHeaders.TransferEncodingChunked = true;
         using var content = new StreamContent(new MemoryStream(Encoding.UTF8.GetBytes(request.ToJsonString())));
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
         using var answer = await client.PostAsync(Path, content);
