@@ -194,7 +194,7 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
         // "\ud800" parses, but every read of that string throws (and TryGetProperty throws on such a member name):
         // find them before anything reads this value, so that no resource the snapshot meets holds one.
         var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
-        var badText = JsonText.MayHoldSurrogateEscape(raw) ? JsonText.FindInvalidUnicode(raw, max: int.MaxValue) : [];
+        var badText = JsonText.MayHoldBadEscape(raw) ? JsonText.FindInvalidUnicode(raw, max: int.MaxValue) : [];
         RawResource? read;
         try
         {

@@ -11,8 +11,8 @@ public sealed record BodyRefusal(int Status, string Code, string Text, string? E
 
 /// <summary>
 /// The one gate every JSON body of a CDS Hooks call passes (hook requests and feedback alike): the media type, the size
-/// (declared or not), a leading byte order mark, UTF-8, and escapes that do not make valid Unicode. What comes out is
-/// JSON text whose every string can be read.
+/// (declared or not), a leading byte order mark, UTF-8, and escapes that do not make valid Unicode or make a NUL. What
+/// comes out is JSON text whose every string can be read and stored.
 /// </summary>
 public static class JsonBodies
 {
@@ -58,11 +58,11 @@ public static class JsonBodies
         {
             return (default, new BodyRefusal(400, "invalid", "The body is not valid UTF-8."));
         }
-        // Likewise "\ud800": valid JSON, but no string holding it can be read. The walk runs only when such an escape is there.
-        if (JsonText.MayHoldSurrogateEscape(body.Span) && JsonText.FindInvalidUnicode(body.Span) is [var spot, ..])
+        // Likewise "\ud800": valid JSON, but no string holding it can be read. And "\u0000", which FHIR strings may not
+        // hold and PostgreSQL text cannot store (the audit's index columns). The walk runs only when such an escape is there.
+        if (JsonText.MayHoldBadEscape(body.Span, nul: true) && JsonText.FindInvalidUnicode(body.Span, nul: true) is [var spot, ..])
         {
-            return (default, new BodyRefusal(400, "invalid",
-                $"The string at {spot.Path} (line {spot.Line}) is not valid Unicode: it holds a \\u escape of a lone UTF-16 surrogate.", spot.Path));
+            return (default, new BodyRefusal(400, "invalid", $"The string at {spot.Path} (line {spot.Line}) {spot.Problem}.", spot.Path));
         }
         return (body, null);
     }

@@ -2,8 +2,8 @@ using System.Text.Json;
 
 namespace CdsMitral.Hooks;
 
-/// <summary>A place in a JSON text: its JSONPath and its one-based line.</summary>
-public readonly record struct JsonSpot(string Path, long Line);
+/// <summary>A place in a JSON text: its JSONPath, its one-based line, and what is wrong there.</summary>
+public readonly record struct JsonSpot(string Path, long Line, string Problem = "");
 
 /// <summary>
 /// Checks on JSON text that the parser leaves to whoever reads the strings later. The reader accepts an escaped lone
@@ -15,9 +15,13 @@ public static class JsonText
     /// <summary>The UTF-8 byte order mark, which RFC 8259 §8.1 lets a parser ignore.</summary>
     public static ReadOnlySpan<byte> ByteOrderMark => [0xEF, 0xBB, 0xBF];
 
-    /// <summary>Whether the text has a <c>\u</c> escape in the surrogate range D800–DFFF (either case). Text without one
-    /// cannot hold an invalid escape, so the full walk of <see cref="FindInvalidUnicode"/> is skipped.</summary>
-    public static bool MayHoldSurrogateEscape(ReadOnlySpan<byte> utf8)
+    public const string LoneSurrogate = "is not valid Unicode: it holds a \\u escape of a lone UTF-16 surrogate";
+    public const string Nul = "holds U+0000 (NUL), which no CDS Hooks or FHIR string may hold";
+
+    /// <summary>Whether the text has a <c>\u</c> escape in the surrogate range D800–DFFF (either case), or, with
+    /// <paramref name="nul"/>, <c>\u0000</c>. Text without one cannot hold what <see cref="FindInvalidUnicode"/> looks
+    /// for (a raw NUL is not JSON), so its full walk is skipped.</summary>
+    public static bool MayHoldBadEscape(ReadOnlySpan<byte> utf8, bool nul = false)
     {
         var at = 0;
         while (true)
@@ -32,12 +36,17 @@ public static class JsonText
             {
                 return true;
             }
+            if (nul && utf8[at..].StartsWith("0000"u8))
+            {
+                return true;
+            }
         }
     }
 
     /// <summary>The strings and member names whose escapes do not make valid UTF-16 (a lone, reversed or unpaired
-    /// surrogate), in document order, at most <paramref name="max"/>. Malformed JSON ends the walk: the parser names it.</summary>
-    public static List<JsonSpot> FindInvalidUnicode(ReadOnlySpan<byte> utf8, int max = 1)
+    /// surrogate) or, with <paramref name="nul"/>, make a NUL, in document order, at most <paramref name="max"/>.
+    /// Malformed JSON ends the walk: the parser names it.</summary>
+    public static List<JsonSpot> FindInvalidUnicode(ReadOnlySpan<byte> utf8, int max = 1, bool nul = false)
     {
         var spots = new List<JsonSpot>();
         var walk = new PathWalk();
@@ -47,9 +56,10 @@ public static class JsonText
             while (spots.Count < max && reader.Read())
             {
                 walk.Step(ref reader);
-                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped && !Decodes(ref reader))
+                if (reader.TokenType is JsonTokenType.String or JsonTokenType.PropertyName && reader.ValueIsEscaped
+                    && Problem(ref reader, nul) is { } problem)
                 {
-                    spots.Add(new JsonSpot(walk.Path(reader.TokenType == JsonTokenType.PropertyName ? " (a member name)" : ""), LineOf(utf8, reader.TokenStartIndex)));
+                    spots.Add(new JsonSpot(walk.Path(reader.TokenType == JsonTokenType.PropertyName ? " (a member name)" : ""), LineOf(utf8, reader.TokenStartIndex), problem));
                 }
             }
         }
@@ -80,16 +90,16 @@ public static class JsonText
         return null;
     }
 
-    private static bool Decodes(ref Utf8JsonReader reader)
+    private static string? Problem(ref Utf8JsonReader reader, bool nul)
     {
         try
         {
-            _ = reader.GetString();
-            return true;
+            var text = reader.GetString()!; // throws on a lone surrogate
+            return nul && text.Contains('\0', StringComparison.Ordinal) ? Nul : null;
         }
         catch (InvalidOperationException)
         {
-            return false;
+            return LoneSurrogate;
         }
     }
 

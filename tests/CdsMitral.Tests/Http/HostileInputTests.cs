@@ -103,6 +103,33 @@ public sealed class HostileInputTests(ServiceFactory service) : IClassFixture<Se
         Assert.Contains("$.hookInstance (line 1) is not valid Unicode", (string)record["reason"]!, StringComparison.Ordinal);
     }
 
+    /// <summary>FHIR strings may not hold control characters below U+0020 but tab, CR and LF; and PostgreSQL text cannot
+    /// hold NUL at all, so a "\u0000" in hookInstance or a feedback card id used to break the audit store.</summary>
+    [Fact]
+    public async Task ANulEscapeInAClientStringAnswers400NamingWhere()
+    {
+        var hook = """{"hook":"patient-view","hookInstance":"a\u0000b","context":{"userId":"Practitioner/1","patientId":"p1"},"prefetch":{}}""";
+        AssertRejected(await service.PostRawAsync(Path, hook), 400, "$.hookInstance (line 1) holds U+0000 (NUL)");
+        var feedback = """{"feedback":[{"card":"c\u0000","outcome":"overridden","outcomeTimestamp":"2026-11-21T12:00:00Z","overrideReason":{"userComment":"x"}}]}""";
+        AssertRejected(await service.PostRawAsync(Path + "/feedback", feedback), 400, "$.feedback[0].card (line 1) holds U+0000 (NUL)");
+        // An escaped backslash before "u0000" is text, not a NUL.
+        var text = """{"feedback":[{"card":"9e1d2b6c-0000-4000-8000-000000000004","outcome":"overridden","outcomeTimestamp":"2026-11-21T12:00:00Z","overrideReason":{"userComment":"C:\\u0000"}}]}""";
+        Assert.Equal(200, (await service.PostRawAsync(Path + "/feedback", text)).Status);
+    }
+
+    [PostgresFact]
+    public async Task ANulEscapeNeverReachesThePostgresAuditStore()
+    {
+        await using var audited = new ServiceFactory().Audited(Store.Postgres);
+        var hook = """{"hook":"patient-view\u0000","hookInstance":"a\u0000b","context":{"userId":"Practitioner/1","patientId":"p1"}}""";
+        AssertRejected(await audited.PostRawAsync(Path, hook), 400, "holds U+0000");
+        var feedback = """{"feedback":[{"card":"c\u0000","outcome":"overridden","outcomeTimestamp":"2026-11-21T12:00:00Z","overrideReason":{"userComment":"x"}}]}""";
+        AssertRejected(await audited.PostRawAsync(Path + "/feedback", feedback), 400, "holds U+0000");
+        // The refusal is in the store itself, not in the spool waiting for a write that can never succeed.
+        var item = Assert.Single((await audited.AuditApi("/audit/api/invocations"))["items"]!.AsArray())!;
+        Assert.Equal(400, (int)item["status"]!);
+    }
+
     /// <summary>RFC 8259 §8.1: senders must not add a BOM, parsers may ignore it. The service ignores one at the start;
     /// anywhere else outside a string it is not JSON.</summary>
     [Fact]
