@@ -43,6 +43,10 @@ public static class Stages
         Stage("parse request", () => HookParsing.Parse(body).Document.Dispose());
         Stage("of which the JsonDocument", () => JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false }).Dispose(), counts: false);
         Stage("  were duplicate keys allowed", () => JsonDocument.Parse(body).Dispose(), counts: false);
+        // The body gate (Hosting/JsonBodies): UTF-8 and the escape scan always; the full walk only when an escape may be bad.
+        Stage("  UTF-8 check + escape scan", () => _ = System.Text.Unicode.Utf8.IsValid(body) && JsonText.MayHoldBadEscape(body, nul: true), counts: false);
+        var escaped = Encoding.UTF8.GetBytes(Encoding.UTF8.GetString(body).Replace("\"final\"", "\"final \\ud83d\\ude00\"", StringComparison.Ordinal));
+        Stage("  full walk (body with valid pairs)", () => JsonText.FindInvalidUnicode(escaped, nul: true), counts: false);
         Stage("validate", () => HookValidation.Validate(request!, service));
         Stage("unpack prefetch", () => gatherer.GatherAsync(service, request!, context, CancellationToken.None).GetAwaiter().GetResult());
         Stage("snapshot", () => snapshots.Build(record, now));

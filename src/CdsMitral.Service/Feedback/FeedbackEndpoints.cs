@@ -24,9 +24,11 @@ public static class FeedbackEndpoints
             {
                 return OperationOutcomes.Error(404, "not-found", $"There is no CDS service '{id}'.");
             }
-            if (await Streams.ReadAtMostAsync(http.Request.Body, options.Value.MaxRequestBodyBytes, http.RequestAborted) is not { } body)
+            // The same gate as hook requests: media type, size, UTF-8 and escapes are refused alike on both.
+            var (body, refusal) = await JsonBodies.ReadAsync(http.Request, options.Value.MaxRequestBodyBytes, "CDS Hooks feedback");
+            if (refusal is not null)
             {
-                return OperationOutcomes.Error(413, "too-costly", "The feedback body is too large.");
+                return refusal.ToResult();
             }
             var (items, problems) = Parse(body);
             if (problems.Count > 0)
@@ -74,15 +76,16 @@ public static class FeedbackEndpoints
         JsonDocument document;
         try
         {
-            if (!System.Text.Unicode.Utf8.IsValid(body.Span))
-            {
-                throw new JsonException("not UTF-8");
-            }
             document = JsonDocument.Parse(body, new JsonDocumentOptions { AllowDuplicateProperties = false, MaxDepth = 32 });
         }
-        catch (JsonException)
+        catch (JsonException e)
         {
-            return ([], [new("$", "The body is not valid JSON.")]);
+            // A refused duplicate key comes without a line: find it, so the sender is told where.
+            return e.LineNumber is { } line
+                ? ([], [new("$", $"The body is not valid JSON (near line {line + 1}).")])
+                : JsonText.FindDuplicateKey(body.Span) is { } duplicate
+                    ? ([], [new(duplicate.Path, $"The body is not valid JSON: the member {duplicate.Path} (line {duplicate.Line}) appears twice in its object.")])
+                    : ([], [new("$", "The body is not valid JSON.")]);
         }
         using (document)
         {

@@ -119,7 +119,7 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
             {
                 return new KeyResult(new KeyReport(key, KeySource.PrefetchedNull, 0, null), [], notes, queries);
             }
-            var (resources, error, next, truncated) = Unpack(supplied);
+            var (resources, error, next, truncated) = Unpack(supplied, key, notes);
             if (error is null)
             {
                 if (next is not null)
@@ -175,7 +175,7 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
             // A read of a resource that does not exist is "no data", not a failure.
             return result.Status == 404 && !template.Query.Contains('?', StringComparison.Ordinal) ? ([], null) : ([], result.Error);
         }
-        var (resources, error, next, _) = Unpack(result.Body!.Value);
+        var (resources, error, next, _) = Unpack(result.Body!.Value, template.Key, notes);
         if (error is not null)
         {
             return ([], $"the server answered with {error}");
@@ -220,7 +220,7 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
                 notes.Add($"A later page of '{key}' could not be read ({result.Error}); older results may be missing.");
                 return;
             }
-            var (more, error, following, _) = Unpack(result.Body!.Value);
+            var (more, error, following, _) = Unpack(result.Body!.Value, key, notes);
             if (error is not null)
             {
                 notes.Add($"A later page of '{key}' held {error}; older results may be missing.");
@@ -233,26 +233,64 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
 
     /// <summary>Resources in a prefetch value or response: a Bundle's entries, or a single resource. An OperationOutcome
     /// (alone, or a Bundle entry with an error) is reported as the error; a Bundle whose total exceeds its entries and has
-    /// no next link is flagged as truncated.</summary>
-    private static (List<RawResource> Resources, string? Error, string? Next, bool Truncated) Unpack(JsonElement value)
+    /// no next link is flagged as truncated. A resource holding a string that is not valid Unicode is left out with a
+    /// note naming it; such a string anywhere else makes the whole value unusable.</summary>
+    private static (List<RawResource> Resources, string? Error, string? Next, bool Truncated) Unpack(JsonElement value, string key, List<string> notes)
     {
-        if (RawResource.From(value) is not { } raw)
+        // "\ud800" parses, but every read of that string throws (and TryGetProperty throws on such a member name):
+        // find them before anything reads this value, so that no resource the snapshot meets holds one.
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value);
+        var badText = JsonText.MayHoldBadEscape(raw) ? JsonText.FindInvalidUnicode(raw, max: int.MaxValue) : [];
+        RawResource? read;
+        try
+        {
+            read = RawResource.From(value);
+        }
+        catch (InvalidOperationException)
+        {
+            return ([], "text that is not valid Unicode where its type or id belongs", null, false);
+        }
+        if (read is not { } top)
         {
             return ([], "a value that is not a FHIR resource", null, false);
         }
-        if (raw.ResourceType == "OperationOutcome")
+        if (badText.Count > 0 && top.ResourceType == "OperationOutcome")
         {
-            return ([], $"an OperationOutcome{Diagnostics(raw.Json)}", null, false);
+            return ([], "an OperationOutcome", null, false); // its diagnostics are what cannot be read
         }
-        if (raw.ResourceType != "Bundle")
+        if (badText.Count > 0 && top.ResourceType != "Bundle")
         {
-            return ([raw], null, null, false);
+            notes.Add(NotUnicode(top.Key));
+            return ([], null, null, false);
+        }
+        var badEntries = new HashSet<int>();
+        foreach (var spot in badText)
+        {
+            if (EntryIndex(spot.Path) is not { } index)
+            {
+                return ([], $"text that is not valid Unicode at {spot.Path}", null, false);
+            }
+            badEntries.Add(index);
+        }
+        if (top.ResourceType == "OperationOutcome")
+        {
+            return ([], $"an OperationOutcome{Diagnostics(top.Json)}", null, false);
+        }
+        if (top.ResourceType != "Bundle")
+        {
+            return ([top], null, null, false);
         }
         var resources = new List<RawResource>();
         if (value.TryGetProperty("entry", out var entries) && entries.ValueKind == JsonValueKind.Array)
         {
+            var at = -1;
             foreach (var entry in entries.EnumerateArray())
             {
+                if (badEntries.Contains(++at))
+                {
+                    notes.Add(NotUnicode(EntryKey(entry) ?? $"Entry {at} of '{key}'"));
+                    continue;
+                }
                 if (entry.ValueKind != JsonValueKind.Object || !entry.TryGetProperty("resource", out var resource) || RawResource.From(resource) is not { } r)
                 {
                     continue;
@@ -279,6 +317,26 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
         var truncated = value.TryGetProperty("total", out var total) && total.ValueKind == JsonValueKind.Number
             && total.TryGetInt32(out var count) && count > resources.Count && next is null;
         return (resources, null, next, truncated);
+    }
+
+    private static string NotUnicode(string what) => $"{what} contains text that is not valid Unicode; not used.";
+
+    /// <summary>N when <paramref name="path"/> is inside the Bundle's entry N ("$.entry[N]…"), else null.</summary>
+    private static int? EntryIndex(string path) =>
+        path.StartsWith("$.entry[", StringComparison.Ordinal) && path.IndexOf(']', 8) is > 8 and var end
+        && int.TryParse(path.AsSpan(8, end - 8), System.Globalization.CultureInfo.InvariantCulture, out var index) ? index : null;
+
+    /// <summary>"Type/id" of an entry's resource when those can be read; null when they are what is broken.</summary>
+    private static string? EntryKey(JsonElement entry)
+    {
+        try
+        {
+            return entry.ValueKind == JsonValueKind.Object && entry.TryGetProperty("resource", out var r) && RawResource.From(r) is { } resource ? resource.Key : null;
+        }
+        catch (InvalidOperationException)
+        {
+            return null;
+        }
     }
 
     private static bool HasError(JsonElement outcome) =>

@@ -73,20 +73,10 @@ public sealed class HookHandler(
         {
             return Refuse(404, "not-found", $"There is no CDS service '{id}'. GET /cds-services lists them.");
         }
-        if (!IsJson(http.Request.ContentType))
+        var (body, bodyRefusal) = await JsonBodies.ReadAsync(http.Request, options.Value.MaxRequestBodyBytes, "A CDS Hooks request");
+        if (bodyRefusal is not null)
         {
-            return Refuse(415, "not-supported", "A CDS Hooks request must be sent as application/json.");
-        }
-        var limit = options.Value.MaxRequestBodyBytes;
-        if (http.Request.ContentLength > limit || await Streams.ReadAtMostAsync(http.Request.Body, limit, http.RequestAborted) is not { } body)
-        {
-            return Refuse(413, "too-costly", $"The request body is larger than {limit} bytes.");
-        }
-        // The JSON reader checks UTF-8 only where it decodes: bad bytes inside a prefetched string would surface later,
-        // deep in the rules, as a 500. Check the whole body once, here.
-        if (!System.Text.Unicode.Utf8.IsValid(body.Span))
-        {
-            return Refuse(400, "invalid", "The body is not valid UTF-8.");
+            return (bodyRefusal.Status, bodyRefusal.ToResult(), bodyRefusal.Text);
         }
         try
         {
@@ -94,7 +84,9 @@ public sealed class HookHandler(
         }
         catch (JsonException e)
         {
-            return Refuse(400, "invalid", $"The body is not a valid CDS Hooks request: {Describe(e)}", e.Path);
+            var (where, path) = Describe(e, body.Span);
+            var text = $"The body is not a valid CDS Hooks request: {where}";
+            return (400, OperationOutcomes.Error(400, "invalid", text, path), text);
         }
         if (draft.Request is not { } request)
         {
@@ -138,15 +130,18 @@ public sealed class HookHandler(
     private static (int, IResult, string) Refuse(int status, string code, string text, string? expression = null) =>
         (status, OperationOutcomes.Error(status, code, text, expression), text);
 
-    private static bool IsJson(string? contentType) =>
-        contentType is not null
-        && System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var media)
-        && media.MediaType is { } type
-        && (type.Equals("application/json", StringComparison.OrdinalIgnoreCase) || type.EndsWith("+json", StringComparison.OrdinalIgnoreCase));
-
-    /// <summary>The parser's message names the path and position; keep it, but not the inner type names.</summary>
-    private static string Describe(JsonException e) =>
-        e.Path is { Length: > 1 } path
-            ? $"the value at {path} (line {e.LineNumber + 1}) is malformed or of the wrong type."
-            : $"malformed JSON near line {e.LineNumber + 1}.";
+    /// <summary>The parser's message names the path and position; keep them, but not the inner type names. A refused
+    /// duplicate key comes without either, so the body is walked once more to find it.</summary>
+    private static (string Text, string? Path) Describe(JsonException e, ReadOnlySpan<byte> body)
+    {
+        if (e.LineNumber is { } line)
+        {
+            return e.Path is { Length: > 1 } path
+                ? ($"the value at {path} (line {line + 1}) is malformed or of the wrong type.", path)
+                : ($"malformed JSON near line {line + 1}.", e.Path);
+        }
+        return JsonText.FindDuplicateKey(body) is { } duplicate
+            ? ($"the member {duplicate.Path} (line {duplicate.Line}) appears twice in its object; each member may appear only once.", duplicate.Path)
+            : ("malformed JSON.", e.Path);
+    }
 }

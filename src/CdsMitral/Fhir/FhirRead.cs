@@ -11,7 +11,9 @@ public sealed class FhirShapeException(string member) : Exception($"'{member}' d
 /// Reads the few FHIR R4 members the service needs straight from the request's JSON, without building typed records:
 /// a chart of 50 Observations is read in place rather than copied into thousands of small objects. Absent and null
 /// members read as null; a member of the wrong type throws <see cref="FhirShapeException"/>. Null items in arrays
-/// ("coding": [null]) carry nothing and are skipped.
+/// ("coding": [null]) carry nothing and are skipped. Every string read here decodes: a request whose body holds an
+/// escaped lone surrogate is refused (Hosting/JsonBodies), and a FHIR resource holding one is left out when it is
+/// unpacked (InputGatherer), so <c>GetString</c> never meets one.
 /// </summary>
 public static class FhirRead
 {

@@ -10,9 +10,10 @@ using Xunit.Abstractions;
 namespace CdsMitral.Tests.Fuzz;
 
 /// <summary>
-/// Property tests over mutated requests: the spec's examples and every sample request, bent by 1–4 random mutations
-/// (structural and byte-level), and mutated client JWTs. Whatever arrives, the answer is below 500, is JSON of the right
-/// kind, and the service is still healthy afterwards. FsCheck prints the seed of any failing case to replay it.
+/// Property tests over mutated requests: the spec's examples, every sample request and a few feedback bodies, bent by
+/// 1–4 random mutations (structural, escapes and byte-level), and mutated client JWTs. Whatever arrives, the answer is
+/// below 500, is JSON of the right kind (an OperationOutcome for every error), and the service is still healthy
+/// afterwards. FsCheck prints the seed of any failing case to replay it.
 /// </summary>
 public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
 {
@@ -26,6 +27,23 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
     public async Task DisposeAsync() => await _service.DisposeAsync();
 
     private static readonly (string Service, string Json)[] Seeds = LoadSeeds();
+
+    /// <summary>Feedback bodies (posted to {service}/feedback): the Sandbox's shape, an accepted outcome, two items.</summary>
+    private static readonly string[] FeedbackSeeds =
+    [
+        """{"feedback":[{"card":"9e1d2b6c-0000-4000-8000-000000000001","outcome":"overridden","outcomeTimestamp":"2026-11-21T12:00:00.000Z","overrideReason":{"reason":{"code":"patient-refuses","system":"http://terminology.hl7.org/CodeSystem/non-adherence-reason-codes"}}}]}""",
+        """{"feedback":[{"card":"9e1d2b6c-0000-4000-8000-000000000002","outcome":"accepted","outcomeTimestamp":"2026-11-21T12:00:00Z","acceptedSuggestions":[{"id":"s1"}]}]}""",
+        """{"feedback":[{"card":"c1","outcome":"overridden","outcomeTimestamp":"2026-11-21T12:00:00Z","overrideReason":{"userComment":"seen \u00e9 \ud83d\ude00"}},{"card":"c2","outcome":"overridden","outcomeTimestamp":"2026-11-21T12:00:00Z","overrideReason":{"userComment":"x"}}]}""",
+    ];
+
+    /// <summary>Escapes and bytes that are JSON-valid but not Unicode-valid, or almost JSON: lone high and low surrogates,
+    /// a high surrogate before something else, a reversed pair, a pair broken by an escaped backslash, NUL, escapes of
+    /// plain ASCII, truncated escapes, escaped quotes, and a BOM (U+FEFF) where it does not belong.</summary>
+    private static readonly string[] Escapes =
+    [
+        "\\ud800", "\\uDFFF", "\\udbff", "\\uD83D", "\\ud800\\u0041", "\\ud800x", "\\udc00\\ud800", "\\ud83d\\\\ude00",
+        "\\ud83d\\ude00", "\\u0000", "\\u0041\\u002F", "\\u00", "\\u", "\\\"", "\\\"x\\\"", "\\/", "\uFEFF", "\\uFEFF",
+    ];
 
     private static (string, string)[] LoadSeeds()
     {
@@ -85,7 +103,33 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
                 text = MutateText(text, random, kind);
             }
         }
+        // Escape mutations come last, on the text: reparsing a lone surrogate into a tree would not survive.
+        if (random.Next(2) == 0)
+        {
+            text ??= node.ToJsonString();
+            for (var i = random.Next(1, 3); i > 0; i--)
+            {
+                text = InsertEscape(text, random);
+            }
+        }
         return text is null ? Encoding.UTF8.GetBytes(node.ToJsonString()) : MutateBytes(Encoding.UTF8.GetBytes(text), random);
+    }
+
+    /// <summary>Puts one of <see cref="Escapes"/> just inside a string, a value's or a member name's (after an opening
+    /// quote), or now and then anywhere.</summary>
+    private static string InsertEscape(string text, Random random)
+    {
+        var escape = Escapes[random.Next(Escapes.Length)];
+        var openings = new List<int>();
+        for (var i = 1; i < text.Length; i++)
+        {
+            if (text[i] == '"' && text[i - 1] is ':' or ',' or '{' or '[')
+            {
+                openings.Add(i + 1);
+            }
+        }
+        var at = openings.Count == 0 || random.Next(8) == 0 ? random.Next(text.Length + 1) : openings[random.Next(openings.Count)];
+        return text.Insert(at, escape);
     }
 
     private static JsonNode? TryParse(string text)
@@ -170,15 +214,24 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         {
             bytes[random.Next(bytes.Length)] = (byte)random.Next(0x80, 0x100); // likely invalid UTF-8
         }
+        if (random.Next(6) == 0)
+        {
+            // A BOM first (ignored), or an overlong encoding of '/' (invalid UTF-8) somewhere.
+            byte[] insert = random.Next(3) switch { 0 => [0xEF, 0xBB, 0xBF], 1 => [0xC0, 0xAF], _ => [0xE0, 0x80, 0xAF] };
+            var at = insert.Length == 3 && insert[0] == 0xEF && random.Next(2) == 0 ? 0 : random.Next(bytes.Length + 1);
+            bytes = [.. bytes[..at], .. insert, .. bytes[at..]];
+        }
         return bytes;
     }
 
-    private async Task<int> Post(string serviceId, byte[] body, string? token = null)
+    private int _notUnicode;
+
+    private async Task<int> Post(string serviceId, byte[] body, string? token = null, bool feedback = false)
     {
         using var client = token is null ? _service.CreateSignedClient() : _service.CreateClient();
         using var content = new ByteArrayContent(body);
         content.Headers.ContentType = new MediaTypeHeaderValue("application/json");
-        using var request = new HttpRequestMessage(HttpMethod.Post, $"/cds-services/{serviceId}") { Content = content };
+        using var request = new HttpRequestMessage(HttpMethod.Post, $"/cds-services/{serviceId}{(feedback ? "/feedback" : "")}") { Content = content };
         if (token is not null)
         {
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
@@ -188,8 +241,16 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         var text = await response.Content.ReadAsStringAsync();
         _statuses.AddOrUpdate(status, 1, (_, n) => n + 1);
         Assert.True(status < 500, $"{status}: {text}");
+        if (feedback && status == 200)
+        {
+            return status; // feedback is acknowledged without a body
+        }
         var json = JsonNode.Parse(text)!;
         Assert.True(status == 200 ? json["cards"] is JsonArray : (string?)json["resourceType"] == "OperationOutcome", text);
+        if (text.Contains("not valid Unicode", StringComparison.Ordinal))
+        {
+            Interlocked.Increment(ref _notUnicode);
+        }
         Assert.DoesNotContain(" at CdsMitral", text, StringComparison.Ordinal);
         return status;
     }
@@ -197,7 +258,8 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
     [Fact]
     public async Task MutatedRequestsNeverCauseA5xxAndTheServiceStaysHealthy()
     {
-        var cases = from seed in Gen.Choose(0, Seeds.Length - 1)
+        // Seeds past the hook requests are feedback bodies, posted to the first service's feedback endpoint.
+        var cases = from seed in Gen.Choose(0, Seeds.Length + FeedbackSeeds.Length - 1)
                     from rng in Gen.Choose(0, int.MaxValue - 1)
                     from count in Gen.Choose(1, 4)
                     select (seed, rng, count);
@@ -205,8 +267,9 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         var property = Prop.ForAll(cases.ToArbitrary(), c =>
         {
             Interlocked.Increment(ref ran);
-            var (service, json) = Seeds[c.seed];
-            Post(service, Mutate(json, c.rng, c.count)).GetAwaiter().GetResult();
+            var feedback = c.seed >= Seeds.Length;
+            var (service, json) = feedback ? (Requests.PatientViewId, FeedbackSeeds[c.seed - Seeds.Length]) : Seeds[c.seed];
+            Post(service, Mutate(json, c.rng, c.count), feedback: feedback).GetAwaiter().GetResult();
         });
         // Off the test's synchronisation context: the property blocks on each HTTP call.
         await Task.Run(() => Check.One(Config.QuickThrowOnFailure.WithMaxTest(BodyCases).WithQuietOnSuccess(true), property));
@@ -214,6 +277,7 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
         Assert.Equal(BodyCases, ran);
         output.WriteLine($"{ran} mutated requests; statuses: {string.Join(", ", _statuses.OrderBy(s => s.Key).Select(s => $"{s.Key}×{s.Value}"))}");
         Assert.True(_statuses.Keys.Count >= 3, "the mutations should reach more than one kind of answer");
+        Assert.True(_notUnicode > BodyCases / 20, $"only {_notUnicode} answers named text that is not valid Unicode: the escape mutations should reach the check");
         using var client = _service.CreateSignedClient();
         using var health = await client.GetAsync("/cds-services");
         Assert.Equal(200, (int)health.StatusCode);
