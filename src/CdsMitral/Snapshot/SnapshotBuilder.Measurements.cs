@@ -72,7 +72,7 @@ public sealed partial class SnapshotBuilder
     /// <summary>The measures an observation carries: its own value if its code is a measure, and each component whose code
     /// is one (an echo panel), read like a separate observation with the panel's status, date and id (decision 7).</summary>
     /// <exception cref="FhirShapeException">A member the snapshot reads is not shaped as FHIR R4.</exception>
-    private IEnumerable<Obs> ReadObservation(RawResource raw)
+    private void ReadObservation(RawResource raw, List<Obs> into)
     {
         var json = raw.Json;
         var status = json.OneOf("status"u8, KnownStatuses) ?? json.Text("status"u8);
@@ -81,25 +81,30 @@ public sealed partial class SnapshotBuilder
             ?? period?.RecordedDate("end"u8) ?? period?.RecordedDate("start"u8) ?? json.RecordedDate("issued"u8);
         if (ReadValue(json, raw.Key, status, date) is { } own)
         {
-            yield return own;
+            into.Add(own);
         }
         var index = 0;
         foreach (var component in json.Objects("component"u8))
         {
-            if (ReadValue(component, $"{raw.Key}.component[{index}]", status, date) is { } part)
+            if (ReadValue(component, index, raw.Key, status, date) is { } part)
             {
-                yield return part;
+                into.Add(part);
             }
             index++;
         }
     }
 
-    private Obs? ReadValue(System.Text.Json.JsonElement json, string key, string? status, RecordedDate? date)
+    private Obs? ReadValue(System.Text.Json.JsonElement json, string key, string? status, RecordedDate? date) =>
+        ReadValue(json, -1, key, status, date);
+
+    /// <param name="component">The component's position in the panel, or -1 for the observation's own value.</param>
+    private Obs? ReadValue(System.Text.Json.JsonElement json, int component, string resourceKey, string? status, RecordedDate? date)
     {
         if (json.Child("code"u8) is not { } code || _t.Find(_measureOf, code) is not { } match)
         {
             return null;
         }
+        var key = component < 0 ? resourceKey : $"{resourceKey}.component[{component}]";
         var measure = _measureOf[(match.System, match.Code)];
         Quantity? quantity = json.Child("valueQuantity"u8) is { } q ? ReadQuantity(q) : null;
         var value = json.Child("valueCodeableConcept"u8);

@@ -27,26 +27,30 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
         var resources = OwnResources(record, findings);
 
         var byMeasure = new Dictionary<string, List<Obs>>(StringComparer.Ordinal);
+        var read = new List<Obs>(4);
         foreach (var r in resources)
         {
             if (r.ResourceType != "Observation")
             {
                 continue;
             }
+            read.Clear();
             try
             {
-                foreach (var observation in ReadObservation(r))
-                {
-                    if (!byMeasure.TryGetValue(observation.Measure, out var list))
-                    {
-                        byMeasure[observation.Measure] = list = [];
-                    }
-                    list.Add(observation);
-                }
+                ReadObservation(r, read);
             }
             catch (FhirShapeException)
             {
                 findings.Add(new DataQualityFinding(r.ResourceType, r.Key, Unreadable));
+                continue;
+            }
+            foreach (var observation in read)
+            {
+                if (!byMeasure.TryGetValue(observation.Measure, out var list))
+                {
+                    byMeasure[observation.Measure] = list = [];
+                }
+                list.Add(observation);
             }
         }
         List<Obs> Of(string valueSet) => byMeasure.TryGetValue(valueSet, out var list) ? list : [];
