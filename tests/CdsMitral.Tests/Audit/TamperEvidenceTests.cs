@@ -78,15 +78,12 @@ public sealed class ChainKeyTests
     [Fact]
     public async Task InDevelopmentAKeyFileIsMadeOnFirstStartAndSignsTheRecords()
     {
-        var log = new List<string>();
+        var log = new LogCapture();
         await using var service = new ServiceFactory().InEnvironment("Development").With("CdsMitral:Trust:Mode", "Off").Audited(Store.Sqlite);
-        using var client = service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(new Capture(log))))).CreateClient();
+        using var client = service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(log)))).CreateClient();
         var file = Path.Combine(service.DataDirectory, "audit-chain.key");
         Assert.True(File.Exists(file));
-        lock (log)
-        {
-            Assert.Contains(log, l => l.Contains("Generated a new audit chain key", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal));
-        }
+        Assert.Contains(log.Lines, l => l.Contains("Generated a new audit chain key", StringComparison.Ordinal) && l.Contains(file, StringComparison.Ordinal));
         var key = Convert.FromBase64String((await File.ReadAllLinesAsync(file))[0]);
         Assert.Equal(32, key.Length);
         if (!OperatingSystem.IsWindows())
@@ -127,22 +124,5 @@ public sealed class ChainKeyTests
         }
         var perRecord = (GC.GetAllocatedBytesForCurrentThread() - before) / 100.0;
         Assert.True(perRecord < 200, $"{perRecord} bytes per record"); // the 64-character hex string is ~150 bytes
-    }
-
-    private sealed class Capture(List<string> lines) : ILoggerProvider, ILogger
-    {
-        public ILogger CreateLogger(string categoryName) => this;
-        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-        public bool IsEnabled(LogLevel logLevel) => true;
-        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-        {
-            lock (lines)
-            {
-                lines.Add(formatter(state, exception));
-            }
-        }
-        public void Dispose()
-        {
-        }
     }
 }

@@ -51,7 +51,7 @@ public sealed class FhirServerGuardTests : IAsyncLifetime
             : Requests.PatientView("p1", fhirServer: fhirServer, accessToken: Token));
 
     /// <summary>Names under test.example resolve to the given address; anything else through DNS.</summary>
-    private static WebApplicationFactory<Program> Resolving(ServiceFactory service, string address, Capture? capture = null) =>
+    private static WebApplicationFactory<Program> Resolving(ServiceFactory service, string address, LogCapture? capture = null) =>
         service.WithWebHostBuilder(b => b.ConfigureTestServices(s =>
         {
             s.AddSingleton<Func<string, CancellationToken, Task<IPAddress[]>>>((host, ct) =>
@@ -170,7 +170,7 @@ public sealed class FhirServerGuardTests : IAsyncLifetime
     [Fact]
     public async Task NothingOfTheUserInformationReachesTheLogOrTheAuditRecord()
     {
-        var capture = new Capture();
+        var capture = new LogCapture();
         await using var service = Allowing("http://*.allowed.example:*/fhir", "http://127.0.0.1:*/fhir").With("Logging:LogLevel:Default", "Trace");
         var app = Resolving(service, "127.0.0.1", capture);
         foreach (var fhirServer in new[]
@@ -199,7 +199,7 @@ public sealed class FhirServerGuardTests : IAsyncLifetime
     [Fact]
     public async Task ACredentialInANextLinkQueryReachesNeitherTheLogNorTheAudit()
     {
-        var capture = new Capture();
+        var capture = new LogCapture();
         _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("/Observation", StringComparison.Ordinal) && !request.Query.ContainsKey("page")
             ? new FakeReply(200, FakeFhirServer.SearchSet([], next: $"{_fhir.BaseUrl}/Observation?page=2&access_token=QSECRET-77"))
             : null;
@@ -246,29 +246,5 @@ public sealed class FhirServerGuardTests : IAsyncLifetime
         Assert.Equal(403, await Status($"http://127.0.0.1:{Port}@evil.example/fhir"));
         Assert.Equal(403, await Status($"http://localhost:{Port}@127.0.0.1:{Port}/fhir"));
         Assert.Equal(served, _fhir.Requests.Count);
-    }
-
-    private sealed class Capture : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(Capture capture, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var properties = state is IEnumerable<KeyValuePair<string, object?>> kv ? string.Join(" ", kv.Select(p => $"{p.Key}={p.Value}")) : "";
-                capture.Lines.Enqueue($"{category} {eventId.Name} {formatter(state, exception)} {properties} {exception}");
-            }
-        }
     }
 }

@@ -9,34 +9,10 @@ namespace CdsMitral.Tests.Http;
 
 public sealed class LoggingTests
 {
-    private sealed class Capture : ILoggerProvider
-    {
-        public ConcurrentQueue<string> Lines { get; } = new();
-
-        public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
-
-        public void Dispose()
-        {
-        }
-
-        private sealed class Logger(Capture capture, string category) : ILogger
-        {
-            public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
-
-            public bool IsEnabled(LogLevel logLevel) => true;
-
-            public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
-            {
-                var properties = state is IEnumerable<KeyValuePair<string, object?>> kv ? string.Join(" ", kv.Select(p => $"{p.Key}={p.Value}")) : "";
-                capture.Lines.Enqueue($"{category} {eventId.Name} {formatter(state, exception)} {properties} {exception}");
-            }
-        }
-    }
-
     [Fact]
     public async Task EachHookLogsOneLineWithItsIdentityDurationAndRulesButNoTokenOrBody()
     {
-        var capture = new Capture();
+        var capture = new LogCapture();
         await using var fhir = await FakeFhirServer.StartAsync();
         var chart = new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01");
         fhir.Add(chart.Resources);
@@ -66,7 +42,7 @@ public sealed class LoggingTests
     [Fact]
     public async Task NeitherAClientJwtNorAFhirTokenReachesTheLogOnSuccessOrFailure()
     {
-        var capture = new Capture();
+        var capture = new LogCapture();
         await using var fhir = await FakeFhirServer.StartAsync();
         await using var service = new ServiceFactory().With("Logging:LogLevel:Default", "Trace");
         var configured = service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(capture))));
@@ -97,7 +73,7 @@ public sealed class LoggingTests
     [Fact]
     public async Task WithVerificationOffEveryCallIsLoggedAsUnauthenticated()
     {
-        var capture = new Capture();
+        var capture = new LogCapture();
         await using var service = new ServiceFactory().InEnvironment("Development").With("CdsMitral:Trust:Mode", "Off");
         var configured = service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(capture))));
         using var client = configured.CreateClient();
