@@ -131,6 +131,40 @@ public sealed class FhirValidationTests(FhirValidator validator, ServiceFactory 
     }
 
     [Fact]
+    public void AnExternalCodeTheValidatorCannotLookUpOfflineIsAWarningNotAnError()
+    {
+        var issues = validator.Validate("""{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"99999-9"}]},"valueQuantity":{"value":1,"system":"http://unitsofmeasure.org","code":"mm"}}""");
+        Assert.True(FhirValidator.Errors(issues).Count == 0, FhirValidator.Describe("unknown LOINC code", FhirValidator.Errors(issues)));
+    }
+
+    [Fact]
+    public void ACodeOutsideAProjectValueSetUnderARequiredBindingIsAnError()
+    {
+        // 8867-4 (heart rate) is a real LOINC code, but not an LVEF code: the LVEF profile's required binding refuses it.
+        var issues = validator.Validate("""{"resourceType":"Observation","status":"final","code":{"coding":[{"system":"http://loinc.org","code":"8867-4"}]},"subject":{"reference":"Patient/p1"},"effectiveDateTime":"2026-11-01","valueQuantity":{"value":35,"system":"http://unitsofmeasure.org","code":"%"}}""",
+            "https://fhir.cdsmitral.org/StructureDefinition/cdsmitral-lvef");
+        Assert.Contains(FhirValidator.Errors(issues), e => e.Message.Contains("https://fhir.cdsmitral.org/ValueSet/lvef", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void TheProjectProfilesApplyToTheSampleEchoValuesAndMedicines()
+    {
+        var bundle = Read("samples/patients", "coapt-profile.json");
+        var applied = bundle["entry"]!.AsArray()
+            .Select(e => validator.Parse(e!["resource"]!.ToJsonString()).Resource)
+            .Select(r => r is null ? null : validator.ProfileFor(r))
+            .OfType<string>().Distinct().Order().ToList();
+        Assert.Equal(
+            ["https://fhir.cdsmitral.org/StructureDefinition/cdsmitral-gdmt-medication-request",
+             "https://fhir.cdsmitral.org/StructureDefinition/cdsmitral-gdmt-medication-statement",
+             "https://fhir.cdsmitral.org/StructureDefinition/cdsmitral-lvef",
+             "https://fhir.cdsmitral.org/StructureDefinition/cdsmitral-lvesd",
+             "https://fhir.cdsmitral.org/StructureDefinition/cdsmitral-mr-assessment",
+             "https://fhir.cdsmitral.org/StructureDefinition/cdsmitral-pasp"],
+            applied);
+    }
+
+    [Fact]
     public void LoadingTheSpecificationOnceKeepsEachValidationFast()
     {
         var coapt = Read("samples/patients", "coapt-profile.json");
