@@ -286,7 +286,8 @@ def quantity_value(units_short, min_v, max_v):
     return [
         {"path": "Observation.value[x]", "min": 1, "type": [{"code": "Quantity"}], "short": f"plausible range {min_v}–{max_v}; outside it the value is not used", "mustSupport": True},
         {"path": "Observation.value[x].system", "fixedUri": "http://unitsofmeasure.org"},
-        {"path": "Observation.value[x].code", "min": 1, "short": units_short},
+        # Decision 8: unit text alone (%, percent, mm, cm, mmHg, mm Hg, any case) is read, so a UCUM code is not required.
+        {"path": "Observation.value[x].code", "short": f"{units_short}; without a UCUM code the unit text is read (%, percent, mm, cm, mmHg, mm Hg, any case)"},
     ]
 
 

@@ -193,15 +193,27 @@ public sealed class Chart(string patientId = "p1")
         return prefetch;
     }
 
+    /// <summary>The server the sample requests name as fhirServer; a Bundle's fullUrls point into it.</summary>
+    public const string FhirBase = "http://localhost:8080/fhir";
+
+    /// <summary>A Bundle as valid R4 wants it: every entry with a fullUrl (bdl-15), total only on a searchset (bdl-1),
+    /// and no entry key at all when there are none (FHIR JSON forbids an empty array).</summary>
     public static JsonObject Bundle(IEnumerable<JsonObject> resources, string type = "searchset")
     {
         var list = resources.ToList();
-        return new JsonObject
+        var bundle = new JsonObject { ["resourceType"] = "Bundle", ["type"] = type };
+        if (type == "searchset")
         {
-            ["resourceType"] = "Bundle",
-            ["type"] = type,
-            ["total"] = list.Count,
-            ["entry"] = new JsonArray(list.Select(r => (JsonNode)new JsonObject { ["resource"] = r.DeepClone() }).ToArray()),
-        };
+            bundle["total"] = list.Count;
+        }
+        if (list.Count > 0)
+        {
+            bundle["entry"] = new JsonArray(list.Select(r => (JsonNode)new JsonObject
+            {
+                ["fullUrl"] = $"{FhirBase}/{r["resourceType"]}/{r["id"]}",
+                ["resource"] = r.DeepClone(),
+            }).ToArray());
+        }
+        return bundle;
     }
 }
