@@ -98,16 +98,17 @@ public static class SampleFiles
               (`{{PlaceholderFhirServer}}` — point it at a FHIR server loaded with the patient)
             - `expected.json` — for each request, the rule ids of the cards it must produce (the table below)
 
-            Echo dates count back from {{SamplePatients.AsOf:yyyy-MM-dd}}. With the default 12-month window the "current" values stay current
-            until about {{SamplePatients.AsOf.AddMonths(10):yyyy-MM}}; after that, regenerate them with a later date:
-            `CDSMITRAL_WRITE_SAMPLES=1 CDSMITRAL_SAMPLES_AS_OF=YYYY-MM-DD dotnet test CdsMitral.sln --filter Samples`.
+            Echo dates count back from {{SamplePatients.AsOf:yyyy-MM-dd}}. The CLI (`cdsmitral hook`, `cdsmitral load`) moves a
+            sample's dates by the days since then, so that through it every sample gives the cards below on any day
+            (`--as-of` picks another day, `--keep-dates` sends them as written). The files here keep their dates: with the
+            default 12-month window their "current" values stay current until about {{SamplePatients.AsOf.AddMonths(10):yyyy-MM}}.
+            To rewrite them as of a later date: `CDSMITRAL_WRITE_SAMPLES=1 CDSMITRAL_SAMPLES_AS_OF=YYYY-MM-DD dotnet test CdsMitral.sln --filter Samples`.
 
             Try one against the running service (see the top-level README):
 
             ```sh
-            curl -s -H 'Content-Type: application/json' \
-              --data @samples/requests/coapt-profile.patient-view.prefetch.json \
-              http://localhost:5080/cds-services/secondary-mr-patient-view
+            dotnet run --project src/CdsMitral.Cli -- hook http://localhost:5080 --service secondary-mr-patient-view \
+              --patient coapt-profile --prefetch
             ```
 
             | sample (patient id) | what the chart shows | patient-view cards | order-select cards |
