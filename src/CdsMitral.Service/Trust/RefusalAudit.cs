@@ -33,7 +33,8 @@ public sealed class RefusalAudit : IDisposable
         public long Further { get; set; }
     }
 
-    public RefusalAudit(InvocationAudit audit, CdsServiceRegistry registry, TimeProvider time, IOptions<CallerOptions> callers, ILogger<RefusalAudit> logger)
+    public RefusalAudit(InvocationAudit audit, CdsServiceRegistry registry, TimeProvider time, IOptions<CallerOptions> callers,
+        IHostApplicationLifetime lifetime, ILogger<RefusalAudit> logger)
     {
         _audit = audit;
         _registry = registry;
@@ -42,7 +43,9 @@ public sealed class RefusalAudit : IDisposable
         _logger = logger;
         // Episodes whose window has passed are written even if their partition never calls again.
         var every = callers.Value.Window > TimeSpan.FromSeconds(1) ? callers.Value.Window : TimeSpan.FromSeconds(1);
-        _sweep = TimeProvider.System.CreateTimer(_ => _ = FlushEndedAsync(), null, every, every);
+        _sweep = TimeProvider.System.CreateTimer(_ => _ = FlushAsync(all: false), null, every, every);
+        // Stopping runs before the audit writer stops: the counts of open episodes still reach the store.
+        lifetime.ApplicationStopping.Register(() => FlushAsync(all: true).Wait(TimeSpan.FromSeconds(5)));
     }
 
     public static bool IsRecorded(HttpContext http) => http.Items.ContainsKey(InvocationAudit.RecordedItem);
@@ -58,7 +61,10 @@ public sealed class RefusalAudit : IDisposable
             return;
         }
         http.Items[InvocationAudit.RecordedItem] = true;
-        await Write(ServiceOf(http), http.CallingClient(), status, $"{http.Request.Method} {ShortPath(http)}: {what} (from {CallerLimits.AddressOf(http)})", _time.GetUtcNow());
+        // The path is in the record once: as its service id when it names none of ours, else here.
+        var service = ServiceOf(http);
+        var path = service == ShortPath(http) ? "" : " " + ShortPath(http);
+        await Write(service, http.CallingClient(), status, $"{http.Request.Method}{path}: {what} (from {CallerLimits.AddressOf(http)})", _time.GetUtcNow());
     }
 
     /// <summary>A 429: the first of a partition's window is recorded, later ones are counted into one record written
@@ -88,13 +94,13 @@ public sealed class RefusalAudit : IDisposable
             $"{http.Request.Method} {ShortPath(http)}: over the rate of {partition}; further refusals in this window are counted in one record", now);
     }
 
-    private async Task FlushEndedAsync()
+    private async Task FlushAsync(bool all)
     {
         var now = _time.GetUtcNow();
         List<Episode> ended;
         lock (_gate)
         {
-            ended = _episodes.Values.Where(e => now - e.Started >= _callers.Value.Window).ToList();
+            ended = _episodes.Values.Where(e => all || now - e.Started >= _callers.Value.Window).ToList();
             foreach (var episode in ended)
             {
                 _episodes.Remove(episode.Partition);
