@@ -18,9 +18,11 @@ builder.Services.AddApiDocument();
 
 var app = builder.Build().ValidateSettings();
 app.UseCors(CallerLimits.CorsPolicy);
+app.UseRefusalAudit();
 app.UseOperationOutcomeErrors();
 app.UseClientTrust();
 app.UseRateLimiter();
+app.UseAuthorization();
 app.MapCdsServices();
 app.MapContent();
 app.MapAudit();

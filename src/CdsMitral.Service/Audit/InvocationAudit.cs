@@ -25,13 +25,41 @@ public sealed class InvocationDraft(string serviceId, DateTimeOffset at)
 }
 
 /// <summary>Builds the audit record of a hook call and waits until it is durable.</summary>
-public sealed class InvocationAudit(AuditWriter writer)
+public sealed class InvocationAudit(AuditWriter writer, IHttpContextAccessor? accessor = null)
 {
+    /// <summary>Set on a request once its record is written, so the catch-all for refusals does not write a second.</summary>
+    public const string RecordedItem = "cdsmitral.audit.recorded";
+
+    /// <summary>How much of an attacker-chosen reason a refusal record keeps.</summary>
+    public const int MaxRefusalReason = 200;
+
     public static readonly string ServiceVersion =
         typeof(InvocationAudit).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown";
 
-    public Task RecordAsync(InvocationDraft draft, CallingClient client, int status, string? reason, double totalMs) =>
-        writer.WriteAsync(Entry(draft, client, status, reason, totalMs));
+    public Task RecordAsync(InvocationDraft draft, CallingClient client, int status, string? reason, double totalMs)
+    {
+        if (accessor?.HttpContext is { } http)
+        {
+            http.Items[RecordedItem] = true;
+        }
+        return writer.WriteAsync(Entry(draft, client, status, reason, totalMs));
+    }
+
+    /// <summary>A call refused before the hook handler read it (authentication, rate limit, no such route): a compact
+    /// record — the service id or a shortened path, a bounded reason, nothing from the body — so refusals cannot fill the disk.</summary>
+    public Task RecordRefusalAsync(string serviceOrPath, CallingClient client, int status, string reason, DateTimeOffset at) =>
+        RecordAsync(new InvocationDraft(serviceOrPath, at), client, status, Shorten(reason, MaxRefusalReason), 0);
+
+    /// <summary>At most <paramref name="max"/> characters, never splitting a surrogate pair.</summary>
+    public static string Shorten(string text, int max)
+    {
+        if (text.Length <= max)
+        {
+            return text;
+        }
+        var cut = char.IsHighSurrogate(text[max - 2]) ? max - 2 : max - 1;
+        return string.Concat(text.AsSpan(0, cut), "…");
+    }
 
     /// <summary>The audit entry of a call: its record, and the record as the JSON document the chain hashes and keeps.</summary>
     public static AuditEntry Entry(InvocationDraft draft, CallingClient client, int status, string? reason, double totalMs)

@@ -1,15 +1,20 @@
 using CdsMitral.Hooks;
 using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Hosting;
+using CdsMitral.Service.Trust;
 
 namespace CdsMitral.Service.Hooks;
 
 public static class HookEndpoints
 {
-    /// <summary>CDS Hooks 2.0: discovery at {base}/cds-services, services at {base}/cds-services/{id}.</summary>
+    /// <summary>CDS Hooks 2.0: discovery at {base}/cds-services, services at {base}/cds-services/{id}. Every call, discovery
+    /// included (2.0 §Trusting CDS Clients: "every single CDS Service call, whether that be a Discovery call …"), needs a
+    /// verified client JWT, and each client (or unverified address) has a rate.</summary>
     public static IEndpointRouteBuilder MapCdsServices(this IEndpointRouteBuilder app)
     {
-        var group = app.MapGroup("/cds-services").RequireRateLimiting(Hosting.CallerLimits.RatePolicy);
+        var group = app.MapGroup("/cds-services")
+            .RequireAuthorization(ClientAuthentication.Policy)
+            .RequireRateLimiting(CallerLimits.RatePolicy);
         group.MapGet("", (CdsServiceRegistry registry) =>
             TypedResults.Json(new DiscoveryResponse(registry.Services.Select(s => s.ToDescriptor()).ToList()), HookJson.Default.DiscoveryResponse))
             .WithSummary("CDS Hooks discovery: the services and their prefetch templates")
@@ -26,6 +31,17 @@ public static class HookEndpoints
                 return Results.Text("""{"cards":[]}""", "application/json");
             });
         }
+        // Anything else under /cds-services is mapped too, so that it sits behind the same authentication and rate:
+        // an unknown path costs an unverified caller a 401 within its budget, not an unmetered 404 and record each.
+        group.Map("/{**rest}", async (string? rest, HttpContext http, RefusalAudit refusals) =>
+        {
+            var known = rest is null || !rest.Contains('/', StringComparison.Ordinal) || rest.EndsWith("/feedback", StringComparison.Ordinal) && rest.Count(c => c == '/') == 1;
+            var (status, text) = known
+                ? (StatusCodes.Status405MethodNotAllowed, $"{http.Request.Method} is not allowed here.")
+                : (StatusCodes.Status404NotFound, "Nothing is served at this path. GET /cds-services lists the services.");
+            await refusals.RecordAsync(http, status, status == 405 ? "method not allowed" : "no such route");
+            return OperationOutcomes.Error(status, status == 405 ? "not-supported" : "not-found", text);
+        }).ExcludeFromDescription();
         return app;
     }
 }

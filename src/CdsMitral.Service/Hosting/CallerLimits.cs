@@ -14,8 +14,12 @@ public sealed class CallerOptions
     /// <summary>Browser origins allowed by CORS (e.g. the CDS Hooks Sandbox, https://sandbox.cds-hooks.org). "*" allows any.</summary>
     public List<string> CorsOrigins { get; set; } = [];
 
-    /// <summary>Calls one client (one verified issuer, or one address when unverified) may make per window.</summary>
+    /// <summary>Calls one verified client (one issuer) may make per window; with verification off (Development), one address.</summary>
     public int PermitLimit { get; set; } = 600;
+
+    /// <summary>Calls per window from one address whose caller did not authenticate (each is refused with 401 and
+    /// audited): over it they get 429, and the rest of the window costs one audit record.</summary>
+    public int UnverifiedPermitLimit { get; set; } = 60;
 
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }
@@ -50,11 +54,17 @@ public static class CallerLimits
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<CallerOptions>>((limiter, callers) =>
         {
             var options = callers.Value;
-            limiter.AddPolicy(RatePolicy, http => RateLimitPartition.GetFixedWindowLimiter(
-                http.CallingClient() is { Verified: true, Issuer: { } issuer } ? $"iss:{issuer}" : $"ip:{http.Connection.RemoteIpAddress}",
-                _ => new FixedWindowRateLimiterOptions { PermitLimit = options.PermitLimit, Window = options.Window, QueueLimit = 0 }));
+            limiter.AddPolicy(RatePolicy, http =>
+            {
+                var (partition, permits) = PartitionOf(http, options);
+                return RateLimitPartition.GetFixedWindowLimiter(partition,
+                    _ => new FixedWindowRateLimiterOptions { PermitLimit = permits, Window = options.Window, QueueLimit = 0 });
+            });
             limiter.OnRejected = async (context, cancellationToken) =>
             {
+                // Written before the answer, as every refusal's record is; only the first of a window costs a write.
+                await context.HttpContext.RequestServices.GetRequiredService<RefusalAudit>()
+                    .RateLimitedAsync(context.HttpContext, PartitionOf(context.HttpContext, options).Partition);
                 var retryAfter = context.Lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : options.Window;
                 context.HttpContext.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
                 await OperationOutcomes.Write(context.HttpContext, StatusCodes.Status429TooManyRequests, "throttled",
@@ -62,5 +72,38 @@ public static class CallerLimits
             };
         });
         return services;
+    }
+
+    /// <summary>Who shares a budget: a verified client by its issuer; anyone else by address (an IPv6 caller by its /64,
+    /// which one host can fill with addresses), with the small unverified budget unless verification is off.</summary>
+    public static (string Partition, int Permits) PartitionOf(HttpContext http, CallerOptions options)
+    {
+        if (http.CallingClient() is { Verified: true, Issuer: { } issuer })
+        {
+            return ($"iss:{issuer}", options.PermitLimit);
+        }
+        var off = http.RequestServices.GetRequiredService<IOptions<TrustOptions>>().Value.Mode == TrustMode.Off;
+        return (off ? $"ip:{AddressOf(http)}" : $"unverified:{AddressOf(http)}", off ? options.PermitLimit : options.UnverifiedPermitLimit);
+    }
+
+    /// <summary>The caller's address as a partition knows it: IPv4 whole, IPv6 by its /64 prefix.</summary>
+    public static string AddressOf(HttpContext http)
+    {
+        var address = http.Connection.RemoteIpAddress;
+        if (address is null)
+        {
+            return "unknown";
+        }
+        if (address.IsIPv4MappedToIPv6)
+        {
+            address = address.MapToIPv4();
+        }
+        if (address.AddressFamily != System.Net.Sockets.AddressFamily.InterNetworkV6)
+        {
+            return address.ToString();
+        }
+        var bytes = address.GetAddressBytes();
+        Array.Clear(bytes, 8, 8);
+        return new System.Net.IPAddress(bytes) + "/64";
     }
 }

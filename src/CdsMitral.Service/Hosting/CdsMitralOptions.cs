@@ -8,8 +8,9 @@ public sealed class CdsMitralOptions
 {
     public const string Section = "CdsMitral";
 
-    /// <summary>The URL clients use to reach this service (behind a proxy, the proxy's). Card links and, later, JWT
-    /// audiences are built from it. When empty, the request's own scheme and host are used.</summary>
+    /// <summary>The URL clients use to reach this service (behind a proxy, the proxy's). The expected JWT audience and
+    /// card links are built from it, never from a request's Host header. Required outside Development; in Development an
+    /// unset value falls back to the listening address from configuration (urls / Kestrel).</summary>
     [Url]
     public string? PublicBaseUrl { get; set; }
 
@@ -42,3 +43,15 @@ public sealed class CdsMitralOptions
 
 [OptionsValidator]
 public sealed partial class CdsMitralOptionsValidator : IValidateOptions<CdsMitralOptions>;
+
+/// <summary>PublicBaseUrl is what JWT audiences are checked against, so it must be a plain absolute http(s) URL.
+/// (That it must be set outside Development is checked with the trust settings, which depend on it.)</summary>
+public sealed class PublicBaseUrlValidator : IValidateOptions<CdsMitralOptions>
+{
+    public ValidateOptionsResult Validate(string? name, CdsMitralOptions options) =>
+        string.IsNullOrWhiteSpace(options.PublicBaseUrl)
+        || Uri.TryCreate(options.PublicBaseUrl, UriKind.Absolute, out var url) && url.Scheme is "https" or "http"
+            && url.UserInfo.Length == 0 && url.Query.Length == 0 && url.Fragment.Length == 0
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail($"CdsMitral:PublicBaseUrl must be an absolute http(s) URL without user, query or fragment (it is '{options.PublicBaseUrl}').");
+}

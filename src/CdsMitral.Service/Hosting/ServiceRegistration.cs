@@ -41,6 +41,7 @@ public static class ServiceRegistration
         }
         var serilog = configuration
             .Enrich.FromLogContext()
+            .Enrich.With<BoundedRequestPath>()
             .WriteTo.Console(new JsonFormatter(renderMessage: true))
             .CreateLogger();
         builder.Logging.AddSerilog(serilog, dispose: true);

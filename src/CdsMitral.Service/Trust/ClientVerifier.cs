@@ -17,7 +17,8 @@ public sealed record TrustResult(CallingClient? Client, string? Failure);
 /// <summary>
 /// Verifies the client JWT of a CDS Hooks call (2.0 §Trusting CDS Clients and the best-practice checks):
 /// asymmetric signature by a key of the issuer's JWK Set, typ JWT and kid in the header, iss on the allowlist,
-/// aud equal to the URL invoked, exp/iat/nbf within the clock skew, a tenant on the list when one is configured,
+/// aud equal to the URL invoked, claims of the types the spec gives (exp and iat numbers, jti a string), exp/iat/nbf
+/// within the clock skew and a lifetime (exp - iat) of at most 5 minutes, a tenant on the list when one is configured,
 /// and a jti not seen before. The reason for a failure is for the log; the caller only ever learns "401".
 /// </summary>
 public sealed class ClientVerifier
@@ -26,6 +27,10 @@ public sealed class ClientVerifier
         [SecurityAlgorithms.EcdsaSha256, SecurityAlgorithms.EcdsaSha384, SecurityAlgorithms.EcdsaSha512,
          SecurityAlgorithms.RsaSha256, SecurityAlgorithms.RsaSha384, SecurityAlgorithms.RsaSha512,
          SecurityAlgorithms.RsaSsaPssSha256, SecurityAlgorithms.RsaSsaPssSha384, SecurityAlgorithms.RsaSsaPssSha512];
+
+    /// <summary>CDS Hooks 2.0 leaves a token's lifetime open; 5 minutes is what the Sandbox, Inferno and SMART Backend
+    /// Services use, and it bounds how long a leaked token works and how long the replay cache must remember it.</summary>
+    public static readonly TimeSpan MaxLifetime = TimeSpan.FromMinutes(5);
 
     private readonly TrustOptions _options;
     private readonly JwksCache _jwks;
@@ -58,6 +63,10 @@ public sealed class ClientVerifier
         catch (Exception e) when (e is ArgumentException or SecurityTokenMalformedException or JsonException or FormatException)
         {
             return Fail("malformed JWT");
+        }
+        if (ClaimTypes(token) is { } wrongType)
+        {
+            return Fail(wrongType);
         }
         if (!Asymmetric.Contains(token.Alg, StringComparer.Ordinal))
         {
@@ -109,18 +118,18 @@ public sealed class ClientVerifier
                 _ => $"rejected ({result.Exception?.GetType().Name})",
             });
         }
-        if (!token.TryGetPayloadValue<long>("iat", out var iat))
-        {
-            return Fail("no iat");
-        }
-        if (DateTimeOffset.FromUnixTimeSeconds(iat) > _time.GetUtcNow() + _options.ClockSkew)
+        // exp and iat are JSON numbers here (ClaimTypes); fractions of a second do not matter.
+        var exp = token.GetPayloadValue<double>("exp");
+        var iat = token.GetPayloadValue<double>("iat");
+        if (iat > _time.GetUtcNow().ToUnixTimeSeconds() + _options.ClockSkew.TotalSeconds)
         {
             return Fail("iat is in the future");
         }
-        if (!token.TryGetPayloadValue<string>("jti", out var jti) || string.IsNullOrWhiteSpace(jti))
+        if (exp - iat > (MaxLifetime + _options.ClockSkew).TotalSeconds)
         {
-            return Fail("no jti");
+            return Fail($"lifetime exp - iat is {Math.Min(exp - iat, 1e12):0} s, over {MaxLifetime.TotalSeconds:0} s plus the clock skew");
         }
+        var jti = token.GetPayloadValue<string>("jti");
         token.TryGetPayloadValue<string>("tenant", out var tenant);
         if (client.Client.Tenants.Count > 0 && (tenant is null || !client.Client.Tenants.Contains(tenant, StringComparer.Ordinal)))
         {
@@ -131,6 +140,58 @@ public sealed class ClientVerifier
             return Fail($"jti {Safe(jti)} was already used");
         }
         return new TrustResult(new CallingClient(client.Client.Issuer, client.Client.Name, jti, tenant, Verified: true), null);
+    }
+
+    /// <summary>The claims as the spec types them (2.0 §Trusting CDS Clients): iss and jti strings, aud a string or an
+    /// array of strings, exp and iat numbers (nbf too, when present), tenant a string. Read from the payload's JSON itself:
+    /// the token library would turn "exp": "4102444800" into a date.</summary>
+    private static string? ClaimTypes(JsonWebToken token)
+    {
+        try
+        {
+            using var payload = JsonDocument.Parse(Base64UrlEncoder.DecodeBytes(token.EncodedPayload));
+            if (payload.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return "payload is not a JSON object";
+            }
+            var claims = payload.RootElement;
+            foreach (var (name, kind, required) in new[] { ("iss", JsonValueKind.String, true), ("exp", JsonValueKind.Number, true),
+                ("iat", JsonValueKind.Number, true), ("jti", JsonValueKind.String, true), ("nbf", JsonValueKind.Number, false), ("tenant", JsonValueKind.String, false) })
+            {
+                if (!claims.TryGetProperty(name, out var value))
+                {
+                    if (required)
+                    {
+                        return $"no {name}";
+                    }
+                }
+                else if (value.ValueKind != kind)
+                {
+                    return $"{name} is a JSON {value.ValueKind.ToString().ToLowerInvariant()}, not a {kind.ToString().ToLowerInvariant()}";
+                }
+                else if (kind == JsonValueKind.Number && !value.TryGetDouble(out _))
+                {
+                    return $"{name} is not a usable number";
+                }
+            }
+            if (claims.GetProperty("jti").GetString() is not { Length: > 0 } jti || string.IsNullOrWhiteSpace(jti))
+            {
+                return "jti is empty";
+            }
+            if (!claims.TryGetProperty("aud", out var aud))
+            {
+                return "no aud";
+            }
+            if (aud.ValueKind != JsonValueKind.String && (aud.ValueKind != JsonValueKind.Array || aud.EnumerateArray().Any(a => a.ValueKind != JsonValueKind.String)))
+            {
+                return "aud is neither a string nor an array of strings";
+            }
+            return null;
+        }
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
+        {
+            return "payload is not JSON";
+        }
     }
 
     private bool Lifetime(DateTime? notBefore, DateTime? expires)

@@ -17,4 +17,16 @@ internal static partial class TrustLog
 
     [LoggerMessage(24, LogLevel.Warning, "fhirServer refused for {Issuer:l}: {Reason:l}")]
     public static partial void FhirServerRefused(ILogger logger, string issuer, string reason);
+
+    [LoggerMessage(25, LogLevel.Warning, "Client forbidden on {Method} {Path}: {Issuer:l}")]
+    public static partial void Forbidden(ILogger logger, string method, string path, string issuer);
+
+    [LoggerMessage(26, LogLevel.Warning, "Caller {Partition:l} is over its rate on {Method} {Path}: further refusals in this window are counted")]
+    public static partial void RateLimited(ILogger logger, string partition, string method, string path);
+
+    [LoggerMessage(27, LogLevel.Warning, "Caller {Partition:l}: {Count} further calls refused with 429 in the window")]
+    public static partial void RateLimitEpisode(ILogger logger, string partition, long count);
+
+    [LoggerMessage(28, LogLevel.Error, "The audit record of a {Status} refusal could not be kept: {Reason:l}")]
+    public static partial void RefusalNotRecorded(ILogger logger, int status, string reason);
 }

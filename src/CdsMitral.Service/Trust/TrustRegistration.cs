@@ -1,4 +1,6 @@
 using CdsMitral.Service.Hosting;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
 using Microsoft.Extensions.Options;
 using Microsoft.IdentityModel.Tokens;
 
@@ -6,82 +8,88 @@ namespace CdsMitral.Service.Trust;
 
 public static class TrustRegistration
 {
-    private const string ClientKey = "cdsmitral.client";
+    internal const string ClientKey = "cdsmitral.client";
 
+    /// <summary>The client the authentication handler verified for this call, or <see cref="Trust.CallingClient.Unverified"/>.</summary>
     public static CallingClient CallingClient(this HttpContext http) =>
         http.Items.TryGetValue(ClientKey, out var c) && c is CallingClient client ? client : Trust.CallingClient.Unverified;
-
-    /// <summary>A refused hook call is an invocation too: the audit keeps it, with the reason (never the token).</summary>
-    private static async Task RecordRefusedHook(HttpContext http, string reason)
-    {
-        var segments = http.Request.Path.Value!.Split('/', StringSplitOptions.RemoveEmptyEntries);
-        if (!HttpMethods.IsPost(http.Request.Method) || segments.Length != 2)
-        {
-            return; // discovery and feedback refusals are in the log only
-        }
-        var audit = http.RequestServices.GetRequiredService<Audit.InvocationAudit>();
-        var draft = new Audit.InvocationDraft(segments[1], http.RequestServices.GetRequiredService<TimeProvider>().GetUtcNow());
-        await audit.RecordAsync(draft, Trust.CallingClient.Unverified, StatusCodes.Status401Unauthorized, $"client not authenticated: {reason}", 0);
-    }
 
     public static IServiceCollection AddClientTrust(this IServiceCollection services)
     {
         services.AddOptions<TrustOptions>().BindConfiguration(TrustOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<TrustOptions>, TrustOptionsValidator>();
+        services.AddSingleton<IValidateOptions<CdsMitralOptions>, PublicBaseUrlValidator>();
+        services.AddSingleton<PublicBase>();
         services.AddSingleton<IReplayCache, InMemoryReplayCache>();
         services.AddSingleton<ClientVerifier>();
         services.AddSingleton<FhirServerPolicy>();
+        services.AddSingleton<RefusalAudit>();
+        services.AddHttpContextAccessor();
         services.AddHttpClient(JwksCache.HttpClientName)
             .ConfigurePrimaryHttpMessageHandler(() => new SocketsHttpHandler { AllowAutoRedirect = false, ConnectTimeout = TimeSpan.FromSeconds(2) });
         // One cache for the process: a typed (transient) client would forget every JWK Set it fetched.
         services.AddSingleton(sp => new JwksCache(
             sp.GetRequiredService<IHttpClientFactory>().CreateClient(JwksCache.HttpClientName),
             sp.GetRequiredService<IOptions<TrustOptions>>(), sp.GetRequiredService<TimeProvider>(), sp.GetRequiredService<ILogger<JwksCache>>()));
+
+        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, ClientAuthenticationHandler>(ClientAuthentication.Scheme, null);
+        services.AddAuthorization();
+        services.AddSingleton<IAuthorizationHandler, UnverifiedCallersAllowedHandler>();
+        // Read when the policy is first needed, so that a test host's or deployment's configuration counts.
+        services.AddOptions<AuthorizationOptions>().Configure<IOptions<TrustOptions>>((authorization, trust) =>
+            authorization.AddPolicy(ClientAuthentication.Policy, policy =>
+            {
+                policy.AddAuthenticationSchemes(ClientAuthentication.Scheme);
+                if (trust.Value.Mode == TrustMode.Off)
+                {
+                    policy.AddRequirements(new UnverifiedCallersAllowed());
+                }
+                else
+                {
+                    policy.RequireAuthenticatedUser();
+                }
+            }));
         return services;
     }
 
-    /// <summary>Every call under /cds-services (discovery, services, feedback) must present a valid client JWT.
-    /// CORS preflights pass: browsers send them without credentials.</summary>
+    /// <summary>Authenticates the callers of endpoints that require <see cref="ClientAuthentication.Policy"/> before the
+    /// rate limiter, which partitions by who called: a verified EHR keeps its own budget, and unverified callers share
+    /// their address's. The requirement itself is declared where the endpoints are mapped (MapCdsServices).</summary>
     public static WebApplication UseClientTrust(this WebApplication app)
     {
-        var options = app.Services.GetRequiredService<IOptions<TrustOptions>>().Value;
-        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CdsMitral.Trust");
-        if (options.Mode == TrustMode.Off)
+        if (app.Services.GetRequiredService<IOptions<TrustOptions>>().Value.Mode == TrustMode.Off)
         {
-            TrustLog.VerificationOffAtStartup(logger);
+            TrustLog.VerificationOffAtStartup(app.Services.GetRequiredService<ILoggerFactory>().CreateLogger("CdsMitral.Trust"));
         }
-        app.UseWhen(http => http.Request.Path.StartsWithSegments("/cds-services") && !HttpMethods.IsOptions(http.Request.Method), branch => branch.Use(async (http, next) =>
+        app.UseAuthentication();
+        app.Use(async (http, next) =>
         {
-            if (options.Mode == TrustMode.Off)
+            if (http.GetEndpoint()?.Metadata.GetOrderedMetadata<IAuthorizeData>().Any(d => d.Policy == ClientAuthentication.Policy) == true)
             {
-                TrustLog.Unverified(logger, http.Request.Method, http.Request.Path);
-                await next(http);
-                return;
+                // The handler keeps its result for the request: authorization asks again and gets the same answer.
+                var result = await http.AuthenticateAsync(ClientAuthentication.Scheme);
+                if (result.Succeeded)
+                {
+                    http.User = result.Principal;
+                }
             }
-            var audience = http.PublicBaseUrl() + http.Request.Path;
-            var verifier = http.RequestServices.GetRequiredService<ClientVerifier>();
-            var result = await verifier.VerifyAsync(http.Request.Headers.Authorization.FirstOrDefault(), audience, http.RequestAborted);
-            if (result.Client is null)
-            {
-                TrustLog.Rejected(logger, http.Request.Method, http.Request.Path, result.Failure!);
-                await RecordRefusedHook(http, result.Failure!);
-                http.Response.Headers.WWWAuthenticate = "Bearer";
-                await OperationOutcomes.Write(http, StatusCodes.Status401Unauthorized, "login", "The client could not be authenticated.");
-                return;
-            }
-            http.Items[ClientKey] = result.Client;
             await next(http);
-        }));
+        });
         return app;
     }
 }
 
 /// <summary>Start-up checks: a wrong trust setting stops the service with a sentence, not a stack trace on first call.</summary>
-public sealed class TrustOptionsValidator(IHostEnvironment environment) : IValidateOptions<TrustOptions>
+public sealed class TrustOptionsValidator(IHostEnvironment environment, IConfiguration configuration) : IValidateOptions<TrustOptions>
 {
     public ValidateOptionsResult Validate(string? name, TrustOptions options)
     {
         var errors = new List<string>();
+        if (string.IsNullOrWhiteSpace(configuration[$"{CdsMitralOptions.Section}:{nameof(CdsMitralOptions.PublicBaseUrl)}"]) && !environment.IsDevelopment())
+        {
+            // Without it the expected aud would have to come from the Host header, which the caller chooses.
+            errors.Add($"CdsMitral:PublicBaseUrl is not set: outside Development (this is '{environment.EnvironmentName}') it must be the URL clients call, e.g. https://cds.hospital.example, since JWT audiences and card links are built from it, never from a request's Host header.");
+        }
         if (options.Mode == TrustMode.Off && !environment.IsDevelopment())
         {
             errors.Add($"CdsMitral:Trust:Mode=Off turns client authentication off and is allowed only in the Development environment (this is '{environment.EnvironmentName}').");

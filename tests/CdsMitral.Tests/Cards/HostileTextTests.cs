@@ -60,7 +60,8 @@ public sealed partial class HostileTextTests
 
         // GDMT gap, outside range, data gaps and post-TEER: presumed mechanism from a diagnosis named t.
         var busy = new Chart().Mr("severe", day, id: "mr" + t).Lvef(32, day, id: "ef" + t).Lvesd(74, day, id: "sd" + t)
-            .Observation(Chart.Loinc, "8440-0", day, Text(t), id: "pa" + t)
+            // "unit " + t: never a unit the service understands ("mm Hg" alone would be one, and change the cards' meaning).
+            .Observation(Chart.Loinc, "8440-0", day, Text("unit " + t), id: "pa" + t)
             .Condition(Chart.Snomed, "399020009", t, id: "dx" + t)
             .Procedure(Chart.Snomed, "459691000124101", t, "2025-01-05", id: "teer" + t)
             .Add(Med("u" + t, t)).Add(Med("d" + t, t, "313096", doNotPerform: true)).Add(Med("p" + t, t, "1488574", intent: "plan"))

@@ -1,3 +1,4 @@
+using System.Net;
 using System.Text;
 using CdsMitral.Tests.Support;
 
@@ -77,5 +78,44 @@ public sealed class CallerLimitTests
         using var otherClient = service.CreateDefaultClient(new SigningHandler(other, service.PublicBaseUrl, service.Clock));
         using var served = await otherClient.GetAsync("/cds-services");
         Assert.Equal(200, (int)served.StatusCode);
+    }
+
+    /// <summary>A call as it arrives from <paramref name="address"/> (the in-process server has no sockets to take it from).</summary>
+    private static async Task<int> GetFrom(ServiceFactory service, string address, string? token)
+    {
+        var context = await service.Server.SendAsync(http =>
+        {
+            http.Connection.RemoteIpAddress = IPAddress.Parse(address);
+            http.Request.Method = "GET";
+            http.Request.Path = "/cds-services";
+            if (token is not null)
+            {
+                http.Request.Headers.Authorization = $"Bearer {token}";
+            }
+        });
+        return context.Response.StatusCode;
+    }
+
+    [Fact]
+    public async Task UnverifiedCallersOverTheirLimitGet429PerAddressWhileVerifiedClientsKeepTheirOwnBudget()
+    {
+        await using var service = new ServiceFactory().With("CdsMitral:Callers:UnverifiedPermitLimit", "3");
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(401, await GetFrom(service, "203.0.113.5", "garbage.jwt.here"));
+        }
+        Assert.Equal(429, await GetFrom(service, "203.0.113.5", "garbage.jwt.here"));
+        Assert.Equal(429, await GetFrom(service, "203.0.113.5", null));
+        Assert.Equal(401, await GetFrom(service, "203.0.113.6", "garbage.jwt.here"));
+        var token = TestEhr.Default.Token($"{service.PublicBaseUrl}/cds-services", issuedAt: service.Clock.GetUtcNow());
+        Assert.Equal(200, await GetFrom(service, "203.0.113.5", token));
+
+        // An IPv6 host holds a whole /64: its addresses share one budget.
+        for (var i = 0; i < 3; i++)
+        {
+            Assert.Equal(401, await GetFrom(service, $"2001:db8:1:1::{i + 1}", "garbage.jwt.here"));
+        }
+        Assert.Equal(429, await GetFrom(service, "2001:db8:1:1::99", "garbage.jwt.here"));
+        Assert.Equal(401, await GetFrom(service, "2001:db8:1:2::1", "garbage.jwt.here"));
     }
 }

@@ -136,13 +136,4 @@ public sealed class CardConformanceTests(ServiceFactory service) : IClassFixture
             Assert.Equal("text/html", page.Content.Headers.ContentType?.MediaType);
         }
     }
-
-    [Fact]
-    public async Task WithoutAConfiguredBaseUrlLinksUseTheRequestsOwnHost()
-    {
-        using var local = new ServiceFactory().With("CdsMitral:PublicBaseUrl", null);
-        var (serviceId, request) = Build("post-teer");
-        var response = await local.PostAsync(serviceId, request);
-        Assert.StartsWith("http://localhost/content/", (string)response.Cards[0]["links"]![0]!["url"]!, StringComparison.Ordinal);
-    }
 }

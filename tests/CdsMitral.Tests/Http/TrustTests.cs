@@ -72,7 +72,7 @@ public sealed class TrustTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheSpecsExampleTokenVerifiesButHasExpired()
+    public async Task TheSpecsExampleTokenVerifiesButItsLifetimeIsRefused()
     {
         var token = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "SpecExamples", "spec20-jwt-example-token.txt")).Trim();
         var jwks = File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "SpecExamples", "spec20-24-jwks-public.json"));
@@ -84,12 +84,71 @@ public sealed class TrustTests : IAsyncLifetime
         await using var today = Trusting(new ServiceFactory());
         Assert.Equal(401, (await Post(today, token, "/cds-services/some-service")).Status);
 
-        // On the eve of its exp (2015-01-29) the signature and every claim verify: the call passes trust and meets a 404,
-        // since this server has no "some-service".
-        await using var then = Trusting(ServiceFactory.At(DateTimeOffset.FromUnixTimeSeconds(1422568860 - 600)));
-        var response = await Post(then, token, "/cds-services/some-service");
-        Assert.Equal(404, response.Status);
-        Assert.Contains(response.Issues, i => i.Contains("some-service", StringComparison.Ordinal));
+        // On the eve of its exp (2015-01-29) the signature, iss and aud verify, but it was issued in 2011 (iat): a lifetime
+        // of three and a half years, where the service allows 5 minutes. The audit record says which check refused it.
+        await using var then = Trusting(ServiceFactory.At(DateTimeOffset.FromUnixTimeSeconds(1422568860 - 600))).Audited(Store.Sqlite);
+        Assert.Equal(401, (await Post(then, token, "/cds-services/some-service")).Status);
+        var item = Assert.Single((await then.AuditApi("/audit/api/invocations"))["items"]!.AsArray())!;
+        var reason = (string)(await then.AuditApi($"/audit/api/invocations/{item["eventId"]}"))["record"]!["reason"]!;
+        Assert.Contains("lifetime exp - iat is 111287890 s", reason, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnExpGivenAsAStringOrAHundredYearsAheadIsRefused()
+    {
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, expiresClaim: Now.AddMinutes(5).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture)))).Status);
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, lifetime: TimeSpan.FromDays(36525)))).Status);
+        Assert.Equal(401, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, lifetime: TimeSpan.FromMinutes(10)))).Status);
+        // 5 minutes plus the 60 s clock skew is still fine.
+        Assert.Equal(200, (await Post(TestEhr.Default.Token(Audience, issuedAt: Now, lifetime: TimeSpan.FromMinutes(6)))).Status);
+    }
+
+    /// <summary>Development without PublicBaseUrl: the base is the listening address from configuration.</summary>
+    private static ServiceFactory DevelopmentWithoutPublicBaseUrl(string mode) => new ServiceFactory().InEnvironment("Development")
+        .Without("CdsMitral:PublicBaseUrl").With("urls", "http://localhost:5080").With("CdsMitral:Trust:Mode", mode);
+
+    private static async Task<HttpResponseMessage> SendWithHost(ServiceFactory service, string host, string? token, JsonObject body)
+    {
+        using var client = service.CreateClient();
+        using var request = new HttpRequestMessage(HttpMethod.Post, Service) { Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json") };
+        request.Headers.Host = host;
+        if (token is not null)
+        {
+            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        }
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task ATokenMintedForAnotherServiceIsRefusedEvenWhenTheHostHeaderNamesThatService()
+    {
+        await using var service = DevelopmentWithoutPublicBaseUrl("Verify");
+        var now = service.Clock.GetUtcNow();
+        using var forOther = await SendWithHost(service, "other-cds.example", TestEhr.Default.Token($"http://other-cds.example{Service}", issuedAt: now), EmptyChartRequest());
+        Assert.Equal(401, (int)forOther.StatusCode);
+        using var forUs = await SendWithHost(service, "other-cds.example", TestEhr.Default.Token($"http://localhost:5080{Service}", issuedAt: now), EmptyChartRequest());
+        Assert.Equal(200, (int)forUs.StatusCode);
+    }
+
+    [Fact]
+    public async Task AHostHeaderDoesNotChangeWhereCardLinksPoint()
+    {
+        await using var service = DevelopmentWithoutPublicBaseUrl("Off");
+        var request = Requests.PatientView("p1", new Chart().PriorTeer("2025-06-01").Lvef(35, "2026-10-01").Prefetch(Terminology.Terminology.Embedded));
+        using var response = await SendWithHost(service, "evil.example", null, request);
+        var answer = await HookResponse.ReadAsync(response);
+        Assert.Equal(200, answer.Status);
+        var links = answer.Cards.SelectMany(c => c["links"]!.AsArray().Select(l => (string)l!["url"]!)).ToList();
+        Assert.NotEmpty(links);
+        Assert.All(links, url => Assert.StartsWith("http://localhost:5080/content/", url, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task OutsideDevelopmentTheServiceDoesNotStartWithoutAPublicBaseUrl()
+    {
+        await using var service = new ServiceFactory().InEnvironment("Production").Without("CdsMitral:PublicBaseUrl");
+        var error = Assert.ThrowsAny<Exception>(() => service.CreateClient());
+        Assert.Contains("CdsMitral:PublicBaseUrl is not set: outside Development", error.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -59,6 +59,9 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         ["CdsMitral:Trust:Clients:0:Jwks"] = TestEhr.Default.Jwks,
         ["CdsMitral:Trust:Clients:0:FhirServers:0"] = "http://127.0.0.1:*/fhir",
         ["CdsMitral:Trust:RequireHttpsFhirServer"] = "false",
+        // In-process calls have no remote address, so every unauthenticated call of a test shares one budget: tests of
+        // refusals (the fuzzers send hundreds) would meet 429. Tests of that limit set their own.
+        ["CdsMitral:Callers:UnverifiedPermitLimit"] = "1000000",
     };
 
     /// <summary>The base URL the service believes it has, which signed tokens must name as aud.</summary>

@@ -49,14 +49,14 @@ public sealed class TestEhr
     /// <summary>A JWT as CDS Hooks 2.0 describes it; each named argument lets a test break exactly one thing.</summary>
     public string Token(string audience, string? issuer = null, TimeSpan? lifetime = null, DateTimeOffset? issuedAt = null,
         string? jti = null, string? tenant = null, string? jku = null, bool withJti = true, bool withIat = true,
-        object? audienceClaim = null, string typ = "JWT", DateTimeOffset? notBefore = null)
+        object? audienceClaim = null, string typ = "JWT", DateTimeOffset? notBefore = null, object? expiresClaim = null)
     {
         var iat = issuedAt ?? DateTimeOffset.UtcNow;
         var claims = new Dictionary<string, object>
         {
             ["iss"] = issuer ?? Issuer,
             ["aud"] = audienceClaim ?? audience,
-            ["exp"] = (iat + (lifetime ?? TimeSpan.FromMinutes(5))).ToUnixTimeSeconds(),
+            ["exp"] = expiresClaim ?? (iat + (lifetime ?? TimeSpan.FromMinutes(5))).ToUnixTimeSeconds(),
         };
         if (withIat)
         {
