@@ -54,6 +54,8 @@ public sealed class ChainKeyTests
         var (exitCode, error) = await ServiceProcess.FailToStartAsync(new Dictionary<string, string>
         {
             ["CdsMitral__Audit__ConnectionString"] = Path.Combine(Path.GetTempPath(), "cdsmitral-tests", Guid.NewGuid().ToString("N"), "audit.db"),
+            // Production also needs its public base URL; given, only the key is missing.
+            ["CdsMitral__PublicBaseUrl"] = "https://cds.example.org",
         });
         Assert.Equal(1, exitCode);
         Assert.Contains("The audit chain needs a key outside Development", error, StringComparison.Ordinal);

@@ -125,9 +125,11 @@ public sealed class HostileInputTests(ServiceFactory service) : IClassFixture<Se
         AssertRejected(await audited.PostRawAsync(Path, hook), 400, "holds U+0000");
         var feedback = """{"feedback":[{"card":"c\u0000","outcome":"overridden","outcomeTimestamp":"2026-11-21T12:00:00Z","overrideReason":{"userComment":"x"}}]}""";
         AssertRejected(await audited.PostRawAsync(Path + "/feedback", feedback), 400, "holds U+0000");
-        // The refusal is in the store itself, not in the spool waiting for a write that can never succeed.
-        var item = Assert.Single((await audited.AuditApi("/audit/api/invocations"))["items"]!.AsArray())!;
-        Assert.Equal(400, (int)item["status"]!);
+        // Both refusals (the hook's and the feedback's) are in the store itself, not in the spool waiting for a write
+        // that can never succeed.
+        var items = (await audited.AuditApi("/audit/api/invocations"))["items"]!.AsArray();
+        Assert.Equal(2, items.Count);
+        Assert.All(items, item => Assert.Equal(400, (int)item!["status"]!));
     }
 
     /// <summary>RFC 8259 §8.1: senders must not add a BOM, parsers may ignore it. The service ignores one at the start;
