@@ -83,7 +83,13 @@ public static partial class HookValidation
             {
                 Problem("context.encounterId", "context.encounterId must be a FHIR id.");
             }
-            var (selections, draftOrders) = service.Hook == Hook.OrderSelect ? OrderContext(c, problems) : ([], null);
+            // order-select names the orders it is about; order-sign is about every draft order, and has no selections.
+            var (selections, draftOrders) = service.Hook switch
+            {
+                Hook.OrderSelect => OrderContext(c, problems, withSelections: true),
+                Hook.OrderSign => OrderContext(c, problems, withSelections: false),
+                _ => ([], null),
+            };
             if (problems.Count == 0)
             {
                 context = new HookContext(userId!, patientId!, encounterId, selections, draftOrders);
@@ -92,10 +98,14 @@ public static partial class HookValidation
         return (problems.Count == 0 ? context : null, problems);
     }
 
-    private static (List<string> Selections, JsonElement? DraftOrders) OrderContext(JsonElement c, List<ValidationProblem> problems)
+    private static (List<string> Selections, JsonElement? DraftOrders) OrderContext(JsonElement c, List<ValidationProblem> problems, bool withSelections)
     {
         var selections = new List<string>();
-        if (!c.TryGetProperty("selections", out var s) || s.ValueKind != JsonValueKind.Array || s.GetArrayLength() == 0)
+        if (!withSelections)
+        {
+            // Nothing to read: order-sign's context has no selections (one sent anyway is ignored).
+        }
+        else if (!c.TryGetProperty("selections", out var s) || s.ValueKind != JsonValueKind.Array || s.GetArrayLength() == 0)
         {
             problems.Add(new("context.selections", "context.selections is required: a non-empty array of 'Type/id' strings."));
         }

@@ -21,6 +21,7 @@ public static class Hook
 {
     public const string PatientView = "patient-view";
     public const string OrderSelect = "order-select";
+    public const string OrderSign = "order-sign";
 }
 
 /// <summary>The services this CDS server hosts. Prefetch templates stay inside CDS Hooks 2.0's query subset
@@ -30,6 +31,7 @@ public static class CdsServices
 {
     public const string PatientViewId = "secondary-mr-patient-view";
     public const string OrderSelectId = "secondary-mr-order-select";
+    public const string OrderSignId = "secondary-mr-order-sign";
 
     private const string UsageRequirements =
         "Reads echo Observations, MR assessments, active MedicationStatement and MedicationRequest resources (required), " +
@@ -47,6 +49,11 @@ public static class CdsServices
             new(OrderSelectId, Hook.OrderSelect, "Secondary mitral regurgitation: order-time considerations",
                 "When a mitral intervention (TEER, repair, replacement) or another surgical procedure is selected, frames what the record shows " +
                 "about the secondary-MR substrate: GDMT gaps, values outside the COAPT-like range, data gaps and perioperative framing.",
+                UsageRequirements, prefetch),
+            new(OrderSignId, Hook.OrderSign, "Secondary mitral regurgitation: considerations at order signing",
+                "When orders are about to be signed, re-checks every draft mitral intervention (TEER, repair, replacement) and other surgical " +
+                "procedure against the secondary-MR substrate, with the same rules as order-select and no suggestions: GDMT gaps, values " +
+                "outside the COAPT-like range, data gaps and perioperative framing.",
                 UsageRequirements, prefetch),
         ];
     }

@@ -26,7 +26,9 @@ public static class Orders
                 }
             }
         }
-        return selections.Distinct(StringComparer.Ordinal).Select(key =>
+        // No selections (order-sign): every draft order is what the rules are about.
+        IEnumerable<string> chosen = selections.Count > 0 ? selections : drafts.Keys;
+        return chosen.Distinct(StringComparer.Ordinal).Select(key =>
         {
             if (!drafts.TryGetValue(key, out var raw) || raw.ResourceType != "ServiceRequest" || raw.As(FhirJson.Default.ServiceRequest) is not { } order)
             {

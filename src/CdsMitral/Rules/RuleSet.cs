@@ -38,6 +38,13 @@ public static class SecondaryMrRules
             [PostTeerRule] = "on order-select the post-TEER message is carried by the perioperative card",
             [Gdmt] = null, [Outside] = null, [Gaps] = null, [OrderTeerRule] = null, [PeriopRule] = null,
         },
+        // At signing the order rules are checked again, over every draft order rather than the selected ones.
+        [Hook.OrderSign] = new()
+        {
+            [Coapt] = "not shown at order signing: the referral is already happening",
+            [PostTeerRule] = "at order signing the post-TEER message is carried by the perioperative card",
+            [Gdmt] = null, [Outside] = null, [Gaps] = null, [OrderTeerRule] = null, [PeriopRule] = null,
+        },
     };
 
     /// <summary>A rule that stands back when any of the others fires for the same call.</summary>

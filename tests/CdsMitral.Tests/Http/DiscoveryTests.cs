@@ -16,12 +16,13 @@ public sealed partial class DiscoveryTests(ServiceFactory service) : IClassFixtu
     }
 
     [Fact]
-    public async Task DiscoveryListsThePatientViewAndOrderSelectServices()
+    public async Task DiscoveryListsThePatientViewOrderSelectAndOrderSignServices()
     {
         var services = (await Discover())["services"]!.AsArray();
-        Assert.Equal(2, services.Count);
+        Assert.Equal(3, services.Count);
         Assert.Contains(services, s => (string?)s!["id"] == "secondary-mr-patient-view" && (string?)s["hook"] == "patient-view");
         Assert.Contains(services, s => (string?)s!["id"] == "secondary-mr-order-select" && (string?)s["hook"] == "order-select");
+        Assert.Contains(services, s => (string?)s!["id"] == "secondary-mr-order-sign" && (string?)s["hook"] == "order-sign");
         foreach (var s in services)
         {
             Assert.False(string.IsNullOrWhiteSpace((string?)s!["title"]));

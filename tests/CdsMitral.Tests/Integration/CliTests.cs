@@ -24,7 +24,7 @@ public sealed class CliTests
         Assert.Contains("secondary-mr-order-select", table.Output, StringComparison.Ordinal);
         Assert.Contains("echoObservations", table.Output, StringComparison.Ordinal);
         var json = await CliProcess.RunAsync("discover", service.BaseUrl, "--json");
-        Assert.Equal(2, JsonNode.Parse(json.Output)!["services"]!.AsArray().Count);
+        Assert.Equal(3, JsonNode.Parse(json.Output)!["services"]!.AsArray().Count);
     }
 
     [Fact]

@@ -152,6 +152,7 @@ public static class Requests
 {
     public const string PatientViewId = "secondary-mr-patient-view";
     public const string OrderSelectId = "secondary-mr-order-select";
+    public const string OrderSignId = "secondary-mr-order-sign";
 
     public static JsonObject PatientView(string patientId, JsonObject? prefetch = null, string? fhirServer = null, string? accessToken = null)
     {
@@ -175,6 +176,23 @@ public static class Requests
                 ["userId"] = "Practitioner/example",
                 ["patientId"] = patientId,
                 ["selections"] = new JsonArray(selections.Select(s => (JsonNode)JsonValue.Create(s)!).ToArray()),
+                ["draftOrders"] = Chart.Bundle(drafts, "collection"),
+            },
+        };
+        return Complete(request, prefetch, fhirServer, null);
+    }
+
+    /// <summary>An order-sign request: every draft order is up for signing; CDS Hooks 2.0 gives it no selections.</summary>
+    public static JsonObject OrderSign(string patientId, IEnumerable<JsonObject> drafts, JsonObject? prefetch = null, string? fhirServer = null)
+    {
+        var request = new JsonObject
+        {
+            ["hook"] = "order-sign",
+            ["hookInstance"] = Guid.NewGuid().ToString(),
+            ["context"] = new JsonObject
+            {
+                ["userId"] = "Practitioner/example",
+                ["patientId"] = patientId,
                 ["draftOrders"] = Chart.Bundle(drafts, "collection"),
             },
         };
