@@ -27,6 +27,7 @@ public static class HookCommand
             Examples:
               cdsmitral hook http://localhost:5080 --service secondary-mr-patient-view --patient coapt-profile --prefetch
               cdsmitral hook http://localhost:5080 --service secondary-mr-order-select --patient outside-range-lvesd --prefetch --order teer
+              cdsmitral hook http://localhost:5080 --service secondary-mr-order-sign --patient post-teer --prefetch --order surgery
               cdsmitral hook http://localhost:5080 --service secondary-mr-patient-view --patient coapt-profile \
                 --fhir http://127.0.0.1:8080/fhir --token secret --sign-with keys/my-ehr.private.jwk.json --issuer https://my-ehr.example
               cdsmitral hook http://localhost:5080 --service secondary-mr-patient-view --patient coapt-profile --prefetch --print-request > request.json

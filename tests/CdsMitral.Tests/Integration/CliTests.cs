@@ -80,4 +80,25 @@ public sealed class CliTests
         Assert.Equal(5, result.ExitCode);
         Assert.Contains("412", result.Error, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task TheCliFiresOrderSignWithItsDraftOrderAndShowsTheCardsForEveryDraft()
+    {
+        await using var service = await ServiceProcess.StartAsync();
+        var result = await CliProcess.RunAsync("hook", service.BaseUrl, "--service", "secondary-mr-order-sign", "--patient", "post-teer", "--prefetch", "--order", "surgery", "--json");
+        Assert.True(result.ExitCode == 0, result.Error);
+        var cards = JsonNode.Parse(result.Output)!["cards"]!.AsArray();
+        Assert.Equal(["smr-periop"], cards.Select(c => (string)c!["source"]!["topic"]!["code"]!));
+    }
+
+    [Fact]
+    public async Task ThePrintedRequestIsWhatTheReadmeCurlSends()
+    {
+        await using var service = await ServiceProcess.StartAsync();
+        var printed = await CliProcess.RunAsync("hook", service.BaseUrl, "--service", "secondary-mr-patient-view", "--patient", "coapt-profile", "--prefetch", "--print-request");
+        Assert.True(printed.ExitCode == 0, printed.Error);
+        var request = JsonNode.Parse(printed.Output)!;
+        Assert.Equal("patient-view", (string?)request["hook"]);
+        Assert.NotNull(request["prefetch"]!["echoObservations"]);
+    }
 }
