@@ -90,7 +90,7 @@ public sealed class FhirValidationTests(FhirValidator validator, ServiceFactory 
         foreach (var file in Directory.GetFiles(Path.Combine(Repo.Root, "samples/requests"), "*.prefetch.json").Order())
         {
             var request = JsonNode.Parse(File.ReadAllText(file))!;
-            var serviceId = (string?)request["hook"] == "order-select" ? Requests.OrderSelectId : Requests.PatientViewId;
+            var serviceId = Samples.SampleFiles.ServiceId((string)request["hook"]!);
             var response = await service.PostAsync(serviceId, request);
             Assert.Equal(200, response.Status);
             suggested.AddRange(response.Cards

@@ -15,7 +15,12 @@ public static class SampleFiles
 
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static string ServiceId(string hook) => hook == "patient-view" ? Requests.PatientViewId : Requests.OrderSelectId;
+    public static string ServiceId(string hook) => hook switch
+    {
+        "patient-view" => Requests.PatientViewId,
+        "order-sign" => Requests.OrderSignId,
+        _ => Requests.OrderSelectId,
+    };
 
     public static string RequestFile(SamplePatient p, SampleRequest r, bool prefetch) =>
         $"requests/{p.Name}.{r.Hook}{(prefetch ? ".prefetch" : "")}.json";
@@ -24,9 +29,12 @@ public static class SampleFiles
     {
         var data = prefetch ? p.Chart.Prefetch(Terminology.Terminology.Embedded) : null;
         var server = prefetch ? null : PlaceholderFhirServer;
-        var request = r.Hook == "patient-view"
-            ? Requests.PatientView(p.Name, data, server)
-            : Requests.OrderSelect(p.Name, r.Orders!, r.Orders!.Select(o => $"ServiceRequest/{o["id"]}"), data, server);
+        var request = r.Hook switch
+        {
+            "patient-view" => Requests.PatientView(p.Name, data, server),
+            "order-sign" => Requests.OrderSign(p.Name, r.Orders!, data, server),
+            _ => Requests.OrderSelect(p.Name, r.Orders!, r.Orders!.Select(o => $"ServiceRequest/{o["id"]}"), data, server),
+        };
         request["hookInstance"] = StableGuid($"{p.Name}/{r.Hook}/{prefetch}").ToString();
         return request;
     }
@@ -85,7 +93,7 @@ public static class SampleFiles
     {
         string Rules(SamplePatient p, string hook) =>
             p.Requests.FirstOrDefault(r => r.Hook == hook) is { } r ? (r.ExpectedRules.Length == 0 ? "*(no cards)*" : string.Join(", ", r.ExpectedRules.Select(x => $"`{x}`"))) : "—";
-        var rows = string.Join("\n", SamplePatients.All.Select(p => $"| `{p.Name}` | {p.Story} | {Rules(p, "patient-view")} | {Rules(p, "order-select")} |"));
+        var rows = string.Join("\n", SamplePatients.All.Select(p => $"| `{p.Name}` | {p.Story} | {Rules(p, "patient-view")} | {Rules(p, "order-select")} | {Rules(p, "order-sign")} |"));
         return $$"""
             # Samples
 
@@ -111,12 +119,14 @@ public static class SampleFiles
               --patient coapt-profile --prefetch
             ```
 
-            | sample (patient id) | what the chart shows | patient-view cards | order-select cards |
-            |---|---|---|---|
+            | sample (patient id) | what the chart shows | patient-view cards | order-select cards | order-sign cards |
+            |---|---|---|---|---|
             {{rows}}
 
             Order-select requests select a TEER order (CPT 33418) for the mitral samples and a cholecystectomy
             (category SNOMED 387713003, surgical procedure) for `post-teer`, `periop-secondary-mr` and `silent-mild-mr`.
+            Order-sign requests carry every draft order up for signing and no selections: for `outside-range-lvesd` a TEER
+            order and a cholecystectomy together, each getting its own card.
 
             """;
     }

@@ -27,6 +27,9 @@ public static class SamplePatients
 
     private static SampleRequest Order(JsonObject order, params string[] rules) => new("order-select", rules, [order]);
 
+    /// <summary>order-sign: every draft order is checked, there are no selections.</summary>
+    private static SampleRequest Sign(JsonObject[] orders, params string[] rules) => new("order-sign", rules, orders);
+
     private static JsonObject Teer(string patient) => Requests.TeerOrder("teer-order", patient);
 
     private static JsonObject Surgery(string patient) =>
@@ -47,7 +50,8 @@ public static class SamplePatients
             [View("smr-coapt-profile", "smr-gdmt-gap"), Order(Teer("coapt-gdmt-gap"), "smr-gdmt-gap")]),
         new("outside-range-lvesd", "Severe ventricular secondary MR with a dilated ventricle: LVESD 74 mm.",
             C("outside-range-lvesd").Mr("severe", Echo, "secondary-ventricular").Lvef(28, Echo).Lvesd(74, Echo).Pasp(50, Echo).FullGdmt(),
-            [View("smr-outside-range"), Order(Teer("outside-range-lvesd"), "smr-outside-range")]),
+            [View("smr-outside-range"), Order(Teer("outside-range-lvesd"), "smr-outside-range"),
+                Sign([Teer("outside-range-lvesd"), Surgery("outside-range-lvesd")], "smr-outside-range", "smr-periop")]),
         new("outside-range-pasp-gap", "Severe secondary MR with PASP 78 mmHg and no LVESD on record.",
             C("outside-range-pasp-gap").Mr("moderate-severe", Echo, "secondary-ventricular").Lvef(30, Echo).Pasp(78, Echo).FullGdmt(),
             [View("smr-outside-range", "smr-data-gaps")]),
@@ -59,7 +63,7 @@ public static class SamplePatients
             [View("smr-data-gaps")]),
         new("post-teer", "TEER 18 months ago; mild residual MR; LVEF 33 %; on full GDMT.",
             C("post-teer").PriorTeer(Ago(540)).Mr("mild", Echo, "secondary-ventricular").Lvef(33, Echo).Lvesd(56, Echo).Pasp(35, Echo).FullGdmt(),
-            [View("smr-post-teer"), Order(Surgery("post-teer"), "smr-periop")]),
+            [View("smr-post-teer"), Order(Surgery("post-teer"), "smr-periop"), Sign([Surgery("post-teer")], "smr-periop")]),
         new("periop-secondary-mr", "Moderate-severe atrial secondary MR with AF and LVEF 35 %, on full GDMT; a cholecystectomy is ordered.",
             C("periop-secondary-mr").Mr("moderate-severe", Echo, "secondary-atrial").Lvef(35, Echo).Lvesd(50, Echo).Pasp(42, Echo).FullGdmt()
                 .Condition(Chart.Snomed, "49436004", "Atrial fibrillation"),
