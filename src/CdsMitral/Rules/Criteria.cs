@@ -69,32 +69,55 @@ internal static class Criteria
             ? new("mitral intervention selected", Verdict.Met, $"{order.Name} ({order.Key})")
             : new("mitral intervention selected", Verdict.NotMet, "no mitral intervention among the selected orders");
 
-    /// <summary>The values of the COAPT-like window that are wholly outside it, each in words ("LVESD 74 mm is above 70 mm").</summary>
-    public static List<string> OutsideWindow(ClinicalSnapshot s, out bool undecided)
+    /// <summary>The edges of the COAPT-like window, per measure: a value wholly beyond one is outside the range.</summary>
+    private static readonly (string Measure, Interval Beyond, string Words)[] WindowEdges =
+    [
+        ("LVEF", Interval.Below(Thresholds.LvefLow), $"below {Thresholds.LvefLow.Text("%")}"),
+        ("LVEF", Interval.Above(Thresholds.LvefHigh), $"above {Thresholds.LvefHigh.Text("%")}"),
+        ("LVESD", Interval.Above(Thresholds.LvesdMax), $"above {Thresholds.LvesdMax.Text("mm")}"),
+        ("PASP", Interval.Above(Thresholds.PaspMax), $"above {Thresholds.PaspMax.Text("mmHg")}"),
+    ];
+
+    /// <summary>How one value lies against the window's edges: in words when wholly beyond one ("LVESD 74 mm is above
+    /// 70 mm"), else null; <paramref name="undecided"/> when it straddles one (a comparator).</summary>
+    public static string? Outside(Measurement m, out bool undecided)
     {
-        var outside = new List<string>();
-        var unsure = false;
-        void Check(Measurement? m, Interval region, string words)
+        undecided = false;
+        foreach (var (measure, beyond, words) in WindowEdges)
         {
-            if (m is null)
+            if (measure != m.Name)
             {
-                return;
+                continue;
             }
-            switch (Interval.Judge(m, region))
+            switch (Interval.Judge(m, beyond))
             {
                 case Verdict.Met:
-                    outside.Add($"{m.Name} {m.Display} is {words}");
-                    break;
+                    return $"{m.Name} {m.Display} is {words}";
                 case Verdict.CannotJudge:
-                    unsure = true;
+                    undecided = true;
                     break;
             }
         }
-        Check(s.CurrentLvef, Interval.Below(Thresholds.LvefLow), $"below {Thresholds.LvefLow.Text("%")}");
-        Check(s.CurrentLvef, Interval.Above(Thresholds.LvefHigh), $"above {Thresholds.LvefHigh.Text("%")}");
-        Check(s.CurrentLvesd, Interval.Above(Thresholds.LvesdMax), $"above {Thresholds.LvesdMax.Text("mm")}");
-        Check(s.CurrentPasp, Interval.Above(Thresholds.PaspMax), $"above {Thresholds.PaspMax.Text("mmHg")}");
-        undecided = unsure;
+        return null;
+    }
+
+    /// <summary>The current values of the COAPT-like window that are wholly outside it, each in words.</summary>
+    public static List<string> OutsideWindow(ClinicalSnapshot s, out bool undecided)
+    {
+        var outside = new List<string>();
+        undecided = false;
+        foreach (var m in new[] { s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp })
+        {
+            if (m is null)
+            {
+                continue;
+            }
+            if (Outside(m, out var straddles) is { } words)
+            {
+                outside.Add(words);
+            }
+            undecided |= straddles;
+        }
         return outside;
     }
 }

@@ -45,7 +45,7 @@ internal sealed class DataGaps : IRule
             {
                 gaps.Add($"{name}: latest is {latest.Display} from {latest.DateText}, older than {s.StaleAfterMonths} months");
             }
-            else if (window.Verdict == Verdict.CannotJudge && !DecidedOutside(latest))
+            else if (window.Verdict == Verdict.CannotJudge && Rules.Criteria.Outside(latest, out _) is null)
             {
                 gaps.Add($"{name}: {window.Reason}");
             }
@@ -64,11 +64,6 @@ internal sealed class DataGaps : IRule
         }
         return gaps;
     }
-
-    /// <summary>A value with a comparator that is wholly outside the window is judged (the outside-range card says so), not a gap.</summary>
-    private static bool DecidedOutside(Measurement m) =>
-        Interval.Judge(m, Interval.Below(Thresholds.LvefLow)) == Verdict.Met && m.Name == "LVEF"
-        || Interval.Judge(m, Interval.Above(m.Name == "LVEF" ? Thresholds.LvefHigh : m.Name == "LVESD" ? Thresholds.LvesdMax : Thresholds.PaspMax)) == Verdict.Met;
 
     public Consideration Card(RuleContext c)
     {

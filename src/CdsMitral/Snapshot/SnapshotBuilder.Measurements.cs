@@ -79,7 +79,7 @@ public sealed partial class SnapshotBuilder
         var period = json.Child("effectivePeriod"u8);
         var date = json.RecordedDate("effectiveDateTime"u8) ?? json.RecordedDate("effectiveInstant"u8)
             ?? period?.RecordedDate("end"u8) ?? period?.RecordedDate("start"u8) ?? json.RecordedDate("issued"u8);
-        if (ReadValue(json, raw.Key, status, date) is { } own)
+        if (ReadValue(json, -1, raw.Key, status, date) is { } own)
         {
             into.Add(own);
         }
@@ -93,9 +93,6 @@ public sealed partial class SnapshotBuilder
             index++;
         }
     }
-
-    private Obs? ReadValue(System.Text.Json.JsonElement json, string key, string? status, RecordedDate? date) =>
-        ReadValue(json, -1, key, status, date);
 
     /// <param name="component">The component's position in the panel, or -1 for the observation's own value.</param>
     private Obs? ReadValue(System.Text.Json.JsonElement json, int component, string resourceKey, string? status, RecordedDate? date)
