@@ -1,5 +1,6 @@
 using CdsMitral.Service.Audit;
 using CdsMitral.Service.Content;
+using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Trust;
@@ -13,6 +14,7 @@ builder.Services.AddCdsMitral();
 builder.Services.AddClientTrust();
 builder.Services.AddCallerLimits();
 builder.Services.AddAudit();
+builder.Services.AddFeedback();
 builder.Services.AddHealth();
 builder.Services.AddApiDocument();
 

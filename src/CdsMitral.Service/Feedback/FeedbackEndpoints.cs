@@ -18,7 +18,7 @@ public static class FeedbackEndpoints
     public static RouteGroupBuilder MapFeedback(this RouteGroupBuilder services)
     {
         services.MapPost("/{id}/feedback", async (string id, HttpContext http, CdsServiceRegistry registry, AuditStore store, AuditWriter writer,
-            TimeProvider time, Microsoft.Extensions.Options.IOptions<CdsMitralOptions> options) =>
+            StandBack standBack, TimeProvider time, Microsoft.Extensions.Options.IOptions<CdsMitralOptions> options) =>
         {
             if (registry.Find(id) is null)
             {
@@ -38,6 +38,7 @@ public static class FeedbackEndpoints
             var client = http.CallingClient();
             var auditClient = new AuditClient(client.Issuer, client.Name, client.Jti, client.Tenant, client.Verified);
             var writes = new List<Task>();
+            var written = new List<(FeedbackRecord Record, Guid EventId)>();
             foreach (var item in items)
             {
                 var key = DedupeKey(id, item);
@@ -48,7 +49,9 @@ public static class FeedbackEndpoints
                 }
                 var invocation = writer.Enabled ? await store.FindCardInvocationAsync(item.Card, http.RequestAborted) : null;
                 var record = item with { At = time.GetUtcNow(), ServiceId = id, Client = auditClient, InvocationId = invocation, KnownCard = invocation is not null, DedupeKey = key };
-                writes.Add(writer.WriteAsync(new AuditEntry(Guid.CreateVersion7(), EventKind.Feedback, record.At,
+                var eventId = Guid.CreateVersion7();
+                written.Add((record, eventId));
+                writes.Add(writer.WriteAsync(new AuditEntry(eventId, EventKind.Feedback, record.At,
                     JsonSerializer.Serialize(record, AuditJson.Default.FeedbackRecord), Feedback: record)));
             }
             try
@@ -58,6 +61,11 @@ public static class FeedbackEndpoints
             catch (InvalidOperationException)
             {
                 return OperationOutcomes.Error(503, "transient", "The audit trail is unavailable; the feedback was not kept. Retry later.");
+            }
+            // Once the feedback is durable, what it stands back (an item delivered twice stands back once).
+            foreach (var (record, eventId) in written)
+            {
+                await standBack.RememberAsync(record, eventId, http.RequestAborted);
             }
             return Results.Ok();
         });

@@ -5,6 +5,7 @@ using CdsMitral.Fhir;
 using CdsMitral.Hooks;
 using CdsMitral.Rules;
 using CdsMitral.Service.Audit;
+using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Trust;
@@ -26,6 +27,8 @@ public sealed class HookHandler(
     HookEvaluation evaluation,
     FhirServerPolicy fhirServers,
     InvocationAudit audit,
+    StandBack standBack,
+    AuditWriter writer,
     TimeProvider time,
     IOptions<CdsMitralOptions> options,
     ILogger<HookHandler> logger)
@@ -39,7 +42,8 @@ public sealed class HookHandler(
         var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
         try
         {
-            await audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs);
+            // Each card left out because of earlier feedback is an audit event of its own, durable with the call's record.
+            await Task.WhenAll([audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs), .. parsed.Suppressions.Select(writer.WriteAsync)]);
         }
         catch (InvalidOperationException e)
         {
@@ -59,10 +63,13 @@ public sealed class HookHandler(
         return result;
     }
 
-    /// <summary>Keeps the parsed body alive for the whole call: prefetch elements point into it.</summary>
+    /// <summary>Keeps the parsed body alive for the whole call (prefetch elements point into it), and what stood back.</summary>
     private sealed class DocumentHolder : IDisposable
     {
         public JsonDocument? Document { get; set; }
+
+        /// <summary>The audit events of the cards that stood back.</summary>
+        public IReadOnlyList<AuditEntry> Suppressions { get; set; } = [];
 
         public void Dispose() => Document?.Dispose();
     }
@@ -121,7 +128,15 @@ public sealed class HookHandler(
 
         var evaluateStarted = Stopwatch.GetTimestamp();
         // UUIDv7 (time-ordered, still random enough to be unguessable): the audit's card index then grows at one end.
-        var answer = evaluation.Evaluate(service.Hook, context, gathered.Record, time.GetUtcNow(), http.PublicBaseUrl(), Guid.CreateVersion7);
+        var now = time.GetUtcNow();
+        var answer = evaluation.Evaluate(service.Hook, context, gathered.Record, now, http.PublicBaseUrl(), Guid.CreateVersion7);
+        if (answer.Cards.Count > 0)
+        {
+            // Feedback that counts, then few cards: what stood back and what the limit left out are named in the rule outcomes.
+            var (notShown, suppressions) = await standBack.CheckAsync(service.Id, request.HookInstance, context, http.CallingClient().Issuer, answer, now, http.RequestAborted);
+            parsed.Suppressions = suppressions;
+            answer = HookEvaluation.StandBack(answer, notShown, standBack.MaxCardsPerAnswer);
+        }
         (draft.Snapshot, draft.Evaluation, draft.Cards) = (answer.Snapshot, answer.Evaluation, answer.Cards);
         draft.EvaluateMs = Stopwatch.GetElapsedTime(evaluateStarted).TotalMilliseconds;
         return (200, TypedResults.Json(new CdsResponse(draft.Cards), HookJson.Default.CdsResponse, contentType: "application/json"), null);

@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using CdsMitral.Cards;
 using CdsMitral.Rules;
 using CdsMitral.Snapshot;
@@ -17,7 +19,88 @@ public sealed class HookEvaluation(SnapshotBuilder snapshots, CardBuilder cards,
     {
         var snapshot = snapshots.Build(record, now);
         IReadOnlyList<SelectedOrder> orders = hook == Hook.PatientView ? [] : Orders.Classify(context.Selections, context.DraftOrders, terminology);
-        var evaluation = SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders));
+        var evaluation = InputFingerprint.Stamp(SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders)));
         return new HookOutcome(snapshot, evaluation, cards.Build(evaluation.Considerations, context.PatientId, baseUrl, newId));
+    }
+
+    /// <summary>Leaves out the cards of the rules in <paramref name="standingBack"/> (rule id → why, in words), then keeps at
+    /// most <paramref name="maxCards"/> of the rest, chosen by indicator (critical, warning, info) and then rule precedence.
+    /// The kept cards keep their order; each rule left out says why in its outcome.</summary>
+    public static HookOutcome StandBack(HookOutcome outcome, IReadOnlyDictionary<string, string> standingBack, int maxCards)
+    {
+        var notShown = new Dictionary<string, string>(standingBack, StringComparer.Ordinal);
+        var candidates = outcome.Cards.Where(c => !notShown.ContainsKey(RuleOf(c))).ToList();
+        if (candidates.Count > maxCards)
+        {
+            var ranked = candidates.OrderBy(c => Severity(c.Indicator)).ThenBy(c => Precedence(RuleOf(c))).ToList();
+            var kept = ranked.Take(maxCards).Select(RuleOf).ToList();
+            foreach (var dropped in ranked.Skip(maxCards))
+            {
+                notShown[RuleOf(dropped)] =
+                    $"not shown: at most {maxCards} card{(maxCards == 1 ? "" : "s")} per answer, and {string.Join(", ", kept)} came first";
+            }
+        }
+        if (notShown.Count == 0)
+        {
+            return outcome;
+        }
+        var outcomes = outcome.Evaluation.Outcomes
+            .Select(o => o.Fired && notShown.TryGetValue(o.RuleId, out var why) ? o with { NotShown = why } : o).ToList();
+        return outcome with
+        {
+            Evaluation = outcome.Evaluation with { Outcomes = outcomes },
+            Cards = outcome.Cards.Where(c => !notShown.ContainsKey(RuleOf(c))).ToList(),
+        };
+    }
+
+    public static string RuleOf(Card card) => card.Source.Topic?.Code ?? "";
+
+    private static int Severity(string indicator) => indicator switch
+    {
+        "critical" => 0,
+        "warning" => 1,
+        _ => 2,
+    };
+
+    private static int Precedence(string ruleId)
+    {
+        var index = SecondaryMrRules.All.Select(r => r.Id).ToList().IndexOf(ruleId);
+        return index < 0 ? int.MaxValue : index;
+    }
+}
+
+/// <summary>
+/// A fired rule's input fingerprint: SHA-256 over exactly what the rule read from the snapshot — its id and version, each
+/// criterion's name, verdict and reason (which carry the values, units, dates and, where they matter, the sources) and
+/// the resources its card cites (every echo, medication and procedure, by reference). A new echo, a changed value or a
+/// new medication changes it; the request's id, time, user or unrelated resources do not.
+/// </summary>
+public static class InputFingerprint
+{
+    public static string Of(RuleOutcome outcome, Consideration consideration)
+    {
+        var text = new StringBuilder();
+        text.Append(outcome.RuleId).Append('\u001f').Append(outcome.Version).Append('\u001e');
+        foreach (var c in outcome.Criteria ?? [])
+        {
+            text.Append(c.Name).Append('\u001f').Append(c.Verdict).Append('\u001f').Append(c.Reason).Append('\u001e');
+        }
+        // Order-free: the same resources cited in another order are the same inputs.
+        foreach (var input in consideration.Inputs.Distinct().Order(StringComparer.Ordinal))
+        {
+            text.Append(input).Append('\u001d');
+        }
+        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+    }
+
+    /// <summary>The evaluation with each fired rule's outcome carrying its fingerprint.</summary>
+    public static Evaluation Stamp(Evaluation evaluation)
+    {
+        var byRule = evaluation.Considerations.ToDictionary(c => c.Rule.Id, StringComparer.Ordinal);
+        return evaluation with
+        {
+            Outcomes = evaluation.Outcomes
+                .Select(o => o.Fired && byRule.TryGetValue(o.RuleId, out var c) ? o with { Fingerprint = Of(o, c) } : o).ToList(),
+        };
     }
 }

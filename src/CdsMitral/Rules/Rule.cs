@@ -34,8 +34,10 @@ public sealed record Consideration(
     IReadOnlyList<string> Inputs,
     bool SuggestHeartTeamReview = false);
 
-/// <summary>One rule's verdict for the audit trail: fired or not, why in a sentence, and each criterion's result.</summary>
-public sealed record RuleOutcome(string RuleId, string Version, bool Fired, string Reason, IReadOnlyList<Criterion>? Criteria = null);
+/// <summary>One rule's verdict for the audit trail: fired or not, why in a sentence, and each criterion's result. A fired
+/// rule carries its input <paramref name="Fingerprint"/>; <paramref name="NotShown"/> says why a fired rule's card was left out.</summary>
+public sealed record RuleOutcome(string RuleId, string Version, bool Fired, string Reason, IReadOnlyList<Criterion>? Criteria = null,
+    string? Fingerprint = null, string? NotShown = null);
 
 public sealed record Evaluation(IReadOnlyList<RuleOutcome> Outcomes, IReadOnlyList<Consideration> Considerations)
 {
