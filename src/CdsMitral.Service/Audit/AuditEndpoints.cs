@@ -25,6 +25,7 @@ public static class AuditEndpoints
         audit.MapGet("/invocations/{id}", DetailPage);
         audit.MapGet("/export.csv", ExportCsv);
         audit.MapGet("/export.ndjson", ExportNdjson);
+        audit.MapInsights();
         audit.MapGet("/api/invocations", async (HttpContext http, AuditStore store) =>
         {
             var (filter, page) = Filter(http.Request.Query);

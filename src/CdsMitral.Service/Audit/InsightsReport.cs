@@ -1,0 +1,184 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace CdsMitral.Service.Audit;
+
+/// <summary>One rule version in one ISO week: what the committee that owns the rules looks at.</summary>
+/// <param name="Fired">hook calls in which the rule fired</param>
+/// <param name="Shown">cards of the rule that were shown</param>
+/// <param name="Suppressed">fired, but stood back after earlier feedback</param>
+/// <param name="LeftOut">fired, but left out by the limit of cards per answer</param>
+/// <param name="Accepted">shown cards answered "accepted"</param>
+/// <param name="Overridden">shown cards answered "overridden"</param>
+/// <param name="OverriddenBy">overridden, by reason code ("(none)" without one)</param>
+/// <param name="OverrideRate">overridden ÷ shown; null with nothing shown</param>
+/// <param name="AnswerP50Seconds">time from the card shown to its feedback received, median (nearest rank)</param>
+/// <param name="AnswerP95Seconds">the same, 95th percentile (nearest rank)</param>
+/// <param name="TopFindings">the data-quality findings most often in the snapshots the rule fired on, with counts</param>
+public sealed record InsightsRow(
+    string RuleId,
+    string Version,
+    string Week,
+    int Fired,
+    int Shown,
+    int Suppressed,
+    int LeftOut,
+    int Accepted,
+    int Overridden,
+    IReadOnlyList<KeyValuePair<string, int>> OverriddenBy,
+    double? OverrideRate,
+    double? AnswerP50Seconds,
+    double? AnswerP95Seconds,
+    IReadOnlyList<KeyValuePair<string, int>> TopFindings);
+
+/// <summary>An audit event as the insights read it: its kind, its time as stored, and its chained document.</summary>
+public sealed record InsightsEvent(string Kind, DateTimeOffset At, string Document);
+
+public sealed record InsightsHookView(int Status, IReadOnlyList<InsightsRuleView>? Rules, IReadOnlyList<IndexCardView>? Cards, InsightsSnapshotView? Snapshot);
+
+public sealed record InsightsRuleView(string? RuleId, string? Version, bool Fired, string? NotShown);
+
+public sealed record InsightsSnapshotView(IReadOnlyList<InsightsFindingView>? Findings);
+
+public sealed record InsightsFindingView(string? Measure, string? Problem);
+
+public sealed record InsightsFeedbackView(string? Card, string? Outcome, InsightsCodingView? OverrideReason);
+
+public sealed record InsightsCodingView(string? Code);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
+[JsonSerializable(typeof(InsightsHookView))]
+[JsonSerializable(typeof(InsightsFeedbackView))]
+public sealed partial class InsightsJson : JsonSerializerContext;
+
+/// <summary>The governance figures, computed from the chained documents of hook, feedback and suppression events. Pure.</summary>
+public static class InsightsReport
+{
+    /// <summary>How many data-quality findings a row names.</summary>
+    public const int TopFindingsCount = 3;
+
+    /// <summary>The text a limit-left-out rule outcome starts with (HookEvaluation.StandBack); other reasons are stand-backs.</summary>
+    private const string LeftOutByLimit = "not shown: at most ";
+
+    private sealed class Tally
+    {
+        public int Fired, Shown, Suppressed, LeftOut, Accepted, Overridden;
+        public readonly Dictionary<string, int> By = new(StringComparer.Ordinal);
+        public readonly List<double> Answers = [];
+        public readonly Dictionary<string, int> Findings = new(StringComparer.Ordinal);
+    }
+
+    public static string Week(DateTimeOffset at)
+    {
+        var day = at.UtcDateTime;
+        return string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(day)}-W{ISOWeek.GetWeekOfYear(day):00}");
+    }
+
+    /// <summary>Rows per rule, version and ISO week (of the hook call), in rule, version and week order. Feedback counts
+    /// in the week its card was shown.</summary>
+    public static IReadOnlyList<InsightsRow> Compute(IEnumerable<InsightsEvent> events)
+    {
+        var tallies = new Dictionary<(string Rule, string Version, string Week), Tally>();
+        var cards = new Dictionary<string, ((string, string, string) Key, DateTimeOffset At)>(StringComparer.Ordinal);
+        Tally Of((string, string, string) key) => tallies.TryGetValue(key, out var t) ? t : tallies[key] = new Tally();
+        var feedback = new List<InsightsEvent>();
+        foreach (var e in events)
+        {
+            if (e.Kind == EventKind.Feedback)
+            {
+                feedback.Add(e);
+                continue;
+            }
+            if (e.Kind != EventKind.Hook || Read(e.Document, InsightsJson.Default.InsightsHookView) is not { Status: 200 } hook)
+            {
+                continue;
+            }
+            var week = Week(e.At);
+            var findings = (hook.Snapshot?.Findings ?? []).Select(f => $"{f.Measure}: {f.Problem}").Distinct(StringComparer.Ordinal).ToList();
+            foreach (var rule in (hook.Rules ?? []).Where(r => r.Fired && r.RuleId is not null))
+            {
+                var key = (rule.RuleId!, rule.Version ?? "", week);
+                var t = Of(key);
+                t.Fired++;
+                if (rule.NotShown is { } why)
+                {
+                    if (why.StartsWith(LeftOutByLimit, StringComparison.Ordinal))
+                    {
+                        t.LeftOut++;
+                    }
+                    else
+                    {
+                        t.Suppressed++;
+                    }
+                }
+                foreach (var finding in findings)
+                {
+                    t.Findings[finding] = t.Findings.GetValueOrDefault(finding) + 1;
+                }
+                foreach (var card in (hook.Cards ?? []).Where(c => c.Source?.Topic?.Code == rule.RuleId && c.Uuid is not null))
+                {
+                    t.Shown++;
+                    cards[card.Uuid!] = (key, e.At);
+                }
+            }
+        }
+        foreach (var e in feedback)
+        {
+            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid } f || !cards.TryGetValue(uuid, out var shown))
+            {
+                continue;
+            }
+            var t = Of(shown.Key);
+            if (f.Outcome == "accepted")
+            {
+                t.Accepted++;
+            }
+            else if (f.Outcome == "overridden")
+            {
+                t.Overridden++;
+                var reason = f.OverrideReason?.Code ?? "(none)";
+                t.By[reason] = t.By.GetValueOrDefault(reason) + 1;
+            }
+            else
+            {
+                continue;
+            }
+            t.Answers.Add((e.At - shown.At).TotalSeconds);
+        }
+        return tallies
+            .OrderBy(p => p.Key.Rule, StringComparer.Ordinal).ThenBy(p => p.Key.Version, StringComparer.Ordinal).ThenBy(p => p.Key.Week, StringComparer.Ordinal)
+            .Select(p =>
+            {
+                var t = p.Value;
+                return new InsightsRow(p.Key.Rule, p.Key.Version, p.Key.Week, t.Fired, t.Shown, t.Suppressed, t.LeftOut, t.Accepted, t.Overridden,
+                    t.By.OrderByDescending(b => b.Value).ThenBy(b => b.Key, StringComparer.Ordinal).ToList(),
+                    t.Shown == 0 ? null : (double)t.Overridden / t.Shown,
+                    Percentile(t.Answers, 50), Percentile(t.Answers, 95),
+                    t.Findings.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Take(TopFindingsCount).ToList());
+            }).ToList();
+    }
+
+    /// <summary>Nearest rank: the smallest value with at least p % of the values at or below it.</summary>
+    public static double? Percentile(IReadOnlyCollection<double> values, int p)
+    {
+        if (values.Count == 0)
+        {
+            return null;
+        }
+        var sorted = values.Order().ToList();
+        return sorted[Math.Max(0, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
+    }
+
+    private static T? Read<T>(string document, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(document, type);
+        }
+        catch (JsonException)
+        {
+            return default;
+        }
+    }
+}
