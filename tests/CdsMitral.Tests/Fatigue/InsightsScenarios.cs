@@ -1,0 +1,156 @@
+using System.Net;
+using System.Text.Json.Nodes;
+using CdsMitral.Service.Audit;
+using CdsMitral.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace CdsMitral.Tests.Fatigue;
+
+/// <summary>A known event history, written into the audit store as the service would write it, and every figure of
+/// /audit/insights and every cell of /audit/insights.csv checked against it.</summary>
+public static class InsightsScenarios
+{
+    private const string Coapt = "smr-coapt-profile";
+    private const string Gdmt = "smr-gdmt-gap";
+
+    private static AuditEntry Hook(string at, int status, (string Rule, string? NotShown, string? Card)[] rules, params (string Measure, string Problem)[] findings)
+    {
+        var document = new JsonObject
+        {
+            ["at"] = at,
+            ["serviceId"] = "secondary-mr-patient-view",
+            ["status"] = status,
+            ["rules"] = new JsonArray(rules.Select(r => (JsonNode)new JsonObject
+            {
+                ["ruleId"] = r.Rule, ["version"] = "1.1.0", ["fired"] = true, ["reason"] = "…", ["notShown"] = r.NotShown,
+            }).ToArray()),
+            ["cards"] = new JsonArray(rules.Where(r => r.Card is not null).Select(r => (JsonNode)new JsonObject
+            {
+                ["uuid"] = r.Card, ["summary"] = "…", ["indicator"] = r.Rule == Gdmt ? "warning" : "info",
+                ["source"] = new JsonObject { ["label"] = "CdsMitral", ["topic"] = new JsonObject { ["code"] = r.Rule } },
+            }).ToArray()),
+            ["snapshot"] = new JsonObject
+            {
+                ["findings"] = new JsonArray(findings.Select(f => (JsonNode)new JsonObject { ["measure"] = f.Measure, ["source"] = "Observation/x", ["problem"] = f.Problem }).ToArray()),
+            },
+        };
+        return new AuditEntry(Guid.NewGuid(), EventKind.Hook, DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture), document.ToJsonString());
+    }
+
+    private static AuditEntry Feedback(string at, string card, string outcome, string? reason = null)
+    {
+        var document = new JsonObject
+        {
+            ["at"] = at, ["card"] = card, ["outcome"] = outcome, ["outcomeTimestamp"] = at,
+            ["overrideReason"] = reason is null ? null : new JsonObject { ["system"] = "urn:x", ["code"] = reason },
+        };
+        return new AuditEntry(Guid.NewGuid(), EventKind.Feedback, DateTimeOffset.Parse(at, System.Globalization.CultureInfo.InvariantCulture), document.ToJsonString());
+    }
+
+    private const string UnknownUnit = "unit 'x' not understood";
+    private const string Implausible = "190 mmHg, implausible";
+
+    /// <summary>Week 46 and 47 of 2026, plus a call before the range and one refused.</summary>
+    public static readonly AuditEntry[] History =
+    [
+        Hook("2026-10-01T09:00:00Z", 200, [(Coapt, null, "c0")]), // before the range
+        Hook("2026-11-10T09:00:00Z", 200, [(Coapt, null, "c1"), (Gdmt, null, "g1")], ("LVEF", UnknownUnit)),
+        Hook("2026-11-11T09:00:00Z", 200, [(Coapt, null, "c2"), (Gdmt, "not shown: overridden on 2026-11-10 by Practitioner/1 for gdmt-max-tolerated; …", null)],
+            ("LVEF", UnknownUnit), ("PASP", Implausible)),
+        Hook("2026-11-12T09:00:00Z", 200, [(Coapt, "not shown: at most 1 card per answer, and smr-gdmt-gap came first", null), (Gdmt, null, "g3")], ("PASP", Implausible)),
+        Hook("2026-11-12T10:00:00Z", 412, []),
+        Feedback("2026-11-10T09:02:00Z", "c1", "overridden", "already-evaluated-hvt"),
+        Feedback("2026-11-10T09:10:00Z", "g1", "overridden", "gdmt-max-tolerated"),
+        Feedback("2026-11-11T09:01:00Z", "c2", "accepted"),
+        Feedback("2026-11-12T10:00:00Z", "g3", "overridden"),
+        Feedback("2026-11-12T10:00:00Z", "not-a-card-on-record", "overridden", "patient-refuses"),
+        Hook("2026-11-17T09:00:00Z", 200, [(Coapt, null, "c5")]),
+        // A reason code is the client's text: a spreadsheet must not run it.
+        Feedback("2026-11-17T09:00:30Z", "c5", "overridden", "=1+2"),
+    ];
+
+    public const string ExpectedCsv =
+        "rule_id,rule_version,week,fired,shown,suppressed,left_out_by_limit,accepted,overridden,overridden_by_reason,override_rate,answer_p50_seconds,answer_p95_seconds,top_data_quality_findings\n"
+        + "smr-coapt-profile,1.1.0,2026-W46,3,2,0,1,1,1,already-evaluated-hvt ×1,0.5,60,120,\"LVEF: unit 'x' not understood ×2; PASP: 190 mmHg, implausible ×2\"\n"
+        + "smr-coapt-profile,1.1.0,2026-W47,1,1,0,0,0,1,'=1+2 ×1,1,30,30,\n"
+        + "smr-gdmt-gap,1.1.0,2026-W46,3,2,1,0,0,2,(none) ×1; gdmt-max-tolerated ×1,1,600,3600,\"LVEF: unit 'x' not understood ×2; PASP: 190 mmHg, implausible ×2\"\n";
+
+    public static async Task EveryFigureAndCsvCellMatchesAKnownHistory(Store store)
+    {
+        await using var service = new ServiceFactory().Audited(store);
+        using (service.CreateClient())
+        {
+            // started: the schema is in place
+        }
+        await service.Services.GetRequiredService<AuditStore>().AppendAsync(History, CancellationToken.None);
+
+        using var auditor = service.AuditorClient();
+        var csv = await auditor.GetAsync("/audit/insights.csv?from=2026-11-09&to=2026-11-22");
+        Assert.Equal(HttpStatusCode.OK, csv.StatusCode);
+        Assert.Equal("text/csv", csv.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(ExpectedCsv, await csv.Content.ReadAsStringAsync());
+
+        var page = await (await auditor.GetAsync("/audit/insights?from=2026-11-09&to=2026-11-22")).Content.ReadAsStringAsync();
+        // The table holds the same cells as the CSV, HTML-encoded, in the same order.
+        foreach (var line in ExpectedCsv.Split('\n', StringSplitOptions.RemoveEmptyEntries).Skip(1))
+        {
+            var cells = Cells(line).Select(c => c.StartsWith("'=", StringComparison.Ordinal) ? c[1..] : c);
+            Assert.Contains("<tr>" + string.Concat(cells.Select(c => $"<td>{WebUtility.HtmlEncode(c)}</td>")) + "</tr>", page, StringComparison.Ordinal);
+        }
+        // One chart per rule version; four bars per week, each bar as tall as its figure (largest = 110 px).
+        Assert.Contains("id=\"chart-smr-coapt-profile-1.1.0\"", page, StringComparison.Ordinal);
+        Assert.Contains("id=\"chart-smr-gdmt-gap-1.1.0\"", page, StringComparison.Ordinal);
+        Assert.Contains("<title>2026-W46: 2 shown</title>", page, StringComparison.Ordinal);
+        Assert.Contains("height=\"55\" fill=\"#9e9e9e\"><title>2026-W46: 1 suppressed</title>", page, StringComparison.Ordinal);
+        Assert.Equal(12, System.Text.RegularExpressions.Regex.Count(page, "<rect class=\"bar "));
+        Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("style=", page, StringComparison.OrdinalIgnoreCase);
+
+        // Auditors only.
+        using var anonymous = service.CreateClient();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/audit/insights")).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/audit/insights.csv")).StatusCode);
+    }
+
+    /// <summary>A CSV line's cells (quoted cells hold commas and doubled quotes).</summary>
+    public static List<string> Cells(string line)
+    {
+        var cells = new List<string>();
+        var cell = new System.Text.StringBuilder();
+        var quoted = false;
+        for (var i = 0; i < line.Length; i++)
+        {
+            var ch = line[i];
+            if (quoted && ch == '"' && i + 1 < line.Length && line[i + 1] == '"')
+            {
+                cell.Append('"');
+                i++;
+            }
+            else if (ch == '"')
+            {
+                quoted = !quoted;
+            }
+            else if (ch == ',' && !quoted)
+            {
+                cells.Add(cell.ToString());
+                cell.Clear();
+            }
+            else
+            {
+                cell.Append(ch);
+            }
+        }
+        cells.Add(cell.ToString());
+        return cells;
+    }
+}
+
+public sealed class SqliteInsightsTests
+{
+    [Fact] public Task EveryFigureAndCsvCellMatchesAKnownHistory() => InsightsScenarios.EveryFigureAndCsvCellMatchesAKnownHistory(Store.Sqlite);
+}
+
+public sealed class PostgresInsightsTests
+{
+    [PostgresFact] public Task EveryFigureAndCsvCellMatchesAKnownHistory() => InsightsScenarios.EveryFigureAndCsvCellMatchesAKnownHistory(Store.Postgres);
+}
