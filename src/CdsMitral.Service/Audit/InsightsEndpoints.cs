@@ -19,13 +19,13 @@ public static class InsightsEndpoints
         audit.MapGet("/insights", async (HttpContext http, AuditDatabase db, TimeProvider time) =>
         {
             var (from, to) = Range(http.Request.Query, time);
-            var rows = InsightsReport.Compute(await ReadAsync(db, from, to, http.RequestAborted));
+            var rows = await ReadAsync(db, from, to, http.RequestAborted);
             return Results.Content(Page(rows, from, to), "text/html; charset=utf-8");
         });
         audit.MapGet("/insights.csv", async (HttpContext http, AuditDatabase db, TimeProvider time) =>
         {
             var (from, to) = Range(http.Request.Query, time);
-            var rows = InsightsReport.Compute(await ReadAsync(db, from, to, http.RequestAborted));
+            var rows = await ReadAsync(db, from, to, http.RequestAborted);
             http.Response.Headers.ContentDisposition = "attachment; filename=\"cdsmitral-insights.csv\"";
             return Results.Text(Csv(rows), "text/csv; charset=utf-8");
         });
@@ -42,20 +42,21 @@ public static class InsightsEndpoints
         return (from, to);
     }
 
-    /// <summary>Hook calls of the range and every feedback received since its start (an answer may come after the range ends).</summary>
-    private static async Task<List<InsightsEvent>> ReadAsync(AuditDatabase db, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    /// <summary>The figures of the hook calls of the range and of every feedback received since its start (an answer
+    /// may come after the range ends), read as a stream in the chain's order.</summary>
+    private static async Task<IReadOnlyList<InsightsRow>> ReadAsync(AuditDatabase db, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var command = AuditDatabase.Command(connection, null,
             "SELECT kind, at, document FROM audit_events WHERE at >= @from AND (kind = 'hook' AND at < @to OR kind = 'feedback') ORDER BY seq",
             ("from", AuditStore.Timestamp(from)), ("to", AuditStore.Timestamp(to)));
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var events = new List<InsightsEvent>();
+        var report = new InsightsReport.Accumulator();
         while (await reader.ReadAsync(cancellationToken))
         {
-            events.Add(new InsightsEvent(reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), reader.GetString(2)));
+            report.Add(new InsightsEvent(reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), reader.GetString(2)));
         }
-        return events;
+        return report.Rows();
     }
 
     public static readonly string[] CsvHeader =

@@ -76,25 +76,41 @@ public static class InsightsReport
     }
 
     /// <summary>Rows per rule, version and ISO week (of the hook call), in rule, version and week order. Feedback counts
-    /// in the week its card was shown.</summary>
+    /// in the week its card was shown. Events in the chain's order (a feedback item after the call that showed its card).</summary>
     public static IReadOnlyList<InsightsRow> Compute(IEnumerable<InsightsEvent> events)
     {
-        var tallies = new Dictionary<(string Rule, string Version, string Week), Tally>();
-        var cards = new Dictionary<string, ((string, string, string) Key, DateTimeOffset At)>(StringComparer.Ordinal);
-        Tally Of((string, string, string) key) => tallies.TryGetValue(key, out var t) ? t : tallies[key] = new Tally();
-        var feedback = new List<InsightsEvent>();
+        var report = new Accumulator();
         foreach (var e in events)
+        {
+            report.Add(e);
+        }
+        return report.Rows();
+    }
+
+    /// <summary>The figures built up one event at a time, so that a long range is read as a stream: what is kept per
+    /// event is a card's uuid and week, never its document.</summary>
+    public sealed class Accumulator
+    {
+        private readonly Dictionary<(string Rule, string Version, string Week), Tally> _tallies = [];
+        private readonly Dictionary<string, ((string, string, string) Key, DateTimeOffset At)> _cards = new(StringComparer.Ordinal);
+
+        private Tally Of((string, string, string) key) => _tallies.TryGetValue(key, out var t) ? t : _tallies[key] = new Tally();
+
+        public void Add(InsightsEvent e)
         {
             if (e.Kind == EventKind.Feedback)
             {
-                feedback.Add(e);
-                continue;
+                AddFeedback(e);
             }
-            if (e.Kind != EventKind.Hook || Read(e.Document, InsightsJson.Default.InsightsHookView) is not { Status: 200 } hook)
+            else if (e.Kind == EventKind.Hook && Read(e.Document, InsightsJson.Default.InsightsHookView) is { Status: 200 } hook)
             {
-                continue;
+                AddHook(e.At, hook);
             }
-            var week = Week(e.At);
+        }
+
+        private void AddHook(DateTimeOffset at, InsightsHookView hook)
+        {
+            var week = Week(at);
             var findings = (hook.Snapshot?.Findings ?? []).Select(f => $"{f.Measure}: {f.Problem}").Distinct(StringComparer.Ordinal).ToList();
             foreach (var rule in (hook.Rules ?? []).Where(r => r.Fired && r.RuleId is not null))
             {
@@ -119,15 +135,16 @@ public static class InsightsReport
                 foreach (var card in (hook.Cards ?? []).Where(c => c.Source?.Topic?.Code == rule.RuleId && c.Uuid is not null))
                 {
                     t.Shown++;
-                    cards[card.Uuid!] = (key, e.At);
+                    _cards[card.Uuid!] = (key, at);
                 }
             }
         }
-        foreach (var e in feedback)
+
+        private void AddFeedback(InsightsEvent e)
         {
-            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid } f || !cards.TryGetValue(uuid, out var shown))
+            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid } f || !_cards.TryGetValue(uuid, out var shown))
             {
-                continue;
+                return;
             }
             var t = Of(shown.Key);
             if (f.Outcome == "accepted")
@@ -142,11 +159,12 @@ public static class InsightsReport
             }
             else
             {
-                continue;
+                return;
             }
             t.Answers.Add((e.At - shown.At).TotalSeconds);
         }
-        return tallies
+
+        public IReadOnlyList<InsightsRow> Rows() => _tallies
             .OrderBy(p => p.Key.Rule, StringComparer.Ordinal).ThenBy(p => p.Key.Version, StringComparer.Ordinal).ThenBy(p => p.Key.Week, StringComparer.Ordinal)
             .Select(p =>
             {

@@ -79,6 +79,8 @@ public sealed class SuppressionStore(AuditDatabase db)
     public async Task AddAsync(Suppression s, CancellationToken cancellationToken)
     {
         await using var connection = await db.OpenAsync(cancellationToken);
+        // What has run out stands nothing back any more: the table holds only suppressions in force (and no patient ids beyond them).
+        await AuditDatabase.Execute(connection, null, "DELETE FROM suppressions WHERE until_at <= @now", cancellationToken, ("now", AuditStore.Timestamp(s.At)));
         await AuditDatabase.Execute(connection, null,
             $"INSERT INTO suppressions ({Columns}) VALUES (@k, @f, @i, @c, @iss, @p, @r, @v, @fp, @o, @rs, @rc, @rd, @u, @at, @until) ON CONFLICT (dedupe_key) DO NOTHING",
             cancellationToken,
