@@ -1,5 +1,7 @@
 using System.Text.Json.Nodes;
+using CdsMitral.Service.Audit;
 using CdsMitral.Tests.Support;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace CdsMitral.Tests.Fatigue;
 
@@ -80,9 +82,37 @@ public static class StandBackScenarios
             Assert.Single(again.Cards); // the other card is still there
             var outcome = (await service.LatestOutcomes())[rule];
             Assert.True((bool)outcome["fired"]!);
-            Assert.Equal($"not shown: overridden on 2026-11-21 by Practitioner/example for {display} ({code}); stands back until "
-                + $"{ServiceFactory.Today.AddDays(code == "already-evaluated-hvt" ? 180 : 90):yyyy-MM-dd}, or until its inputs change", (string?)outcome["notShown"]);
+            var words = $"not shown: overridden on 2026-11-21 by Practitioner/example for {display} ({code}); stands back until "
+                + $"{ServiceFactory.Today.AddDays(code == "already-evaluated-hvt" ? 180 : 90):yyyy-MM-dd}, or until its inputs change";
+            Assert.Equal(words, (string?)outcome["notShown"]);
+
+            // The auditors' page of the call says so, and the suppression is an event of its own in the chain.
+            var latest = (string)(await service.AuditApi("/audit/api/invocations?page=1"))["items"]![0]!["eventId"]!;
+            using var auditor = service.AuditorClient();
+            Assert.Contains(System.Net.WebUtility.HtmlEncode(words), await auditor.GetStringAsync($"/audit/invocations/{latest}"), StringComparison.Ordinal);
+            var suppression = JsonNode.Parse((await SuppressionEvents(service)).Last())!;
+            Assert.Equal(words, (string?)suppression["text"]);
+            Assert.Equal(rule, (string?)suppression["ruleId"]);
+            Assert.Equal(chart.PatientId, (string?)suppression["patientId"]);
+            Assert.Equal(code, (string?)suppression["reason"]!["code"]);
         }
+        Assert.Equal(3, (await SuppressionEvents(service)).Count);
+        Assert.True((bool)(await service.AuditApi("/audit/api/verify"))["intact"]!);
+    }
+
+    /// <summary>The documents of the chain's suppression events, oldest first.</summary>
+    public static async Task<List<string>> SuppressionEvents(ServiceFactory service)
+    {
+        var db = service.Services.GetRequiredService<AuditDatabase>();
+        await using var connection = await db.OpenAsync(CancellationToken.None);
+        await using var command = AuditDatabase.Command(connection, null, "SELECT document FROM audit_events WHERE kind = 'suppression' ORDER BY seq");
+        await using var reader = await command.ExecuteReaderAsync();
+        var documents = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            documents.Add(reader.GetString(0));
+        }
+        return documents;
     }
 
     public static async Task AReasonThatDoesNotMeanHandledStandsNothingBack(Store store)
