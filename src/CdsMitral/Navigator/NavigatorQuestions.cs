@@ -123,6 +123,14 @@ public static class NavigatorQuestions
             a => a.RvFunction, (a, v) => a with { RvFunction = v }),
     ];
 
+    public static string PillarLinkId(GdmtClass pillar) => pillar switch
+    {
+        GdmtClass.BetaBlocker => BetaBlocker,
+        GdmtClass.RaasInhibitor => RaasInhibitor,
+        GdmtClass.Mra => Mra,
+        _ => Sglt2Inhibitor,
+    };
+
     public static NavigatorQuestion Get(string linkId) =>
         All.FirstOrDefault(q => q.LinkId == linkId) ?? throw new KeyNotFoundException($"No Navigator question '{linkId}'.");
 }

@@ -48,7 +48,8 @@ public enum PathwayResult
 }
 
 /// <summary>The result with its words: a title, the sentence from clinical-logic.md and the content pages, the reasons
-/// (from the record and the answers), what the Heart Valve Team must still confirm, and its pages and evidence.</summary>
+/// (from the record and the answers, each with its source), what the Heart Valve Team must still confirm, notes on
+/// answers the team will weigh, and its pages and evidence.</summary>
 public sealed record PathwayOutcome(
     PathwayResult Result,
     string Title,
@@ -56,7 +57,8 @@ public sealed record PathwayOutcome(
     IReadOnlyList<string> Because,
     IReadOnlyList<string> StillToConfirm,
     IReadOnlyList<string> ContentSlugs,
-    string Evidence);
+    string Evidence,
+    IReadOnlyList<string> Notes);
 
 /// <summary>The whole pathway for one patient at one moment: the steps in order, the clinician's attested answers, and
 /// the result. Pure data: the pages and the FHIR outputs are made from it.</summary>
