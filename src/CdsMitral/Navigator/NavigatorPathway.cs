@@ -343,7 +343,7 @@ public static class NavigatorPathway
     {
         if (a.AcuteSevereMrCriticallyIll == true)
         {
-            return Outcome(PathwayResult.AcuteSevereMrCriticallyIll, "Acute severe MR in a critically ill patient",
+            return Outcome(PathwayResult.AcuteSevereMrCriticallyIll,
                 "This is a different scenario from chronic secondary MR, and the COAPT-like pathway does not advise on it. Stabilisation and " +
                 "mechanical support come first, and surgery or TEER is a Heart Valve Team and shock-team decision at the bedside; in patients " +
                 "judged unable to survive surgery, case reports describe TEER as a bridge.",
@@ -351,7 +351,7 @@ public static class NavigatorPathway
         }
         if (mech.Kind == MechanismKind.Primary)
         {
-            return Outcome(PathwayResult.PrimaryMr, "Primary MR: a different pathway",
+            return Outcome(PathwayResult.PrimaryMr,
                 "The MR is primary: the valve apparatus itself is diseased. Primary MR follows a different pathway from secondary MR, and the " +
                 "secondary-MR considerations here do not apply; surgical repair remains the standard when the patient can have surgery, and the " +
                 "Heart Valve Team weighs the options.",
@@ -362,7 +362,7 @@ public static class NavigatorPathway
         var significant = Criteria.SignificantMr(s, current: true);
         if (s.Mr is { IsSignificant: false } mild && significant.Verdict == Clinical.Verdict.NotMet)
         {
-            return Outcome(PathwayResult.MrNotSignificant, "MR is not moderate-severe or severe",
+            return Outcome(PathwayResult.MrNotSignificant,
                 "The secondary-MR intervention pathway starts at moderate-severe (3+) or severe (4+) MR. Treat the heart failure, and reassess " +
                 "with echo if symptoms or findings change.",
                 [$"MR {mild.Label} on {mild.DateText} ({mild.Source})"], [], ["secondary-mr-causes-and-mechanisms", "gdmt-before-intervention"], Evidence.Severity);
@@ -387,7 +387,7 @@ public static class NavigatorPathway
             {
                 because.Add($"LVEF {lvef.Display} ({lvef.DateText}, {lvef.Source}){(preservedEf ? $", above the COAPT-like range {Thresholds.LvefWindowText}" : "")}");
             }
-            return Outcome(PathwayResult.AtrialOrPreservedEfSecondaryMr, "Atrial or preserved-EF secondary MR",
+            return Outcome(PathwayResult.AtrialOrPreservedEfSecondaryMr,
                 "In atrial or preserved-EF secondary MR the evidence for TEER is limited: rhythm control and heart-failure treatment come first, " +
                 "and the Heart Valve Team may still consider intervention.",
                 because, [], ["atrial-and-preserved-ef-secondary-mr", "secondary-mr-causes-and-mechanisms"], Evidence.Preserved);
@@ -398,7 +398,7 @@ public static class NavigatorPathway
         var gaps = GdmtGaps(s, a);
         if (needs.Count == 0 && substrate.IsMet && gaps.Count > 0)
         {
-            return Outcome(PathwayResult.OptimiseGdmtFirst, "Optimise GDMT first and reassess",
+            return Outcome(PathwayResult.OptimiseGdmtFirst,
                 "GDMT optimisation comes first. GDMT can reduce secondary MR and sometimes removes the need for intervention; the COAPT-like " +
                 "profile applies to patients on maximally tolerated GDMT. Reassess symptoms and the echo once GDMT is optimised.",
                 [significant.Reason, mech.Text, substrate.Reason, .. gaps.Select(g => $"GDMT: {g}")],
@@ -407,7 +407,7 @@ public static class NavigatorPathway
         }
         if (needs.Count == 0 && outside.Count > 0)
         {
-            return Outcome(PathwayResult.OutsideCoaptLikeRange, "Outside the COAPT-like range",
+            return Outcome(PathwayResult.OutsideCoaptLikeRange,
                 $"{Capitalise(JoinAnd(outside))}. The benefit of TEER is less established outside the range: COAPT enrolled LVEF {Thresholds.LvefWindowText}, " +
                 $"LVESD {Thresholds.LvesdWindowText} and PASP {Thresholds.PaspWindowText}; MITRA-FR, with more LV dilation relative to the MR, showed no " +
                 "clear benefit. Advanced heart-failure therapies may be relevant, and the Heart Valve Team may still consider intervention.",
@@ -431,14 +431,14 @@ public static class NavigatorPathway
         }
         if (needs.Count > 0)
         {
-            return Outcome(PathwayResult.NotEnoughInformation, "Not enough information to place the patient on the pathway",
+            return Outcome(PathwayResult.NotEnoughInformation,
                 "What the pathway needs is missing, out of date or not answered yet. A current transthoracic echo with LVEF, LVESD, PASP and the " +
                 "MR mechanism, and the answers the record cannot give, would allow it to be judged.",
                 needs, [], ["secondary-mr-causes-and-mechanisms", "coapt-and-mitra-fr"], Evidence.Coapt);
         }
         if (nyha == NyhaAnswer.I || a.SymptomsPersistDespiteGdmt == false)
         {
-            return Outcome(PathwayResult.NoPersistentSymptoms, "No persistent symptoms on GDMT",
+            return Outcome(PathwayResult.NoPersistentSymptoms,
                 "The COAPT-like profile is for patients who remain symptomatic (NYHA II to ambulatory IV) on maximally tolerated GDMT. Continue " +
                 "GDMT and reassess if symptoms return or the echo changes.",
                 [significant.Reason, mech.Text, nyhaText, $"Symptoms persist despite GDMT: {Answered(a, Q.SymptomsPersist)}"], [],
@@ -485,7 +485,7 @@ public static class NavigatorPathway
             case RvFunctionAnswer.Reduced: notes.Add($"Reduced right-ventricular function ({a.Provenance}): the team weighs it."); break;
             default: because.Add($"Normal right-ventricular function ({a.Provenance})"); break;
         }
-        return Outcome(PathwayResult.CoaptLikeReferToHeartValveTeam, "COAPT-like profile: refer to the Heart Valve Team",
+        return Outcome(PathwayResult.CoaptLikeReferToHeartValveTeam,
             "The record and the answers match the COAPT-like profile for transcatheter edge-to-edge repair (TEER) review: consider referral to the " +
             "Heart Valve Team. The team confirms anatomy and surgical risk and makes the decision with the patient.",
             because, confirm, ["coapt-and-mitra-fr", "teer-procedure", "gdmt-before-intervention"], Evidence.Coapt, notes);
@@ -501,7 +501,27 @@ public static class NavigatorPathway
         (criterionName.Split(' ')[0] switch { "LVEF" => s.Lvef, "LVESD" => s.Lvesd, _ => s.Pasp }) is { IsStale: true } m
             ? $" (latest {m.Display} from {m.DateText} is older than {s.StaleAfterMonths} months)" : "";
 
-    private static PathwayOutcome Outcome(PathwayResult result, string title, string wording, List<string> because,
+    /// <summary>Each result's title, as the result page, the referral summary and the Questionnaire's answer options show it.</summary>
+    private static readonly Dictionary<PathwayResult, string> Titles = new()
+    {
+        [PathwayResult.AcuteSevereMrCriticallyIll] = "Acute severe MR in a critically ill patient",
+        [PathwayResult.PrimaryMr] = "Primary MR: a different pathway",
+        [PathwayResult.MrNotSignificant] = "MR is not moderate-severe or severe",
+        [PathwayResult.AtrialOrPreservedEfSecondaryMr] = "Atrial or preserved-EF secondary MR",
+        [PathwayResult.OptimiseGdmtFirst] = "Optimise GDMT first and reassess",
+        [PathwayResult.OutsideCoaptLikeRange] = "Outside the COAPT-like range",
+        [PathwayResult.NotEnoughInformation] = "Not enough information to place the patient on the pathway",
+        [PathwayResult.NoPersistentSymptoms] = "No persistent symptoms on GDMT",
+        [PathwayResult.CoaptLikeReferToHeartValveTeam] = "COAPT-like profile: refer to the Heart Valve Team",
+    };
+
+    public static string TitleOf(PathwayResult result) => Titles[result];
+
+    /// <summary>A stable code per result, for the QuestionnaireResponse and the audit: "coapt-like-refer-to-heart-valve-team".</summary>
+    public static string CodeOf(PathwayResult result) =>
+        string.Concat(result.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));
+
+    private static PathwayOutcome Outcome(PathwayResult result, string wording, List<string> because,
         List<string> confirm, string[] slugs, string evidence, List<string>? notes = null) =>
-        new(result, title, wording, because, confirm, slugs, evidence, notes ?? []);
+        new(result, Titles[result], wording, because, confirm, slugs, evidence, notes ?? []);
 }
