@@ -139,7 +139,7 @@ public static class NavigatorPages
         foreach (var v in values)
         {
             html.Append($"<li{(v.IsFlagged ? " class=\"flagged\"" : "")}><span class=\"name\">{E(v.Name)}</span>: <span class=\"value\">{E(v.Value)}</span> {StatusBadge(v)}")
-                .Append($"<br><span class=\"meta\">{(v.DateText.Length > 0 ? $"Date {E(v.DateText)}" : "Date not recorded")} · Source {(v.Source.Length > 0 ? E(v.Source) : "none")}</span>")
+                .Append($"<br><span class=\"meta\">{(v.DateText.Length > 0 ? $"Date {E(v.DateText)}" : "Date not available")} · Source {(v.Source.Length > 0 ? E(v.Source) : "none")}</span>")
                 .Append(v.Note is { Length: > 0 } note ? $"<br><span class=\"meta\">{E(note)}</span>" : "")
                 .Append("</li>");
         }
@@ -249,12 +249,14 @@ public static class NavigatorPages
         ArgumentNullException.ThrowIfNull(answers);
         links ??= new NavigatorLinks();
         var rows = new StringBuilder();
+        // A value two steps show (EROA under severity and context) is listed once, under the first.
+        var shown = new HashSet<(string, string, string)>();
         foreach (var step in view.Steps)
         {
-            foreach (var v in step.Values)
+            foreach (var v in step.Values.Where(v => shown.Add((v.Name, v.Value, v.Source))))
             {
                 rows.Append($"<tr><td data-label=\"Step\">{E(step.Title)}</td><td data-label=\"What\">{E(v.Name)}</td><td data-label=\"Value\">{E(v.Value)}{(v.Note is { Length: > 0 } n ? $" <span class=\"meta\">({E(n)})</span>" : "")}</td>")
-                    .Append($"<td data-label=\"Date\">{(v.DateText.Length > 0 ? E(v.DateText) : "not recorded")}</td><td data-label=\"Source\">{(v.Source.Length > 0 ? E(v.Source) : "none")}</td><td data-label=\"Status\">{StatusBadge(v)}</td></tr>");
+                    .Append($"<td data-label=\"Date\">{(v.DateText.Length > 0 ? E(v.DateText) : "not available")}</td><td data-label=\"Source\">{(v.Source.Length > 0 ? E(v.Source) : "none")}</td><td data-label=\"Status\">{StatusBadge(v)}</td></tr>");
             }
         }
         var body = $"""

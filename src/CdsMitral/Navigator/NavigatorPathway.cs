@@ -523,5 +523,5 @@ public static class NavigatorPathway
 
     private static PathwayOutcome Outcome(PathwayResult result, string wording, List<string> because,
         List<string> confirm, string[] slugs, string evidence, List<string>? notes = null) =>
-        new(result, Titles[result], wording, because, confirm, slugs, evidence, notes ?? []);
+        new(result, Titles[result], wording, because.Select(Capitalise).ToList(), confirm, slugs, evidence, notes ?? []);
 }
