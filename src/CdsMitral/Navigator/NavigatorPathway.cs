@@ -76,7 +76,7 @@ public static class NavigatorPathway
             .Concat(s.Unavailable.Select(u => $"{Capitalise(u)} could not be retrieved; what depends on them may be incomplete"))
             .Concat(s.Notes)
             .ToList();
-        return new PathwayView(now, answers, steps, attested, Decide(s, answers, mech), notes);
+        return new PathwayView(now, answers, steps, attested, WithPriorIntervention(s, Decide(s, answers, mech)), notes);
     }
 
     // ---- the mechanism: the record when it is definite, else the clinician's answer, else the presumption ----
@@ -339,6 +339,17 @@ public static class NavigatorPathway
 
     // ---- the result ----
 
+    /// <summary>After TEER or mitral repair, whatever the result, the ventricle is still an HFrEF ventricle (the post-TEER
+    /// card's framing, which does not depend on the mechanism).</summary>
+    private static PathwayOutcome WithPriorIntervention(ClinicalSnapshot s, PathwayOutcome outcome) =>
+        s.PriorTeerOrRepair is { } p
+            ? outcome with
+            {
+                Notes = [.. outcome.Notes, $"Prior {ProcedureWord(p)} ({p.DateText}, {p.Source}): it treated the leak, not the ventricle; the heart-failure substrate is still evaluated as before."],
+                ContentSlugs = [.. outcome.ContentSlugs, "why-teer-does-not-fix-the-ventricle"],
+            }
+            : outcome;
+
     private static PathwayOutcome Decide(ClinicalSnapshot s, NavigatorAnswers a, EffectiveMech mech)
     {
         if (a.AcuteSevereMrCriticallyIll == true)
@@ -360,14 +371,19 @@ public static class NavigatorPathway
 
         var needs = new List<string>();
         var significant = Criteria.SignificantMr(s, current: true);
-        if (s.Mr is { IsSignificant: false } mild && significant.Verdict == Clinical.Verdict.NotMet)
+        if (s.Mr is { IsSignificant: false, IsStale: true } old)
+        {
+            // A mild grade from long ago says little about the valve now.
+            needs.Add($"MR severity: latest assessment ({old.Label}) is from {old.DateText}, older than {s.StaleAfterMonths} months");
+        }
+        else if (s.Mr is { IsSignificant: false } mild && significant.Verdict == Clinical.Verdict.NotMet)
         {
             return Outcome(PathwayResult.MrNotSignificant,
                 "The secondary-MR intervention pathway starts at moderate-severe (3+) or severe (4+) MR. Treat the heart failure, and reassess " +
                 "with echo if symptoms or findings change.",
                 [$"MR {mild.Label} on {mild.DateText} ({mild.Source})"], [], ["secondary-mr-causes-and-mechanisms", "gdmt-before-intervention"], Evidence.Severity);
         }
-        if (!significant.IsMet)
+        else if (!significant.IsMet)
         {
             needs.Add($"MR severity: {significant.Reason}");
         }

@@ -238,6 +238,24 @@ public sealed partial class PathwayTests
         Assert.Equal(PathwayResult.MrNotSignificant, Run("silent-mild-mr", FullAnswers).Result);
 
     [Fact]
+    public void AMildGradeFromLongAgoIsNotEnoughToSayTheMrIsNotSignificant()
+    {
+        var chart = new Chart().Mr("mild", "2024-06-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        var view = NavigatorPathway.Evaluate(Snap(chart), FullAnswers, Now);
+        Assert.Equal(PathwayResult.NotEnoughInformation, view.Result);
+        Assert.Contains(view.Outcome.Because, b => b.StartsWith("MR severity: latest assessment (mild) is from 2024-06-01", StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void AfterTeerEveryResultSaysTheVentricleIsStillTreatedAsBefore()
+    {
+        var view = Run("post-teer", FullAnswers);
+        Assert.Equal(PathwayResult.MrNotSignificant, view.Result);
+        Assert.Contains(view.Outcome.Notes, n => n.StartsWith("Prior TEER (", StringComparison.Ordinal) && n.Contains("not the ventricle", StringComparison.Ordinal));
+        Assert.Contains("why-teer-does-not-fix-the-ventricle", view.Outcome.ContentSlugs);
+    }
+
+    [Fact]
     public void NyhaClassOneOrSymptomsThatDoNotPersistGiveContinueAndReassess()
     {
         Assert.Equal(PathwayResult.NoPersistentSymptoms, Run("coapt-profile", FullAnswers with { Nyha = NyhaAnswer.I }).Result);
