@@ -299,6 +299,37 @@ public sealed partial class PathwayTests
         }
     }
 
+    /// <summary>One source of truth: on every sample the pathway lands where the patient-view cards point.</summary>
+    [Theory]
+    [MemberData(nameof(Samples))]
+    public void ThePathwayAgreesWithThePatientViewCardsOfEverySample(string sample)
+    {
+        var cards = Rules.SecondaryMrRules.EvaluatePatientView(Sample(sample)).FiredRuleIds.ToHashSet();
+        var unanswered = Run(sample).Result;
+        var answered = Run(sample, FullAnswers).Result;
+        if (cards.Contains("smr-gdmt-gap"))
+        {
+            Assert.Equal(PathwayResult.OptimiseGdmtFirst, unanswered);
+        }
+        else if (cards.Contains("smr-outside-range"))
+        {
+            Assert.Contains(answered, new[] { PathwayResult.OutsideCoaptLikeRange, PathwayResult.AtrialOrPreservedEfSecondaryMr });
+        }
+        else if (cards.Contains("smr-coapt-profile"))
+        {
+            Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, answered);
+        }
+        else if (cards.Contains("smr-data-gaps"))
+        {
+            Assert.Equal(PathwayResult.NotEnoughInformation, answered);
+        }
+        else
+        {
+            Assert.Contains(answered, new[] { PathwayResult.PrimaryMr, PathwayResult.MrNotSignificant, PathwayResult.NotEnoughInformation });
+            Assert.DoesNotContain(answered, new[] { PathwayResult.CoaptLikeReferToHeartValveTeam, PathwayResult.OutsideCoaptLikeRange });
+        }
+    }
+
     [GeneratedRegex(@"qualif|eligib|should have|must have", RegexOptions.IgnoreCase)]
     private static partial Regex NoVerdictWords();
 
