@@ -13,7 +13,7 @@ namespace CdsMitral.Tests.Navigator;
 
 /// <summary>The Navigator's pages, parsed as a browser would: a label for every input, a legend for every group, nothing
 /// from a record or a launch that becomes markup, no script and no inline style; and the posted form read back.</summary>
-public sealed class NavigatorPagesTests
+public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<ServiceFactory>
 {
     private static readonly DateTimeOffset Now = ServiceFactory.Today;
     private static readonly HtmlParser Parser = new();
@@ -160,6 +160,31 @@ public sealed class NavigatorPagesTests
         Assert.Contains("(on record)", doc.QuerySelector("label[for=nyha-III]")!.TextContent, StringComparison.Ordinal);
         Assert.Contains("stale", Parse(NavigatorPages.Step(NavigatorPathway.Evaluate(Snap(SamplePatients.All.Single(p => p.Name == "stale-echo").Chart), Full(), Now), StepIds.Window, "/s", ""))
             .QuerySelector("li.flagged .status")!.TextContent, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("atrial-and-preserved-ef-secondary-mr")]
+    [InlineData(NavigatorPages.PatientPageSlug)]
+    public async Task TheNavigatorsNewContentPagesAreServedWithTheirSourcesAndTheNote(string slug)
+    {
+        using var client = service.CreateClient();
+        using var response = await client.GetAsync($"/content/{slug}");
+        Assert.Equal(200, (int)response.StatusCode);
+        var doc = Parse(await response.Content.ReadAsStringAsync());
+        Assert.Contains("not a substitute for clinical judgement", doc.Body!.TextContent, StringComparison.Ordinal);
+        Assert.NotNull(doc.GetElementById("sources"));
+    }
+
+    [Fact]
+    public void ThePatientPageSaysWhatSecondaryMrIsWhyMedicinesComeFirstAndWhatTeerCanAndCannotDo()
+    {
+        var doc = Parse(NavigatorPages.PatientPage());
+        var headings = doc.QuerySelectorAll("h2").Select(h => h.TextContent).ToList();
+        Assert.Contains("What secondary mitral regurgitation is", headings);
+        Assert.Contains("Why heart-failure medicines come first", headings);
+        Assert.Contains("What a valve clip (TEER) can do", headings);
+        Assert.Contains("What it cannot do", headings);
+        Assert.DoesNotMatch("(?i)qualif|eligib", doc.Body!.TextContent);
     }
 
     [Fact]
