@@ -97,7 +97,8 @@ public static partial class NavigatorOutputs
         };
     }
 
-    /// <summary>The clinician's answers and the pathway result, authored by the attesting user at the attestation time.</summary>
+    /// <summary>The clinician's answers that the pathway used (<see cref="PathwayView.Attested"/>) and the result, authored by
+    /// the attesting user at the attestation time.</summary>
     public static JsonObject QuestionnaireResponse(string patientId, NavigatorAnswers answers, PathwayView view)
     {
         ArgumentNullException.ThrowIfNull(answers);
@@ -105,7 +106,7 @@ public static partial class NavigatorOutputs
         var items = new JsonArray();
         foreach (var (stepId, title, linkIds) in Groups)
         {
-            var answered = linkIds.Select(NavigatorQuestions.Get).Where(q => q.AnswerCode(answers) is not null).ToList();
+            var answered = linkIds.Select(NavigatorQuestions.Get).Where(q => view.Attested.Any(a => a.LinkId == q.LinkId)).ToList();
             if (answered.Count == 0)
             {
                 continue; // an empty group is not valid in a response

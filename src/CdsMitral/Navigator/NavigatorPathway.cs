@@ -68,8 +68,9 @@ public static class NavigatorPathway
             BeyondRecordStep(answers),
             ContextStep(s),
         };
+        // A mechanism answer counts only where the record leaves the mechanism open (the question is not shown otherwise).
         var attested = Q.All
-            .Where(q => q.AnswerCode(answers) is not null)
+            .Where(q => q.AnswerCode(answers) is not null && (q.LinkId != Q.Mechanism || !RecordIsDefinite(s)))
             .Select(q => new AttestedAnswer(q.LinkId, q.Text, q.AnswerCode(answers)!, q.AnswerDisplay(answers)!, answers.Provenance))
             .ToList();
         var notes = s.Findings.Select(f => $"{f.Measure} {f.Source} {f.Problem}")

@@ -339,6 +339,9 @@ public sealed partial class PathwayTests
         var view = Run("coapt-profile", FullAnswers);
         Assert.Equal(NavigatorQuestions.All.Count - 1, view.Attested.Count); // the mechanism is recorded, so not asked or answered
         Assert.All(view.Attested, a => Assert.Equal("attested by Practitioner/dr-a on 2026-11-21", a.Provenance));
+        var posted = Run("coapt-profile", FullAnswers with { Mechanism = MechanismAnswer.Primary });
+        Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, posted.Result); // the recorded mechanism stands
+        Assert.DoesNotContain(posted.Attested, a => a.LinkId == NavigatorQuestions.Mechanism);
     }
 
     [Fact]
