@@ -129,11 +129,11 @@ public static class NavigatorPages
     private static string StatusBadge(PrefilledValue v) =>
         $"<span class=\"status {(v.IsFlagged || v.Status == ValueStatus.Presumed ? "flag" : "fine")}\">{E(StatusWord(v.Status))}</span>";
 
-    private static string ValueList(IReadOnlyList<PrefilledValue> values)
+    private static string ValueList(IReadOnlyList<PrefilledValue> values, bool asked)
     {
         if (values.Count == 0)
         {
-            return "<p>The record holds nothing for this step; it is answered below.</p>";
+            return asked ? "<p>The record holds nothing for this step; it is answered below.</p>" : "<p>Nothing on record for this step.</p>";
         }
         var html = new StringBuilder("<ul class=\"values\">");
         foreach (var v in values)
@@ -180,7 +180,7 @@ public static class NavigatorPages
         var next = view.NextStepId(stepId) is null ? "Save and see the result" : "Save and continue";
         var body = $"""
             <h1>Step {number} of {view.Steps.Count}: {E(step.Title)}</h1>
-            <section aria-labelledby="record"><h2 id="record">From the record</h2>{ValueList(step.Values)}</section>
+            <section aria-labelledby="record"><h2 id="record">From the record</h2>{ValueList(step.Values, step.Questions.Count > 0)}</section>
             <section aria-labelledby="asked"><h2 id="asked">{(step.Questions.Count > 0 ? "What the record cannot tell" : "Nothing to ask here")}</h2>
             <p>{E(step.Asks)}</p>
             <form method="post" action="{E(formAction)}">{antiforgeryField}<input type="hidden" name="step" value="{E(step.Id)}">
