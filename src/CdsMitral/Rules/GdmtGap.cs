@@ -31,7 +31,7 @@ internal sealed class GdmtGap : IRule
 
     /// <summary>HFrEF GDMT is judged only on an HFrEF-like substrate: a current LVEF below 50 % or a confirmed HFrEF or
     /// cardiomyopathy diagnosis (decision 11: with LVEF above 50 % only the diagnosis makes the gap).</summary>
-    private static Criterion HfrefSubstrate(ClinicalSnapshot s)
+    internal static Criterion HfrefSubstrate(ClinicalSnapshot s)
     {
         const string name = "HFrEF substrate (LVEF below 50 % or an HFrEF or cardiomyopathy diagnosis)";
         if (s.HfrefConditions.Concat(s.Cardiomyopathies).FirstOrDefault() is { } dx)
