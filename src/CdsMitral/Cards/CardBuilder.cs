@@ -11,17 +11,28 @@ public sealed class CardBuilder(Terminology.Terminology terminology, Content.Con
 {
     public const string RuleSystem = Terminology.Terminology.Base + "/CodeSystem/rule";
 
-    public IReadOnlyList<Card> Build(IEnumerable<Consideration> considerations, string patientId, string baseUrl, Func<Guid> newId)
+    /// <summary>The cards whose question the chart alone cannot settle: they offer the Navigator (issue 13).</summary>
+    public static readonly IReadOnlySet<string> NavigatorRules = new HashSet<string>(StringComparer.Ordinal)
+        { RuleIds.CoaptProfile, RuleIds.GdmtGap, RuleIds.OutsideRange, RuleIds.DataGaps };
+
+    public const string NavigatorLabel = "Open the Secondary MR Navigator";
+
+    public IReadOnlyList<Card> Build(IEnumerable<Consideration> considerations, string patientId, string baseUrl, Func<Guid> newId, string? hook = null)
     {
         var cards = new List<Card>();
         foreach (var c in considerations)
         {
-            var links = c.ContentSlugs.Select(slug => new Link(content.Get(slug).Title, ContentUrl(baseUrl, slug), "absolute")).ToList();
             var suggestions = c.SuggestHeartTeamReview
                 ? new List<Suggestion> { HeartTeamReview(patientId, newId) }
                 : null;
+            var uuid = newId().ToString();
+            var links = c.ContentSlugs.Select(slug => new Link(content.Get(slug).Title, ContentUrl(baseUrl, slug), "absolute")).ToList();
+            if (NavigatorRules.Contains(c.Rule.Id))
+            {
+                links.Add(NavigatorLink(baseUrl, uuid, c.Rule.Id, hook));
+            }
             cards.Add(new Card(
-                Uuid: newId().ToString(),
+                Uuid: uuid,
                 Summary: c.Summary,
                 Indicator: c.Indicator,
                 Source: new CardSource(
@@ -57,6 +68,18 @@ public sealed class CardBuilder(Terminology.Terminology terminology, Content.Con
         }
         var coding = new Coding(match.System, match.Code);
         return coding with { Display = terminology.Display(Vs.CardOverrideReasons, coding) };
+    }
+
+    /// <summary>A SMART link: the EHR launches it with <c>iss</c> and <c>launch</c> and hands <c>appContext</c> to the app, which
+    /// then knows which card (and so, through the audit, which hook call) it was opened from.</summary>
+    public static Link NavigatorLink(string baseUrl, string cardUuid, string ruleId, string? hook)
+    {
+        var context = new System.Text.Json.Nodes.JsonObject { ["card"] = cardUuid, ["rule"] = ruleId };
+        if (hook is not null)
+        {
+            context["hook"] = hook;
+        }
+        return new Link(NavigatorLabel, $"{baseUrl.TrimEnd('/')}/navigator/launch", "smart", context.ToJsonString());
     }
 
     public static string ContentUrl(string baseUrl, string slug) => $"{baseUrl.TrimEnd('/')}/content/{slug}";

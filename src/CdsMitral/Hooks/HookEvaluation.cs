@@ -20,7 +20,7 @@ public sealed class HookEvaluation(SnapshotBuilder snapshots, CardBuilder cards,
         var snapshot = snapshots.Build(record, now);
         IReadOnlyList<SelectedOrder> orders = hook == Hook.PatientView ? [] : Orders.Classify(context.Selections, context.DraftOrders, terminology);
         var evaluation = InputFingerprint.Stamp(SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders)));
-        return new HookOutcome(snapshot, evaluation, cards.Build(evaluation.Considerations, context.PatientId, baseUrl, newId));
+        return new HookOutcome(snapshot, evaluation, cards.Build(evaluation.Considerations, context.PatientId, baseUrl, newId, hook));
     }
 
     /// <summary>Leaves out the cards of the rules in <paramref name="standingBack"/> (rule id → why, in words), then keeps at

@@ -50,7 +50,8 @@ public sealed record Suggestion(string Label, string Uuid, bool? IsRecommended =
 
 public sealed record CdsAction(string Type, string Description, ServiceRequest? Resource = null);
 
-public sealed record Link(string Label, string Url, string Type);
+/// <param name="AppContext">For a <c>smart</c> link: what the EHR passes to the app at launch.</param>
+public sealed record Link(string Label, string Url, string Type, string? AppContext = null);
 
 public sealed record DiscoveryResponse(IReadOnlyList<ServiceDescriptor> Services);
 

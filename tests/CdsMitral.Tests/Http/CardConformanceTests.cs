@@ -63,13 +63,30 @@ public sealed class CardConformanceTests(ServiceFactory service) : IClassFixture
                 Assert.False(string.IsNullOrWhiteSpace((string?)reason["system"]));
                 Assert.False(string.IsNullOrWhiteSpace((string?)reason["display"]));
             }
+            var rule = (string)card["source"]!["topic"]!["code"]!;
+            var offersNavigator = rule is "smr-coapt-profile" or "smr-gdmt-gap" or "smr-outside-range" or "smr-data-gaps";
             foreach (var link in card["links"]!.AsArray())
             {
-                Assert.Equal("absolute", (string?)link!["type"]);
-                Assert.True(Uri.IsWellFormedUriString((string?)link["url"], UriKind.Absolute));
+                Assert.True(Uri.IsWellFormedUriString((string?)link!["url"], UriKind.Absolute));
                 Assert.False(string.IsNullOrWhiteSpace((string?)link["label"]));
-                Assert.Null(link["appContext"]);
+                if ((string?)link["type"] == "smart")
+                {
+                    // A SMART link launches the Navigator and tells it, in appContext, which card (and hook) opened it.
+                    Assert.True(offersNavigator, $"{rule} offers the Navigator");
+                    Assert.Equal("https://cds.example.org/navigator/launch", (string?)link["url"]);
+                    Assert.Equal("Open the Secondary MR Navigator", (string?)link["label"]);
+                    var context = JsonNode.Parse((string)link["appContext"]!)!;
+                    Assert.Equal((string)card["uuid"]!, (string?)context["card"]);
+                    Assert.Equal(rule, (string?)context["rule"]);
+                    Assert.Equal(serviceId.Contains("patient-view", StringComparison.Ordinal) ? "patient-view" : "order-select", (string?)context["hook"]);
+                }
+                else
+                {
+                    Assert.Equal("absolute", (string?)link["type"]);
+                    Assert.Null(link["appContext"]);
+                }
             }
+            Assert.Equal(offersNavigator ? 1 : 0, card["links"]!.AsArray().Count(l => (string?)l!["type"] == "smart"));
             if (card["suggestions"] is JsonArray suggestions)
             {
                 Assert.Contains((string?)card["selectionBehavior"], new[] { "at-most-one", "any" });
@@ -129,7 +146,9 @@ public sealed class CardConformanceTests(ServiceFactory service) : IClassFixture
         using var local = new ServiceFactory().With("CdsMitral:PublicBaseUrl", "http://localhost");
         var response = await local.PostAsync(serviceId, request);
         using var client = local.CreateClient();
-        foreach (var url in response.Cards.SelectMany(c => c["links"]!.AsArray().Select(l => (string)l!["url"]!)).Distinct())
+        // The smart link is launched by the EHR with iss and launch, not fetched: Navigator/ tests cover it.
+        var absolute = response.Cards.SelectMany(c => c["links"]!.AsArray()).Where(l => (string?)l!["type"] == "absolute");
+        foreach (var url in absolute.Select(l => (string)l!["url"]!).Distinct())
         {
             using var page = await client.GetAsync(new Uri(url).PathAndQuery);
             Assert.Equal(200, (int)page.StatusCode);
