@@ -93,7 +93,8 @@ public sealed class AuditPageBrowserTests
         var cardText = await page.InnerTextAsync(".card");
         Assert.Contains((string)card["summary"]!, cardText, StringComparison.Ordinal);
         Assert.Contains("Values used", cardText, StringComparison.Ordinal); // the markdown detail, rendered
-        Assert.Equal(3, await page.Locator(".card a").CountAsync());
+        Assert.Equal(4, await page.Locator(".card a").CountAsync()); // three content pages and the Navigator's SMART link
+        Assert.Equal(1, await page.Locator(".card a[href$='/navigator/launch']").CountAsync());
         var feedbackText = await page.InnerTextAsync("#feedback");
         Assert.Contains("overridden", feedbackText, StringComparison.Ordinal);
         Assert.Contains("seen by the team last week", feedbackText, StringComparison.Ordinal);
