@@ -96,7 +96,7 @@ public static class AuditEndpoints
         <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
         <title>{{E(title)}} · CdsMitral audit</title>
         <style>{{Stylesheet}}</style></head><body>
-        <p class="muted"><a href="/audit">CdsMitral audit trail</a></p>
+        <p class="muted"><a href="/audit">CdsMitral audit trail</a> · <a href="/audit/insights">Rule insights</a></p>
         {{body}}
         </body></html>
         """;
