@@ -93,6 +93,16 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         return results;
     }
 
+    /// <summary>Runs an append of <paramref name="entry"/> and rolls it back: the warm-up's way through the write path
+    /// (statements, binding, hashing) that leaves nothing in the store and does not move the chain.</summary>
+    public async Task RehearseAppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
+        await AppendInTransaction(connection, transaction, [entry], replay: false, cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+    }
+
     private readonly Lock _headLock = new();
     private ChainPosition? _head;
     private ChainPosition? _checkpointed;
