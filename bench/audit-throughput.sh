@@ -9,8 +9,9 @@ CONNECTIONS=${1:-16}
 DURATION=${2:-10s}
 PORT=${PORT:-5191}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
-dotnet build -c Release src/CdsMitral.Service -v q -nologo >/dev/null
-out=src/CdsMitral.Service/bin/Release/net10.0
+# SERVICE_DIR runs another build of the service (to compare before and after a change) instead of building this one.
+[ -n "${SERVICE_DIR:-}" ] || dotnet build -c Release src/CdsMitral.Service -v q -nologo >/dev/null
+out=${SERVICE_DIR:-src/CdsMitral.Service/bin/Release/net10.0}
 body=samples/requests/coapt-profile.patient-view.prefetch.json
 url="http://127.0.0.1:$PORT/cds-services/secondary-mr-patient-view"
 data=$(mktemp -d)
@@ -30,7 +31,7 @@ run() { # store connection-string -> one RESULT line
 }
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); Release build; wrk 1 thread, $CONNECTIONS connections, $DURATION each"
-echo "command: bench/audit-throughput.sh $CONNECTIONS $DURATION"
+echo "command: bench/audit-throughput.sh $CONNECTIONS $DURATION ($out); load $(cut -d' ' -f1-3 /proc/loadavg)"
 run None ""
 run Sqlite "$data/audit.db"
 if [ -n "$pg" ]; then

@@ -4,12 +4,18 @@ using CdsMitral.Bench;
 
 // dotnet run -c Release --project bench/CdsMitral.Bench -- pipeline            the BenchmarkDotNet pipeline benchmark
 // dotnet run -c Release --project bench/CdsMitral.Bench -- stages              time and allocations per pipeline stage
+// dotnet run -c Release --project bench/CdsMitral.Bench -- commits [count]      durable audit commits, one record each: latency
 // dotnet run -c Release --project bench/CdsMitral.Bench -- requests <folder>   write the realistic requests for load tests
 if (args is ["requests", var folder])
 {
     Directory.CreateDirectory(folder);
     File.WriteAllText(Path.Combine(folder, "realistic-coapt.json"), RealisticRequests.Build(coapt: true).ToJsonString());
     File.WriteAllText(Path.Combine(folder, "realistic-silent.json"), RealisticRequests.Build(coapt: false).ToJsonString());
+    return 0;
+}
+if (args is ["commits", .. var n])
+{
+    Stages.Run(n is [var count] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 2000, commitsOnly: true);
     return 0;
 }
 if (args is ["stages"])
@@ -22,5 +28,5 @@ if (args is ["pipeline", .. var rest])
     BenchmarkRunner.Run<PipelineBenchmarks>(DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator), rest);
     return 0;
 }
-Console.Error.WriteLine("usage: CdsMitral.Bench pipeline | stages | requests <folder>");
+Console.Error.WriteLine("usage: CdsMitral.Bench pipeline | stages | commits [count] | requests <folder>");
 return 2;

@@ -15,7 +15,7 @@ namespace CdsMitral.Bench;
 /// optimising; BenchmarkDotNet gives the authoritative totals.</summary>
 public static class Stages
 {
-    public static void Run(int iterations = 5000)
+    public static void Run(int iterations = 5000, bool commitsOnly = false)
     {
         var body = Encoding.UTF8.GetBytes(RealisticRequests.Build(coapt: true).ToJsonString());
         var (service, gatherer, snapshots, cardBuilder, _) = BenchPipeline.Create();
@@ -25,6 +25,19 @@ public static class Stages
         var (request, document) = HookParsing.Parse(body);
         using var keep = document;
         var context = HookValidation.Validate(request!, service).Context!;
+        if (commitsOnly)
+        {
+            var gathered = gatherer.GatherAsync(service, request!, context, CancellationToken.None).GetAwaiter().GetResult();
+            var shot = snapshots.Build(gathered.Record, now);
+            var judged = SecondaryMrRules.EvaluatePatientView(shot);
+            var shown = cardBuilder.Build(judged.Considerations, context.PatientId, "https://cds.example.org", Guid.NewGuid);
+            var one = InvocationAudit.Entry(new InvocationDraft("secondary-mr-patient-view", now)
+            {
+                Request = request, Context = context, Snapshot = shot, Evaluation = judged, Cards = shown, Gathered = gathered,
+            }, new CallingClient("https://ehr.example.org", "bench", Guid.NewGuid().ToString(), null, true), 200, null, 1);
+            Commits(one, iterations);
+            return;
+        }
         var record = gatherer.GatherAsync(service, request!, context, CancellationToken.None).GetAwaiter().GetResult().Record;
         var snapshot = snapshots.Build(record, now);
         var evaluation = SecondaryMrRules.EvaluatePatientView(snapshot);
@@ -109,6 +122,59 @@ public static class Stages
                 var cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / records;
                 Console.WriteLine($"  append, {batch,2} records per commit       {wall.Elapsed.TotalMicroseconds / records,8:0.0} µs per record ({cpuUs:0.0} µs CPU)");
             }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>One record per commit, as at one connection: each record handed to the service's own writer and waited
+    /// for, as a call waits (the floor under it is bench/fsync-floor.sh's write + fdatasync).</summary>
+    private static void Commits(AuditEntry template, int count)
+    {
+        var folder = Directory.CreateTempSubdirectory("cdsmitral-bench-");
+        try
+        {
+            var options = Options.Create(new AuditOptions
+            {
+                ConnectionString = Path.Combine(folder.FullName, "audit.db"), SpoolPath = Path.Combine(folder.FullName, "spool"),
+                CheckpointPath = Path.Combine(folder.FullName, "checkpoints"), CheckpointInterval = TimeSpan.FromHours(1),
+            });
+            var db = new AuditDatabase(options);
+            var store = new AuditStore(db, AuditKeyring.Ephemeral());
+            using var writer = new AuditWriter(store, db, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditWriter>.Instance);
+            writer.StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var times = new double[count];
+            var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+            for (var i = -count / 5; i < count; i++) // the first fifth warms up
+            {
+                var entry = template with
+                {
+                    Id = Guid.CreateVersion7(),
+                    Invocation = template.Invocation! with { Cards = template.Invocation.Cards!.Select(c => c with { Uuid = Guid.CreateVersion7().ToString() }).ToList() },
+                };
+                if (i == 0)
+                {
+                    cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                }
+                var t = Stopwatch.GetTimestamp();
+                writer.WriteAsync(entry).GetAwaiter().GetResult();
+                if (i >= 0)
+                {
+                    times[i] = Stopwatch.GetElapsedTime(t).TotalMicroseconds;
+                }
+            }
+            var cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / count;
+            writer.StopAsync(CancellationToken.None).GetAwaiter().GetResult();
+            if (!writer.StoreHealthy)
+            {
+                throw new InvalidOperationException("the records went to the spool, not the store");
+            }
+            var mean = times.Average();
+            Array.Sort(times);
+            Console.WriteLine($"COMMIT records_per_commit=1 count={count} mean_us={mean:0} p50_us={times[count / 2]:0} p90_us={times[count * 9 / 10]:0} p99_us={times[count * 99 / 100]:0} cpu_us={cpuUs:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
         finally
         {

@@ -53,6 +53,33 @@ public sealed class AuditDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>The writer's own connection. On SQLite it leaves checkpoints to <see cref="CheckpointWalAsync"/>, off the
+    /// path of the calls that wait for their commit; past <see cref="WriterCheckpointBackstop"/> pages of WAL it still
+    /// checkpoints itself, should the background one fall behind.</summary>
+    public async Task<DbConnection> OpenWriterAsync(CancellationToken cancellationToken)
+    {
+        var connection = await OpenAsync(cancellationToken);
+        if (!IsPostgres)
+        {
+            await Execute(connection, null, $"PRAGMA wal_autocheckpoint={WriterCheckpointBackstop}", cancellationToken);
+        }
+        return connection;
+    }
+
+    public const int WriterCheckpointBackstop = 16384;
+
+    /// <summary>SQLite: copies committed WAL pages into the database without waiting for anyone (PASSIVE), so that the
+    /// writer's next transaction can start the WAL over and keep writing into space already allocated.</summary>
+    public async Task CheckpointWalAsync(CancellationToken cancellationToken)
+    {
+        if (IsPostgres)
+        {
+            return;
+        }
+        await using var connection = await OpenAsync(cancellationToken);
+        await Execute(connection, null, "PRAGMA wal_checkpoint(PASSIVE)", cancellationToken);
+    }
+
     /// <summary>Begins the transaction an append needs: SQLite takes its write lock at once (IMMEDIATE).</summary>
     public static async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
         connection is SqliteConnection sqlite

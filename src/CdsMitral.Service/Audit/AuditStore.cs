@@ -93,6 +93,16 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         return results;
     }
 
+    /// <summary>Runs an append of <paramref name="entry"/> and rolls it back: the warm-up's way through the write path
+    /// (statements, binding, hashing) that leaves nothing in the store and does not move the chain.</summary>
+    public async Task RehearseAppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
+        await AppendInTransaction(connection, transaction, [entry], replay: false, cancellationToken);
+        await transaction.RollbackAsync(cancellationToken);
+    }
+
     private readonly Lock _headLock = new();
     private ChainPosition? _head;
     private ChainPosition? _checkpointed;
@@ -116,7 +126,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     {
         long seq;
         string hash;
-        await using (var head = AuditDatabase.Command(connection, transaction, db.LockHeadSql))
+        var head = Prepared(connection, transaction, db.LockHeadSql, 0);
         await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
@@ -148,12 +158,33 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
             hash = next;
             results.Add(Appended.Written);
         }
-        await InsertRows(connection, transaction, "audit_events", ["seq", "id", "kind", "at", "document", "prev_hash", "hash", "key_id"], events, cancellationToken);
-        await InsertRows(connection, transaction, "invocations",
-            ["event_id", "at", "service_id", "hook", "hook_instance", "patient_id", "user_id", "client_issuer", "status", "rule_ids", "indicators"], invocations, cancellationToken);
-        await InsertRows(connection, transaction, "cards", ["card_uuid", "event_id", "rule_id", "indicator"], cards, cancellationToken);
-        await InsertRows(connection, transaction, "feedback", ["event_id", "dedupe_key", "card_uuid", "invocation_event_id", "outcome", "at", "known_card"], feedback, cancellationToken);
-        await AuditDatabase.Execute(connection, transaction, "UPDATE chain_head SET seq = @seq, hash = @hash WHERE id = 1", cancellationToken, ("seq", seq), ("hash", hash));
+        (string Table, string[] Columns, List<object?[]> Rows)[] tables =
+        [
+            ("audit_events", ["seq", "id", "kind", "at", "document", "prev_hash", "hash", "key_id"], events),
+            ("invocations", ["event_id", "at", "service_id", "hook", "hook_instance", "patient_id", "user_id", "client_issuer", "status", "rule_ids", "indicators"], invocations),
+            ("cards", ["card_uuid", "event_id", "rule_id", "indicator"], cards),
+            ("feedback", ["event_id", "dedupe_key", "card_uuid", "invocation_event_id", "outcome", "at", "known_card"], feedback),
+        ];
+        if (connection is Npgsql.NpgsqlConnection postgres)
+        {
+            // One round trip for every row of the batch and the new head, instead of one per table and statement.
+            await using var batch = new Npgsql.NpgsqlBatch(postgres, (Npgsql.NpgsqlTransaction)transaction);
+            foreach (var (table, columns, rows) in tables)
+            {
+                AddInserts(batch, table, columns, rows);
+            }
+            batch.BatchCommands.Add(PostgresCommand("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1", [seq, hash]));
+            await batch.ExecuteNonQueryAsync(cancellationToken);
+            return (results, new ChainPosition(seq, hash));
+        }
+        foreach (var (table, columns, rows) in tables)
+        {
+            await InsertRows(connection, transaction, table, columns, rows, cancellationToken);
+        }
+        var update = Prepared(connection, transaction, HeadUpdateSql, 2);
+        update.Parameters[0].Value = seq;
+        update.Parameters[1].Value = hash;
+        await update.ExecuteNonQueryAsync(cancellationToken);
         return (results, new ChainPosition(seq, hash));
     }
 
@@ -176,50 +207,77 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         }
     }
 
+    private const string HeadUpdateSql = "UPDATE chain_head SET seq = @p0, hash = @p1 WHERE id = 1";
+
+    // The statements of an append, prepared once per connection and kept with it: the writer appends on one connection
+    // for its whole life, and parsing and planning five statements at every commit cost more than binding them.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbConnection, Dictionary<string, DbCommand>> _prepared = new();
+
+    /// <summary>A prepared statement of this connection with <paramref name="parameters"/> parameters named p0…pN,
+    /// enlisted in <paramref name="transaction"/>. PostgreSQL uses it only for the head; its rows go as one batch.</summary>
+    private DbCommand Prepared(DbConnection connection, DbTransaction transaction, string sql, int parameters)
+    {
+        var statements = _prepared.GetOrCreateValue(connection);
+        if (!statements.TryGetValue(sql, out var command))
+        {
+            command = AuditDatabase.Command(connection, transaction, sql, [.. Enumerable.Range(0, parameters).Select(c => ($"p{c}", (object?)null))]);
+            command.Prepare();
+            statements[sql] = command;
+        }
+        command.Transaction = transaction;
+        return command;
+    }
+
     private async Task InsertRows(DbConnection connection, DbTransaction transaction, string table, string[] columns, List<object?[]> rows, CancellationToken cancellationToken)
     {
         if (rows.Count == 0)
         {
             return;
         }
-        if (!db.IsPostgres)
+        // SQLite: one prepared statement, run once per row. It resolves named parameters by a linear search, so a
+        // multi-row INSERT with hundreds of them costs quadratically (measured: ~200 µs of CPU per record at 32 per
+        // commit); a reused statement binds a handful of values per row. No round trips here.
+        var command = Prepared(connection, transaction,
+            $"INSERT INTO {table} ({string.Join(",", columns)}) VALUES ({string.Join(",", columns.Select((_, c) => $"@p{c}"))})", columns.Length);
+        foreach (var row in rows)
         {
-            // SQLite: one prepared statement, run once per row. It resolves named parameters by a linear search, so a
-            // multi-row INSERT with hundreds of them costs quadratically (measured: ~200 µs of CPU per record at 32 per
-            // commit); a reused statement is prepared once and binds a handful of values per row. No round trips here.
-            await using var command = AuditDatabase.Command(connection, transaction,
-                $"INSERT INTO {table} ({string.Join(",", columns)}) VALUES ({string.Join(",", columns.Select((_, c) => $"@p{c}"))})",
-                [.. columns.Select((_, c) => ($"p{c}", (object?)null))]);
-            command.Prepare();
-            foreach (var row in rows)
+            for (var c = 0; c < columns.Length; c++)
             {
-                for (var c = 0; c < columns.Length; c++)
-                {
-                    command.Parameters[c].Value = row[c] ?? DBNull.Value;
-                }
-                await command.ExecuteNonQueryAsync(cancellationToken);
+                command.Parameters[c].Value = row[c] ?? DBNull.Value;
             }
-            return;
+            await command.ExecuteNonQueryAsync(cancellationToken);
         }
-        // PostgreSQL: one multi-row INSERT per table, so that a batch costs a handful of round trips, not several per
-        // record. Up to tens of thousands of parameters per statement are allowed; chunks of 500 rows stay far below.
+    }
+
+    /// <summary>PostgreSQL: one multi-row INSERT per table and 500 rows, positional parameters, added to the batch.</summary>
+    private static void AddInserts(Npgsql.NpgsqlBatch batch, string table, string[] columns, List<object?[]> rows)
+    {
         foreach (var chunk in rows.Chunk(500))
         {
-            var parameters = new List<(string, object?)>(chunk.Length * columns.Length);
             var values = new StringBuilder();
+            var parameters = new List<object?>(chunk.Length * columns.Length);
             for (var r = 0; r < chunk.Length; r++)
             {
                 values.Append(r == 0 ? "(" : ",(");
                 for (var c = 0; c < columns.Length; c++)
                 {
-                    var name = $"p{r}_{c}";
-                    values.Append(c == 0 ? "@" : ",@").Append(name);
-                    parameters.Add((name, chunk[r][c]));
+                    parameters.Add(chunk[r][c]);
+                    values.Append(c == 0 ? "$" : ",$").Append(parameters.Count);
                 }
                 values.Append(')');
             }
-            await AuditDatabase.Execute(connection, transaction, $"INSERT INTO {table} ({string.Join(",", columns)}) VALUES {values}", cancellationToken, [.. parameters]);
+            batch.BatchCommands.Add(PostgresCommand($"INSERT INTO {table} ({string.Join(",", columns)}) VALUES {values}", parameters));
         }
+    }
+
+    private static Npgsql.NpgsqlBatchCommand PostgresCommand(string sql, IReadOnlyList<object?> values)
+    {
+        var command = new Npgsql.NpgsqlBatchCommand(sql);
+        foreach (var value in values)
+        {
+            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = value ?? DBNull.Value });
+        }
+        return command;
     }
 
     private static async Task<bool> Exists(DbConnection connection, DbTransaction? transaction, string sql, CancellationToken cancellationToken, params (string, object?)[] parameters)

@@ -30,6 +30,8 @@ public static class HookEndpoints
                 using var document = await System.Text.Json.JsonDocument.ParseAsync(http.Request.Body, cancellationToken: http.RequestAborted);
                 return Results.Text("""{"cards":[]}""", "application/json");
             });
+            // What the process has allocated so far, for bench/allocations.sh to divide by the hooks it posted between two reads.
+            group.MapGet("/bench-allocated", () => Results.Text($$"""{"allocatedBytes":{{GC.GetTotalAllocatedBytes(precise: true)}}}""", "application/json"));
         }
         // Anything else under /cds-services is mapped too, so that it sits behind the same authentication and rate:
         // an unknown path costs an unverified caller a 401 within its budget, not an unmetered 404 and record each.

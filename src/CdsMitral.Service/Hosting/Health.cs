@@ -1,17 +1,27 @@
+using System.Diagnostics;
 using System.Text.Json;
+using CdsMitral.Hooks;
 using CdsMitral.Service.Audit;
+using CdsMitral.Service.Fhir;
+using CdsMitral.Service.Hooks;
+using CdsMitral.Service.Trust;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace CdsMitral.Service.Hosting;
 
 /// <summary>/health/live: the process answers. /health/ready: it can also keep audit records (store reachable and the
-/// spool not in use). Both unauthenticated, for load balancers and orchestrators; neither reveals data.</summary>
+/// spool not in use), and a hook would be answered fast (the warm-up has run). Both unauthenticated, for load balancers
+/// and orchestrators; neither reveals data.</summary>
 public static class Health
 {
     public static IServiceCollection AddHealth(this IServiceCollection services)
     {
-        services.AddHealthChecks().AddCheck<AuditStoreCheck>("audit-store", tags: ["ready"]);
+        services.AddSingleton<WarmUp>();
+        services.AddHostedService(sp => sp.GetRequiredService<WarmUp>());
+        services.AddHealthChecks()
+            .AddCheck<AuditStoreCheck>("audit-store", tags: ["ready"])
+            .AddCheck<WarmUpCheck>("warm-up", tags: ["ready"]);
         return services;
     }
 
@@ -67,4 +77,102 @@ public static class Health
                 : HealthCheckResult.Degraded("the audit store is back, spooled records are still being moved");
         }
     }
+
+    private sealed class WarmUpCheck(WarmUp warmUp) : IHealthCheck
+    {
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
+            Task.FromResult(warmUp.Finished is { } ms
+                ? HealthCheckResult.Healthy($"warmed up in {ms:0} ms")
+                : HealthCheckResult.Unhealthy("warming up: the first hook would wait for the JIT"));
+    }
+}
+
+/// <summary>
+/// Before the service says it is ready, one synthetic patient-view runs through what a real one runs through: the body
+/// gate, parsing with the duplicate-key check, validation, the prefetch, snapshot, rules, cards, the answer's JSON, the
+/// audit record built and signed, and its append rehearsed in a transaction that is rolled back. Without it the first
+/// clinician's call waited ~0.4 s (0.7 s on a busy machine) for the JIT. Nothing is committed: the trail holds no record
+/// of the warm-up.
+/// </summary>
+public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registry, HookEvaluation evaluation, AuditStore store, AuditWriter writer,
+    TimeProvider time, ILogger<WarmUp> logger) : IHostedService
+{
+    private double? _finished;
+
+    /// <summary>How long the warm-up took, once it has finished (or given up: a failed warm-up only costs speed).</summary>
+    public double? Finished => _finished;
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    /// <summary>Runs while the host starts, so Kestrel listens only once it is done (hosted services start before the
+    /// server); the ready check says so too, should that order ever change.</summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        try
+        {
+            await RunOnce(cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            WarmUpLog.Failed(logger, e.GetType().Name, e.Message);
+        }
+        _finished = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        WarmUpLog.Done(logger, _finished.Value);
+    }
+
+    private async Task RunOnce(CancellationToken cancellationToken)
+    {
+        var bytes = Synthetic();
+        var http = new DefaultHttpContext { RequestServices = services };
+        http.Request.ContentType = "application/json";
+        http.Request.ContentLength = bytes.Length;
+        http.Request.Body = new MemoryStream(bytes);
+        http.Response.Body = Stream.Null;
+        var (body, refusal) = await JsonBodies.ReadAsync(http.Request, bytes.Length, "The warm-up request");
+        if (refusal is not null)
+        {
+            throw new InvalidOperationException(refusal.Text);
+        }
+        var service = registry.Find("secondary-mr-patient-view") ?? registry.Services[0];
+        var (request, document) = HookParsing.Parse(body);
+        using var _ = document;
+        var (context, problems) = HookValidation.Validate(request!, service);
+        if (context is null)
+        {
+            throw new InvalidOperationException(string.Join(" ", problems.Select(p => p.Message)));
+        }
+        var now = time.GetUtcNow();
+        var gathered = await services.GetRequiredService<InputGatherer>().GatherAsync(service, request!, context, cancellationToken);
+        var answer = evaluation.Evaluate(service.Hook, context, gathered.Record, now, "https://warm-up.invalid", Guid.CreateVersion7);
+        await TypedResults.Json(new CdsResponse(answer.Cards), HookJson.Default.CdsResponse, contentType: "application/json").ExecuteAsync(http);
+        var draft = new InvocationDraft(service.Id, now)
+        {
+            Request = request, Context = context, Gathered = gathered, Snapshot = answer.Snapshot, Evaluation = answer.Evaluation, Cards = answer.Cards,
+        };
+        var entry = InvocationAudit.Entry(draft, new CallingClient("https://warm-up.invalid", "warm-up", null, null, false), 200, null, 0);
+        if (writer.Enabled)
+        {
+            await store.RehearseAppendAsync(entry, cancellationToken);
+        }
+    }
+
+    /// <summary>The COAPT-like sample patient-view with its full prefetch (samples/requests, embedded at build): echoes,
+    /// MR assessments, panels, medicines, conditions and procedures, so that every reader, rule and card runs.</summary>
+    private static byte[] Synthetic()
+    {
+        using var stream = typeof(WarmUp).Assembly.GetManifestResourceStream("warm-up/patient-view.json")!;
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    }
+}
+
+internal static partial class WarmUpLog
+{
+    [LoggerMessage(90, LogLevel.Information, "Warmed up in {Ms:0} ms: one synthetic hook through parsing, rules, cards and a rolled-back audit append")]
+    public static partial void Done(ILogger logger, double ms);
+
+    [LoggerMessage(91, LogLevel.Warning, "Warm-up incomplete ({Type:l}: {Message:l}); the first hooks may be slow")]
+    public static partial void Failed(ILogger logger, string type, string message);
 }

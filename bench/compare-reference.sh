@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# The project's service against a minimal Node/Express patient-greeting of our own (bench/greeting-service.mjs, what
+# the CDS Hooks reference services' greeting does: parse, read the name, answer one card, persist nothing), on one
+# machine, in alternating runs (the order flips every pair, so drift falls on both), at 1, 8 and 32 connections.
+# Ours runs as shipped: Release, durable audit on (SQLite, synchronous=FULL, answered only after the commit).
+# Both get the same 13.6 KB request (samples/requests/coapt-profile.patient-view.prefetch.json). Nothing is fetched
+# from outside except express from the npm registry, pinned by bench/package-lock.json, when bench/node_modules is missing.
+# Prints, per concurrency, each pair's ratio (ours / greeting req/s), their median and spread, and the load average.
+# Usage: bench/compare-reference.sh [duration=5s] [pairs=3] [connections="1 8 32"]
+#   AUDIT=None compares with the audit off (an option for measuring only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+DURATION=${1:-5s}
+PAIRS=${2:-3}
+CONNECTIONS=${3:-1 8 32}
+AUDIT=${AUDIT:-Sqlite}
+OURS_PORT=${OURS_PORT:-5195}
+NODE_PORT=${NODE_PORT:-5194}
+command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+[ -d bench/node_modules/express ] || npm ci --prefix bench --no-audit --no-fund >/dev/null
+dotnet build -c Release src/CdsMitral.Service -v q -nologo >/dev/null
+body=samples/requests/coapt-profile.patient-view.prefetch.json
+data=$(mktemp -d)
+CdsMitral__Audit__Store=$AUDIT CdsMitral__Audit__ConnectionString="$data/audit.db" CdsMitral__Audit__SpoolPath="$data/spool" \
+CdsMitral__Callers__PermitLimit=100000000 Logging__LogLevel__Default=Error \
+  dotnet src/CdsMitral.Service/bin/Release/net10.0/CdsMitral.Service.dll --environment Development --urls "http://127.0.0.1:$OURS_PORT" >/dev/null 2>&1 &
+ours=$!
+node bench/greeting-service.mjs "$NODE_PORT" >/dev/null 2>&1 &
+greeting=$!
+trap 'kill $ours $greeting 2>/dev/null || true; rm -rf "$data"' EXIT
+for _ in $(seq 150); do curl -sf "http://127.0.0.1:$OURS_PORT/health/ready" >/dev/null && curl -sf "http://127.0.0.1:$NODE_PORT/cds-services" >/dev/null && break; sleep 0.1; done
+ours_url="http://127.0.0.1:$OURS_PORT/cds-services/secondary-mr-patient-view"
+node_url="http://127.0.0.1:$NODE_PORT/cds-services/patient-greeting"
+load() { # connections url duration -> "rps p50 p99"; a non-200 answer or socket error stops the script
+  local out
+  out=$(BODY_FILE=$body wrk -t1 -c"$1" -d"$3" -s bench/post-hook.lua "$2" | grep RESULT)
+  case "$out" in *"errors=0 non200=0"*) ;; *) echo "FAILED against $2: $out" >&2; exit 1 ;; esac
+  awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] } print r["rps"], r["p50_ms"], r["p99_ms"] }' <<<"$out"
+}
+median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+load 8 "$node_url" 3s >/dev/null   # warm-up: JIT on both sides, pools, the audit file
+load 8 "$ours_url" 3s >/dev/null
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); .NET Release, audit $AUDIT; node $(node --version), express $(node -p "require('./bench/node_modules/express/package.json').version")"
+echo "command: bench/compare-reference.sh $DURATION $PAIRS \"$CONNECTIONS\"${AUDIT:+ (AUDIT=$AUDIT)}; request $(wc -c <"$body") bytes; wrk 1 thread"
+echo "load before: $(cut -d' ' -f1-3 /proc/loadavg)"
+printf '%-5s %-6s %10s %7s %7s   %10s %7s %7s   %s\n' conns pair ours_rps p50 p99 node_rps p50 p99 ours/node
+for c in $CONNECTIONS; do
+  ratios=()
+  for p in $(seq "$PAIRS"); do
+    if (( p % 2 )); then
+      read -r orps op50 op99 < <(load "$c" "$ours_url" "$DURATION")
+      read -r nrps np50 np99 < <(load "$c" "$node_url" "$DURATION")
+    else
+      read -r nrps np50 np99 < <(load "$c" "$node_url" "$DURATION")
+      read -r orps op50 op99 < <(load "$c" "$ours_url" "$DURATION")
+    fi
+    r=$(echo "scale=3; $orps / $nrps" | bc -l)
+    ratios+=("$r")
+    printf '%-5s %-6s %10s %7s %7s   %10s %7s %7s   %.2f\n' "$c" "$p" "$orps" "$op50" "$op99" "$nrps" "$np50" "$np99" "$r"
+  done
+  printf 'RATIO c=%s median=%.2f min=%.2f max=%.2f load=%s\n' "$c" "$(printf '%s\n' "${ratios[@]}" | median)" \
+    "$(printf '%s\n' "${ratios[@]}" | sort -g | head -1)" "$(printf '%s\n' "${ratios[@]}" | sort -g | tail -1)" "$(cut -d' ' -f1 /proc/loadavg)"
+done
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
