@@ -89,7 +89,9 @@ public sealed class RealFhirServer : IAsyncDisposable
             return new RealFhirServer(external.TrimEnd('/'), Environment.GetEnvironmentVariable(TokenVariable), null);
         }
         var token = "medplum-" + Guid.NewGuid().ToString("N");
-        var start = new ProcessStartInfo("node", ["--experimental-websocket", "server.mjs"])
+        // npm ci installs the Node that Medplum supports (package.json pins it); the machine's own node is the fallback.
+        var node = Path.Combine(Directory, "node_modules", ".bin", "node");
+        var start = new ProcessStartInfo(File.Exists(node) ? node : "node", ["--experimental-websocket", "server.mjs"])
         {
             WorkingDirectory = Directory,
             RedirectStandardOutput = true,
