@@ -32,22 +32,22 @@ public static class CliProcess
 /// CDSMITRAL_FHIR_SANDBOX_URL pointing at a server of a team's own.</summary>
 public sealed class RealFhirFactAttribute : FactAttribute
 {
-    public RealFhirFactAttribute()
+    public RealFhirFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
     {
         if (RealFhirServer.Unavailable is { } why)
         {
-            Skip = why;
+            SkipReason.Set(this, why, test, file);
         }
     }
 }
 
 public sealed class RealFhirTheoryAttribute : TheoryAttribute
 {
-    public RealFhirTheoryAttribute()
+    public RealFhirTheoryAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
     {
         if (RealFhirServer.Unavailable is { } why)
         {
-            Skip = why;
+            SkipReason.Set(this, why, test, file);
         }
     }
 }
