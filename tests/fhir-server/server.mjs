@@ -137,6 +137,8 @@ const server = createServer(async (req, res) => {
         'access-control-allow-methods': corsMethods,
         'access-control-allow-headers': req.headers['access-control-request-headers'] ?? corsHeaders,
         'access-control-max-age': '600',
+        // Chromium asks before a public page (the hosted Sandbox) reaches a loopback server.
+        ...(req.headers['access-control-request-private-network'] ? { 'access-control-allow-private-network': 'true' } : {}),
       });
       return res.end();
     }
