@@ -41,8 +41,8 @@ if (pageSize !== undefined && !(Number.isInteger(pageSize) && pageSize > 0)) {
 }
 const startedAt = new Date().toISOString();
 const resourceTypes = new Set(getResourceTypes());
-// searches: search pages served; laterPages: those reached through a next link (offset > 0).
-const stats = { searches: 0, laterPages: 0 };
+// searches: search pages served; laterPages: those reached through a next link (offset > 0); node: the Node running it.
+const stats = { searches: 0, laterPages: 0, node: process.versions.node };
 
 const corsMethods = 'GET, POST, PUT, PATCH, DELETE, OPTIONS';
 const corsHeaders = 'Authorization, Content-Type, Accept, Prefer, If-Match, If-None-Exist, If-None-Match, If-Modified-Since';

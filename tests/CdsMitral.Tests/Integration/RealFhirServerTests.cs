@@ -311,4 +311,18 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         var ids = bundle["entry"]?.AsArray().Where(e => (string?)e!["search"]?["mode"] is null or "match").Select(e => (string)e!["resource"]!["id"]!).ToList() ?? [];
         return new SearchAnswer((int)response.StatusCode, bundle, ids);
     }
+
+    [RealFhirFact]
+    public async Task TheServerRunsOnANodeThatItsMedplumSupports()
+    {
+        if (servers.Plain.External)
+        {
+            return;
+        }
+        using var http = new HttpClient();
+        var stats = JsonNode.Parse(await http.GetStringAsync(servers.Plain.BaseUrl[..^"/fhir".Length] + "/__stats"))!;
+        // @medplum/core 5.2.13 declares "node": "^22.18.0 || >=24.2.0"; npm ci installs Node 22 beside it.
+        var version = Version.Parse((string)stats["node"]!);
+        Assert.True(version >= new Version(24, 2) || (version.Major == 22 && version >= new Version(22, 18)), $"the FHIR server runs on Node {version}");
+    }
 }
