@@ -11,7 +11,8 @@ public sealed class CallerOptions
 {
     public const string Section = "CdsMitral:Callers";
 
-    /// <summary>Browser origins allowed by CORS (e.g. the CDS Hooks Sandbox, https://sandbox.cds-hooks.org). "*" allows any.</summary>
+    /// <summary>Browser origins allowed by CORS (e.g. the CDS Hooks Sandbox, https://sandbox.cds-hooks.org). "*" allows any.
+    /// In the Development environment any loopback origin is allowed as well.</summary>
     public List<string> CorsOrigins { get; set; } = [];
 
     /// <summary>Calls one verified client (one issuer) may make per window; with verification off (Development), one address.</summary>
