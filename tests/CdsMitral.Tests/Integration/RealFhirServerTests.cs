@@ -296,6 +296,13 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         Assert.Equal(whole.Ids.Order(StringComparer.Ordinal), ids.Order(StringComparer.Ordinal));
     }
 
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
     private sealed record SearchAnswer(int Status, JsonNode Bundle, List<string> Ids);
 
     private static async Task<SearchAnswer> SendAsync(RealFhirServer server, HttpMethod method, string pathOrUrl, HttpContent? content = null)
@@ -324,5 +331,85 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         // @medplum/core 5.2.13 declares "node": "^22.18.0 || >=24.2.0"; npm ci installs Node 22 beside it.
         var version = Version.Parse((string)stats["node"]!);
         Assert.True(version >= new Version(24, 2) || (version.Major == 22 && version >= new Version(22, 18)), $"the FHIR server runs on Node {version}");
+    }
+
+    [RealFhirBrowserFact]
+    public async Task ABrowserPageOnAnyLoopbackOriginReadsTheFhirServerAndCallsTheServiceAsTheSandboxDoes()
+    {
+        if (servers.Plain.External)
+        {
+            return;
+        }
+        await using var service = await ServiceProcess.StartAsync();
+        using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
+        {
+            ExecutablePath = Audit.ChromiumFactAttribute.Executable,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        // A page of its own origin (a local Sandbox's, on a port nobody configured).
+        var origin = $"http://localhost:{FreePort()}";
+        using var pageServer = new System.Net.HttpListener();
+        pageServer.Prefixes.Add(origin + "/");
+        pageServer.Start();
+        var serving = Task.Run(async () =>
+        {
+            var context = await pageServer.GetContextAsync();
+            var html = System.Text.Encoding.UTF8.GetBytes("<!doctype html><title>mock EHR</title>");
+            context.Response.ContentType = "text/html";
+            await context.Response.OutputStream.WriteAsync(html);
+            context.Response.Close();
+        });
+        var page = await browser.NewPageAsync();
+        await page.GotoAsync($"{origin}/");
+        await serving;
+
+        // What the Sandbox does, in order: read /metadata, search by form POST (preflighted: it sends Authorization),
+        // discover the services, fire patient-view. Each step either answers or names the CORS failure.
+        var result = await page.EvaluateAsync<string>("""
+            async ([fhir, token, service]) => {
+              const steps = {};
+              const step = async (name, call) => { try { steps[name] = await call(); } catch (e) { steps[name] = 'failed: ' + e; } };
+              await step('fhirVersion', async () => (await (await fetch(fhir + '/metadata')).json()).fhirVersion);
+              await step('observations', async () => {
+                const answer = await fetch(fhir + '/Observation/_search', { method: 'POST',
+                  headers: { 'Authorization': 'Bearer ' + token, 'Content-Type': 'application/x-www-form-urlencoded' },
+                  body: 'patient=coapt-profile' });
+                return (await answer.json()).entry.length;
+              });
+              await step('services', async () => (await (await fetch(service + '/cds-services', { headers: { 'Authorization': 'Bearer a.b.c' } })).json()).services.length);
+              await step('cards', async () => {
+                const answer = await fetch(service + '/cds-services/secondary-mr-patient-view', { method: 'POST',
+                  headers: { 'Authorization': 'Bearer a.b.c', 'Content-Type': 'application/json' },
+                  body: JSON.stringify({ hook: 'patient-view', hookInstance: crypto.randomUUID(), fhirServer: fhir,
+                    fhirAuthorization: { access_token: token, token_type: 'Bearer', expires_in: 300, scope: 'user/*.read', subject: 'mock-ehr' },
+                    context: { patientId: 'coapt-profile', userId: 'Practitioner/mock' } }) });
+                return (await answer.json()).cards.map(c => c.summary).join(' | ');
+              });
+              return JSON.stringify(steps);
+            }
+            """, new[] { servers.Plain.BaseUrl, servers.Plain.Token!, service.BaseUrl });
+        var steps = JsonNode.Parse(result)!;
+        Assert.True((string?)steps["fhirVersion"] == "4.0.1", result);
+        Assert.True(steps["observations"] is JsonValue count && count.TryGetValue<int>(out var n) && n == 7, result);
+        Assert.True(steps["services"] is JsonValue services && services.TryGetValue<int>(out var m) && m == 3, result);
+        Assert.Contains("Severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg", (string?)steps["cards"] ?? "", StringComparison.Ordinal);
+    }
+}
+
+/// <summary>Needs both the real FHIR server and Chromium; skipped, saying which is missing, otherwise.</summary>
+public sealed class RealFhirBrowserFactAttribute : FactAttribute
+{
+    public RealFhirBrowserFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
+    {
+        if (RealFhirServer.Unavailable is { } why)
+        {
+            SkipReason.Set(this, why, test, file);
+        }
+        else if (!File.Exists(Audit.ChromiumFactAttribute.Executable))
+        {
+            SkipReason.Set(this, $"SKIPPED: no browser at {Audit.ChromiumFactAttribute.Executable}. Install Debian's chromium (apt-get install chromium) to run the browser tests.", test, file);
+        }
     }
 }
