@@ -18,7 +18,7 @@ public sealed class CliException(int exitCode, string message) : Exception(messa
         }
         catch (CliException f)
         {
-            var error = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Error) });
+            var error = Terminal.Create(Console.Error, Console.IsErrorRedirected);
             error.MarkupLine($"[red]error:[/] {Markup.Escape(f.Message)}");
             return f.ExitCode;
         }

@@ -9,16 +9,13 @@ public sealed record PatientBundle(string Source, string PatientId, IReadOnlyLis
     /// <see cref="SampleDates"/>); null keeps them as written.</param>
     public static PatientBundle Load(string nameOrFile, string? patientId = null, DateOnly? asOf = null)
     {
-        var file = File.Exists(nameOrFile) ? nameOrFile : FindSample(nameOrFile)
-            ?? throw new CliException(CliException.BadInput, $"'{nameOrFile}' is neither a file nor a sample in samples/patients/.");
-        var isSample = Path.GetFileName(Path.GetDirectoryName(Path.GetFullPath(file))) == "patients"
-            && Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(Path.GetFullPath(file)))) == "samples";
+        var (file, text, isSample) = Read(nameOrFile);
         JsonNode? json;
         try
         {
-            json = JsonNode.Parse(File.ReadAllText(file));
+            json = JsonNode.Parse(text);
         }
-        catch (Exception e) when (e is System.Text.Json.JsonException or IOException)
+        catch (System.Text.Json.JsonException e)
         {
             throw new CliException(CliException.BadInput, $"{file} is not readable JSON: {e.Message}");
         }
@@ -36,17 +33,57 @@ public sealed record PatientBundle(string Source, string PatientId, IReadOnlyLis
         return new PatientBundle(file, id, resources);
     }
 
-    private static string? FindSample(string name)
+    /// <summary>A file as given; else a sample of a samples/patients/ folder above the working directory (the repo's,
+    /// as edited); else the sample built into the CLI, so an installed tool knows the names anywhere.</summary>
+    private static (string Source, string Text, bool IsSample) Read(string nameOrFile)
     {
-        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        if (File.Exists(nameOrFile))
         {
-            var candidate = Path.Combine(dir.FullName, "samples", "patients", name.EndsWith(".json", StringComparison.Ordinal) ? name : name + ".json");
-            if (File.Exists(candidate))
+            var full = Path.GetFullPath(nameOrFile);
+            var isSample = Path.GetFileName(Path.GetDirectoryName(full)) == "patients"
+                && Path.GetFileName(Path.GetDirectoryName(Path.GetDirectoryName(full))) == "samples";
+            try
             {
-                return candidate;
+                return (nameOrFile, File.ReadAllText(nameOrFile), isSample);
+            }
+            catch (IOException e)
+            {
+                throw new CliException(CliException.BadInput, $"{nameOrFile} is not readable: {e.Message}");
             }
         }
-        return null;
+        var name = nameOrFile.EndsWith(".json", StringComparison.Ordinal) ? nameOrFile : nameOrFile + ".json";
+        if (name.Contains('/', StringComparison.Ordinal) || name.Contains('\\', StringComparison.Ordinal))
+        {
+            throw new CliException(CliException.BadInput, $"'{nameOrFile}' is neither a file nor a sample name. Samples: {string.Join(", ", Samples.Names)}.");
+        }
+        for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        {
+            var candidate = Path.Combine(dir.FullName, "samples", "patients", name);
+            if (File.Exists(candidate))
+            {
+                return (candidate, File.ReadAllText(candidate), true);
+            }
+        }
+        return Samples.Read(name) is { } text
+            ? (name, text, true)
+            : throw new CliException(CliException.BadInput, $"'{nameOrFile}' is neither a file nor a sample name. Samples: {string.Join(", ", Samples.Names)}.");
+    }
+}
+
+/// <summary>The sample patients (samples/patients/*.json), built into the CLI as resources.</summary>
+public static class Samples
+{
+    private const string Prefix = "samples/patients/";
+
+    public static IReadOnlyList<string> Names { get; } = [.. typeof(Samples).Assembly.GetManifestResourceNames()
+        .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal))
+        .Select(n => Path.GetFileNameWithoutExtension(n[Prefix.Length..]))
+        .Order(StringComparer.Ordinal)];
+
+    public static string? Read(string fileName)
+    {
+        using var stream = typeof(Samples).Assembly.GetManifestResourceStream(Prefix + fileName);
+        return stream is null ? null : new StreamReader(stream).ReadToEnd();
     }
 }
 

@@ -13,12 +13,14 @@ public static class KeysCommand
         var algorithm = new Option<string>("--alg") { Description = "ES384 (default) or RS384", DefaultValueFactory = _ => "ES384" };
         var kid = new Option<string>("--kid") { Description = "The key id", DefaultValueFactory = _ => "cds-client-" + DateTimeOffset.UtcNow.ToString("yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture) };
         var output = new Option<DirectoryInfo>("--out") { Description = "Where to write the key files", DefaultValueFactory = _ => new DirectoryInfo(".") };
+        var force = new Option<bool>("--force") { Description = "Write the private key even into a git working tree that does not ignore it" };
         var create = new Command("new", """
             Make a key pair for a test CDS client: a private JWK (for --sign-with) and a public JWK Set (to register with the service).
+            A private key is not written where git would commit it (inside a working tree, not ignored) unless --force is given.
 
             Example:
               cdsmitral keys new --kid my-ehr-1 --out keys/
-            """) { algorithm, kid, output };
+            """) { algorithm, kid, output, force };
         create.SetAction((parse, _) => CliException.Guard(() =>
         {
             var alg = parse.GetValue(algorithm)!.ToUpperInvariant();
@@ -48,9 +50,18 @@ public static class KeysCommand
                 }
             }
             var directory = parse.GetValue(output)!;
-            directory.Create();
             var privateFile = Path.Combine(directory.FullName, $"{id}.private.jwk.json");
             var publicFile = Path.Combine(directory.FullName, $"{id}.jwks.json");
+            if (GitExposure(privateFile) is { } exposure)
+            {
+                if (!parse.GetValue(force))
+                {
+                    throw new CliException(CliException.BadInput,
+                        $"Not writing a private key to {privateFile}: {exposure}, so it would be committed. Add the folder to .gitignore, choose --out outside the working tree, or pass --force.");
+                }
+                Terminal.Create(Console.Error, Console.IsErrorRedirected).MarkupLine($"[yellow]warning:[/] {Markup.Escape(exposure)}; the private key is written there anyway (--force). Do not commit it.");
+            }
+            directory.Create();
             File.WriteAllText(privateFile, privatePart.ToJsonString(new System.Text.Json.JsonSerializerOptions { WriteIndented = true }));
             if (!OperatingSystem.IsWindows())
             {
@@ -69,5 +80,45 @@ public static class KeysCommand
         var keys = new Command("keys", "Key pairs for CDS clients.");
         keys.Subcommands.Add(create);
         return keys;
+    }
+
+    /// <summary>Why git would pick up <paramref name="file"/> (it lies in a working tree and is not ignored), or null.</summary>
+    private static string? GitExposure(string file)
+    {
+        string? root = null;
+        for (var dir = new DirectoryInfo(Path.GetDirectoryName(file)!); dir is not null; dir = dir.Parent)
+        {
+            // .git is a folder in a clone and a file in a worktree or submodule.
+            if (Directory.Exists(Path.Combine(dir.FullName, ".git")) || File.Exists(Path.Combine(dir.FullName, ".git")))
+            {
+                root = dir.FullName;
+                break;
+            }
+        }
+        if (root is null)
+        {
+            return null;
+        }
+        try
+        {
+            var start = new System.Diagnostics.ProcessStartInfo("git", ["-C", root, "check-ignore", "-q", "--", Path.GetRelativePath(root, file)])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+            };
+            using var git = System.Diagnostics.Process.Start(start)!;
+            git.WaitForExit();
+            return git.ExitCode switch
+            {
+                0 => null,
+                1 => $"{root} is a git working tree that does not ignore {Path.GetRelativePath(root, file)}",
+                _ => $"{root} looks like a git working tree, and git could not say whether it ignores the key",
+            };
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return $"{root} looks like a git working tree, and git is not installed to say whether it ignores the key";
+        }
     }
 }

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using CdsMitral.Cli;
 
+Terminal.Configure();
+
 var root = new RootCommand("""
     cdsmitral — a command-line CDS client for CdsMitral (and any CDS Hooks 2.0 service).
 

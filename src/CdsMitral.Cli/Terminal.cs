@@ -4,9 +4,42 @@ using Spectre.Console;
 
 namespace CdsMitral.Cli;
 
-/// <summary>Cards as a clinician would read them, in a terminal.</summary>
+/// <summary>Cards as a clinician would read them, in a terminal; plain text where the output is a pipe or a file.</summary>
 public static partial class Terminal
 {
+    /// <summary>The width of output that is not a terminal: wide enough that tables and URLs are never wrapped.</summary>
+    private const int UnboundedWidth = 32_767;
+
+    /// <summary>Whether standard output is a terminal (when it is not, output carries no escape codes and does not wrap).</summary>
+    public static bool IsTerminal { get; private set; } = true;
+
+    /// <summary>Sets up standard output once, at start.</summary>
+    public static void Configure()
+    {
+        IsTerminal = !Console.IsOutputRedirected;
+        AnsiConsole.Console = Create(Console.Out, Console.IsOutputRedirected);
+    }
+
+    /// <summary>A console on <paramref name="writer"/> that follows the conventions: no escape codes into a pipe or a file
+    /// unless FORCE_COLOR asks for them, no colour when NO_COLOR is set (https://no-color.org), whatever the terminal.</summary>
+    public static IAnsiConsole Create(TextWriter writer, bool redirected)
+    {
+        var noColor = Environment.GetEnvironmentVariable("NO_COLOR") is { Length: > 0 };
+        var force = Environment.GetEnvironmentVariable("FORCE_COLOR") is { Length: > 0 } value && value != "0";
+        var console = AnsiConsole.Create(new AnsiConsoleSettings
+        {
+            Ansi = force ? AnsiSupport.Yes : redirected ? AnsiSupport.No : AnsiSupport.Detect,
+            ColorSystem = noColor ? ColorSystemSupport.NoColors : force ? ColorSystemSupport.Standard : ColorSystemSupport.Detect,
+            Interactive = redirected ? InteractionSupport.No : InteractionSupport.Detect,
+            Out = new AnsiConsoleOutput(writer),
+        });
+        if (redirected)
+        {
+            console.Profile.Width = UnboundedWidth;
+        }
+        return console;
+    }
+
     public static void PrintCards(JsonArray cards, string heading)
     {
         AnsiConsole.MarkupLine($"[grey]{Markup.Escape(heading)}[/]");
@@ -30,6 +63,14 @@ public static partial class Terminal
                 lines.Add($"[green]Suggestion:[/] {Markup.Escape((string?)suggestion!["label"] ?? "")}");
             }
             var rule = (string?)card["source"]?["topic"]?["code"] ?? "";
+            if (!IsTerminal)
+            {
+                // A pipe or a file: no box to wrap lines in, so nothing (a URL, a value) is cut.
+                AnsiConsole.MarkupLine($"{indicator.ToUpperInvariant()} {Markup.Escape(rule)}");
+                lines.ForEach(line => AnsiConsole.MarkupLine(line.Length == 0 ? "" : "  " + line));
+                AnsiConsole.WriteLine();
+                continue;
+            }
             AnsiConsole.Write(new Panel(new Markup(string.Join("\n", lines)))
                 .Header($"[{colour}] {indicator.ToUpperInvariant()} [/][grey]{Markup.Escape(rule)}[/]")
                 .BorderColor(indicator == "warning" ? Color.Orange1 : indicator == "critical" ? Color.Red : Color.DeepSkyBlue1)

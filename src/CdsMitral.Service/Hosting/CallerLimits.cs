@@ -11,7 +11,8 @@ public sealed class CallerOptions
 {
     public const string Section = "CdsMitral:Callers";
 
-    /// <summary>Browser origins allowed by CORS (e.g. the CDS Hooks Sandbox, https://sandbox.cds-hooks.org). "*" allows any.</summary>
+    /// <summary>Browser origins allowed by CORS (e.g. the CDS Hooks Sandbox, https://sandbox.cds-hooks.org). "*" allows any.
+    /// In the Development environment any loopback origin is allowed as well.</summary>
     public List<string> CorsOrigins { get; set; } = [];
 
     /// <summary>Calls one verified client (one issuer) may make per window; with verification off (Development), one address.</summary>
@@ -35,13 +36,19 @@ public static class CallerLimits
         // deployment's override) must still count.
         services.AddOptions<CallerOptions>().BindConfiguration(CallerOptions.Section);
         services.AddCors();
-        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<CallerOptions>>((cors, callers) =>
+        services.AddOptions<Microsoft.AspNetCore.Cors.Infrastructure.CorsOptions>().Configure<IOptions<CallerOptions>, IHostEnvironment>((cors, callers, environment) =>
             cors.AddPolicy(CorsPolicy, policy =>
             {
                 var origins = callers.Value.CorsOrigins;
                 if (origins.Contains("*"))
                 {
                     policy.AllowAnyOrigin();
+                }
+                else if (environment.IsDevelopment())
+                {
+                    // A local Sandbox, EHR simulator or app may run on any port: in Development, any loopback origin.
+                    var listed = new HashSet<string>(origins.Select(o => o.TrimEnd('/')), StringComparer.OrdinalIgnoreCase);
+                    policy.SetIsOriginAllowed(origin => listed.Contains(origin) || IsLoopbackOrigin(origin));
                 }
                 else
                 {
@@ -73,6 +80,14 @@ public static class CallerLimits
         });
         return services;
     }
+
+    /// <summary>An origin (scheme://host[:port], nothing more) on http or https whose host is localhost, 127.0.0.1 or [::1].</summary>
+    public static bool IsLoopbackOrigin(string origin) =>
+        Uri.TryCreate(origin, UriKind.Absolute, out var uri)
+        && (uri.Scheme == Uri.UriSchemeHttp || uri.Scheme == Uri.UriSchemeHttps)
+        && uri.Host is "localhost" or "127.0.0.1" or "[::1]"
+        && uri.UserInfo.Length == 0
+        && string.Equals(origin.TrimEnd('/'), uri.GetLeftPart(UriPartial.Authority), StringComparison.OrdinalIgnoreCase);
 
     /// <summary>Who shares a budget: a verified client by its issuer; anyone else by address (an IPv6 caller by its /64,
     /// which one host can fill with addresses), with the small unverified budget unless verification is off.</summary>

@@ -10,11 +10,11 @@ public sealed class ChromiumFactAttribute : FactAttribute
 {
     public const string Executable = "/usr/bin/chromium";
 
-    public ChromiumFactAttribute()
+    public ChromiumFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
     {
         if (!File.Exists(Executable))
         {
-            Skip = $"SKIPPED: no browser at {Executable}. Install Debian's chromium (apt-get install chromium) to run the browser tests.";
+            SkipReason.Set(this, $"SKIPPED: no browser at {Executable}. Install Debian's chromium (apt-get install chromium) to run the browser tests.", test, file);
         }
     }
 }

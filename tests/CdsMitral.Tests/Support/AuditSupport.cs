@@ -11,11 +11,11 @@ public sealed class PostgresFactAttribute : FactAttribute
 {
     public const string Variable = "CDSMITRAL_TEST_POSTGRES";
 
-    public PostgresFactAttribute()
+    public PostgresFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
     {
         if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
         {
-            Skip = $"SKIPPED: no PostgreSQL server. Run `export {Variable}=$(bash .ci/postgres.sh)` to test the PostgreSQL audit store.";
+            SkipReason.Set(this, $"SKIPPED: no PostgreSQL server. Run `export {Variable}=$(bash .ci/postgres.sh)` to test the PostgreSQL audit store.", test, file);
         }
     }
 }

@@ -32,22 +32,22 @@ public static class CliProcess
 /// CDSMITRAL_FHIR_SANDBOX_URL pointing at a server of a team's own.</summary>
 public sealed class RealFhirFactAttribute : FactAttribute
 {
-    public RealFhirFactAttribute()
+    public RealFhirFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
     {
         if (RealFhirServer.Unavailable is { } why)
         {
-            Skip = why;
+            SkipReason.Set(this, why, test, file);
         }
     }
 }
 
 public sealed class RealFhirTheoryAttribute : TheoryAttribute
 {
-    public RealFhirTheoryAttribute()
+    public RealFhirTheoryAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
     {
         if (RealFhirServer.Unavailable is { } why)
         {
-            Skip = why;
+            SkipReason.Set(this, why, test, file);
         }
     }
 }
@@ -89,7 +89,9 @@ public sealed class RealFhirServer : IAsyncDisposable
             return new RealFhirServer(external.TrimEnd('/'), Environment.GetEnvironmentVariable(TokenVariable), null);
         }
         var token = "medplum-" + Guid.NewGuid().ToString("N");
-        var start = new ProcessStartInfo("node", ["--experimental-websocket", "server.mjs"])
+        // npm ci installs the Node that Medplum supports (package.json pins it); the machine's own node is the fallback.
+        var node = Path.Combine(Directory, "node_modules", ".bin", "node");
+        var start = new ProcessStartInfo(File.Exists(node) ? node : "node", ["--experimental-websocket", "server.mjs"])
         {
             WorkingDirectory = Directory,
             RedirectStandardOutput = true,
