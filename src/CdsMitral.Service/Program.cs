@@ -2,6 +2,7 @@ using CdsMitral.Service.Audit;
 using CdsMitral.Service.Content;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
+using CdsMitral.Service.Navigator;
 using CdsMitral.Service.Trust;
 
 StartupErrors.Install();
@@ -15,6 +16,7 @@ builder.Services.AddCallerLimits();
 builder.Services.AddAudit();
 builder.Services.AddHealth();
 builder.Services.AddApiDocument();
+builder.Services.AddNavigator();
 
 var app = builder.Build().ValidateSettings();
 app.UseCors(CallerLimits.CorsPolicy);
@@ -28,6 +30,7 @@ app.MapContent();
 app.MapAudit();
 app.MapHealth();
 app.MapApiDocument();
+app.MapNavigator();
 app.Run();
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>
