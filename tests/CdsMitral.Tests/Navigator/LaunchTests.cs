@@ -150,6 +150,13 @@ public sealed partial class LaunchTests : IAsyncLifetime
             Assert.Contains("secure", c, StringComparison.OrdinalIgnoreCase);
         });
         Assert.Contains(setCookies, c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+
+        // One audit event for the result, in the hooks' chain: who, which patient, the answers, the result; never the token.
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains("\"Patient\":\"p1\"", stored, StringComparison.Ordinal);
+        Assert.Contains($"\"User\":\"{SmartAuthorizationServer.User}\"", stored, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(stored, "\"Result\":\"[^\"]+\",\"Answers\":\\[\\{"));
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
     }
 
     [Fact]
