@@ -5,6 +5,8 @@ using CdsMitral.Service.Navigator;
 using CdsMitral.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
 using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Playwright;
+using CdsMitral.Tests.Audit;
 
 namespace CdsMitral.Tests.Navigator;
 
@@ -239,4 +241,50 @@ public sealed partial class LaunchTests : IAsyncLifetime
 
     [GeneratedRegex("type=\"radio\" id=\"[^\"]*\" name=\"([^\"]+)\" value=\"([^\"]*)\"")]
     private static partial Regex RadioInput();
+}
+
+/// <summary>The same EHR launch in Chromium against the service as a process: every step by its buttons, the result, the
+/// referral summary and the write-back seen on the FHIR server.</summary>
+public sealed class LaunchBrowserTests
+{
+    [ChromiumFact]
+    public async Task A_clinician_in_Chromium_goes_from_the_EHR_launch_through_every_step_to_the_summary_and_saves_to_the_EHR()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var service = await ServiceProcess.StartAsync();
+        await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().Scope);
+        fhir.SmartConfiguration = auth.SmartConfiguration();
+        fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Resources);
+        fhir.Responder = (request, _) => request.Method == "POST" ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response"}""") : null;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumFactAttribute.Executable,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{service.BaseUrl}/navigator/launch?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=from-the-card");
+        Assert.Equal($"{service.BaseUrl}/navigator/step/{StepIds.All[0]}", page.Url);
+
+        for (var step = 1; step <= StepIds.All.Count; step++)
+        {
+            Assert.StartsWith($"Step {step} of {StepIds.All.Count}", await page.InnerTextAsync("h1"), StringComparison.Ordinal);
+            await page.GetByRole(AriaRole.Button, new() { Name = step < StepIds.All.Count ? "Save and continue" : "Save and see the result" }).ClickAsync();
+        }
+        Assert.Equal($"{service.BaseUrl}/navigator/result", page.Url);
+        Assert.Equal("Where the patient stands", await page.InnerTextAsync("h1"));
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Heart Valve Team referral summary (printable)" }).ClickAsync();
+        Assert.Equal("Heart Valve Team referral summary", await page.InnerTextAsync("h1"));
+        await page.GoBackAsync();
+        await page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("to the EHR$") }).ClickAsync();
+        Assert.Equal("Saved to the EHR", await page.InnerTextAsync("h1"));
+        var post = Assert.Single(fhir.Requests, r => r.Method == "POST");
+        Assert.Equal("Bearer " + Assert.Single(auth.IssuedTokens), post.Authorization);
+        // The browser holds only opaque ids: no cookie carries the token.
+        Assert.All(await context.CookiesAsync(), c => Assert.DoesNotContain(auth.IssuedTokens[0], c.Value, StringComparison.Ordinal));
+    }
 }

@@ -31,6 +31,7 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
 
     private SmartAuthorizationServer(string redirectUri, string[] scopes)
     {
+        RedirectUri = redirectUri;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
@@ -44,7 +45,7 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
             o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
             o.AddEventHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>(b => b.UseInlineHandler(context =>
             {
-                if (context.ClientId != ClientId || context.RedirectUri != redirectUri)
+                if (context.ClientId != ClientId || context.RedirectUri != RedirectUri)
                 {
                     context.Reject(Errors.InvalidRequest, "Unknown client or redirect_uri.");
                 }
@@ -86,6 +87,9 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
     }
 
     public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The one redirect_uri registered for the client.</summary>
+    public string RedirectUri { get; set; }
 
     /// <summary>The patient the launch puts in context.</summary>
     public string Patient { get; set; } = "p1";
