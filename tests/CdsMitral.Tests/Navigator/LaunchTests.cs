@@ -236,6 +236,42 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
     }
 
+    [Fact]
+    public async Task A_FHIR_server_that_refuses_the_granted_scope_gets_a_clear_page_and_no_session_starts()
+    {
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("/Observation", StringComparison.Ordinal)
+            ? new FakeReply(403, """{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden"}]}""")
+            : null;
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var answer = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("refused to let the Navigator read", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        Assert.Equal(HttpStatusCode.Unauthorized, step.StatusCode);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task An_expired_session_gets_a_clear_page_and_its_write_back_is_refused_with_nothing_written()
+    {
+        _service.With("CdsMitral:Navigator:SessionLifetime", "00:00:02");
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        Assert.Equal(HttpStatusCode.OK, step.StatusCode);
+        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        using var later = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);
+        Assert.Contains("session has ended", await later.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.Unauthorized, written.StatusCode);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">")]
     private static partial Regex HiddenInput();
 
