@@ -102,7 +102,7 @@ public static partial class NavigatorEndpoints
     private static async Task<IResult> Launch(HttpContext http, NavigatorIssuers issuers, SmartClient smart, NavigatorSessions sessions,
         IOptions<NavigatorOptions> options, ILoggerFactory loggers)
     {
-        var iss = http.Request.Query["iss"].FirstOrDefault() ?? http.Request.Query["fhirServiceUrl"].FirstOrDefault();
+        var iss = http.Request.Query["iss"].FirstOrDefault();
         var launch = http.Request.Query["launch"].FirstOrDefault();
         if (string.IsNullOrEmpty(iss))
         {

@@ -4,6 +4,9 @@ using CdsMitral.Navigator;
 using CdsMitral.Service.Navigator;
 using CdsMitral.Tests.Support;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Playwright;
 using CdsMitral.Tests.Audit;
@@ -38,7 +41,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         await _auth.DisposeAsync();
     }
 
-    private HttpClient Browser() => _service.CreateClient(new WebApplicationFactoryClientOptions
+    private HttpClient Browser(WebApplicationFactory<Program>? service = null) => (service ?? _service).CreateClient(new WebApplicationFactoryClientOptions
     {
         AllowAutoRedirect = false,
         HandleCookies = true,
@@ -72,7 +75,10 @@ public sealed partial class LaunchTests : IAsyncLifetime
     [Fact]
     public async Task An_EHR_launch_walks_every_step_to_the_result_and_summary_and_writes_back_while_the_token_stays_on_the_server()
     {
-        using var browser = Browser();
+        var logs = new LogCapture();
+        _service.With("Logging:LogLevel:Default", "Trace");
+        await using var logged = _service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(logs))));
+        using var browser = Browser(logged);
         var (launch, authorize, back) = await LaunchAsync(browser);
         var asked = QueryHelpers.ParseQuery(authorize.Query);
         Assert.Equal("code", asked["response_type"]);
@@ -159,6 +165,8 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Contains($"\"User\":\"{SmartAuthorizationServer.User}\"", stored, StringComparison.Ordinal);
         Assert.Single(Regex.Matches(stored, "\"Result\":\"[^\"]+\",\"Answers\":\\[\\{"));
         Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+        Assert.NotEmpty(logs.Lines);
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
     }
 
     [Fact]
