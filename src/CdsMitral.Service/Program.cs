@@ -3,6 +3,7 @@ using CdsMitral.Service.Content;
 using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
+using CdsMitral.Service.Navigator;
 using CdsMitral.Service.Trust;
 
 StartupErrors.Install();
@@ -17,6 +18,7 @@ builder.Services.AddAudit();
 builder.Services.AddFeedback();
 builder.Services.AddHealth();
 builder.Services.AddApiDocument();
+builder.Services.AddNavigator();
 
 var app = builder.Build().ValidateSettings();
 app.UseCors(CallerLimits.CorsPolicy);
@@ -30,6 +32,7 @@ app.MapContent();
 app.MapAudit();
 app.MapHealth();
 app.MapApiDocument();
+app.MapNavigator();
 app.Run();
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>

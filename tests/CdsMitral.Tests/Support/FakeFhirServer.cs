@@ -49,6 +49,9 @@ public sealed class FakeFhirServer : IAsyncDisposable
 
     public IReadOnlyList<SeenRequest> Requests => _seen.ToList();
 
+    /// <summary>When set, served at <c>{BaseUrl}/.well-known/smart-configuration</c> (SMART App Launch discovery).</summary>
+    public JsonObject? SmartConfiguration { get; set; }
+
     public int MaxConcurrentRequests => _maxInFlight;
 
     public static async Task<FakeFhirServer> StartAsync()
@@ -76,7 +79,10 @@ public sealed class FakeFhirServer : IAsyncDisposable
         {
             var count = _seen.Count(r => r.PathAndQuery == http.Request.Path + http.Request.QueryString);
             _seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow));
-            var reply = Responder(http.Request, count) ?? DefaultReply(http.Request);
+            var reply = Responder(http.Request, count)
+                        ?? (SmartConfiguration is { } smart && http.Request.Path.Value!.EndsWith("/.well-known/smart-configuration", StringComparison.Ordinal)
+                            ? new FakeReply(200, smart.ToJsonString(), ContentType: "application/json")
+                            : DefaultReply(http.Request));
             var delay = Latency + reply.Delay;
             if (delay > TimeSpan.Zero)
             {

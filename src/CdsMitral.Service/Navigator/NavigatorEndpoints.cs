@@ -1,0 +1,320 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using System.Text.RegularExpressions;
+using CdsMitral.Hooks;
+using CdsMitral.Navigator;
+using CdsMitral.Service.Audit;
+using CdsMitral.Service.Fhir;
+using CdsMitral.Service.Hooks;
+using CdsMitral.Service.Hosting;
+using CdsMitral.Service.Trust;
+using CdsMitral.Snapshot;
+using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.Extensions.Options;
+
+namespace CdsMitral.Service.Navigator;
+
+/// <summary>What the audit keeps of a Navigator result: who, which patient, the answers as attested, and the result.</summary>
+public sealed record NavigatorAuditRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string Result,
+    IReadOnlyList<AttestedAnswer> Answers);
+
+[JsonSerializable(typeof(NavigatorAuditRecord))]
+internal sealed partial class NavigatorJson : JsonSerializerContext;
+
+/// <summary>
+/// The Navigator as a backend-for-frontend: the SMART EHR launch (and a standalone one), the callback, the pathway pages
+/// and the write-back. The access token and the patient live in <see cref="NavigatorSessions"/>; the browser holds only
+/// opaque random ids in HttpOnly cookies.
+/// </summary>
+public static partial class NavigatorEndpoints
+{
+    public const string SessionCookie = "cdsmitral-nav";
+    public const string LaunchCookie = "cdsmitral-nav-launch";
+    public const string CallbackPath = "/navigator/callback";
+    public const string AuditKind = "navigator";
+
+    private static readonly NavigatorLinks Links = new();
+
+    public static IEndpointRouteBuilder MapNavigatorEndpoints(this IEndpointRouteBuilder app)
+    {
+        var nav = app.MapGroup("/navigator").ExcludeFromDescription();
+        nav.MapGet("/launch", Launch);
+        nav.MapGet("/callback", Callback);
+        nav.MapGet("/step/{id}", (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
+            WithSession(http, sessions, session =>
+            {
+                var view = View(session, time);
+                if (view.Step(id) is null)
+                {
+                    return Problem(http, 404, "No such step", "The Navigator has no step of that name.");
+                }
+                var tokens = antiforgery.GetAndStoreTokens(http);
+                return Html(http, NavigatorPages.Step(view, id, Links.Step(id), NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!), Links));
+            }));
+        nav.MapPost("/step/{id}", async (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
+        {
+            if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+            {
+                return NoSession(http);
+            }
+            if (!await antiforgery.IsRequestValidAsync(http))
+            {
+                return Problem(http, 400, "The form could not be accepted", "The form was not sent from this Navigator session. Open the step again and resend it.");
+            }
+            var view = View(session, time);
+            if (view.Step(id) is null)
+            {
+                return Problem(http, 404, "No such step", "The Navigator has no step of that name.");
+            }
+            var form = await http.Request.ReadFormAsync(http.RequestAborted);
+            session.Answers = NavigatorForms.Read(form, session.Answers, time.GetUtcNow());
+            var target = NavigatorForms.Target(form, View(session, time), id);
+            return Results.Redirect(target is null ? Links.Result : Links.Step(target));
+        });
+        nav.MapGet("/result", async (HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, AuditWriter audit, TimeProvider time) =>
+        {
+            if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+            {
+                return NoSession(http);
+            }
+            var view = View(session, time);
+            await Audit(session, view, audit, time);
+            var tokens = antiforgery.GetAndStoreTokens(http);
+            var writeBack = session.MayWriteBack ? NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!) : null;
+            return Html(http, NavigatorPages.Result(view, Links, writeBack));
+        });
+        nav.MapGet("/summary", (HttpContext http, NavigatorSessions sessions, TimeProvider time) =>
+            WithSession(http, sessions, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
+        nav.MapGet("/patient", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
+        nav.MapGet("/patient-page", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
+        nav.MapPost("/write-back", WriteBack);
+        app.MapGet(NavigatorPages.StylesheetPath, (HttpContext http) =>
+        {
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            return Results.Text(NavigatorPages.Stylesheet, "text/css; charset=utf-8");
+        }).ExcludeFromDescription();
+        return app;
+    }
+
+    private static async Task<IResult> Launch(HttpContext http, NavigatorIssuers issuers, SmartClient smart, NavigatorSessions sessions,
+        IOptions<NavigatorOptions> options, ILoggerFactory loggers)
+    {
+        var iss = http.Request.Query["iss"].FirstOrDefault();
+        var launch = http.Request.Query["launch"].FirstOrDefault();
+        if (string.IsNullOrEmpty(iss))
+        {
+            return Problem(http, 400, "The launch names no EHR", "The Navigator was opened without an iss (the EHR's FHIR server). Open it from the card or the EHR's app list.");
+        }
+        if (issuers.Refusal(iss) is { } refusal)
+        {
+            // Refused before any connection: a link cannot send the Navigator (and later a code) to a server of its choosing.
+            NavigatorLog.LaunchRefused(loggers.CreateLogger("CdsMitral.Navigator"), refusal);
+            return Problem(http, 403, "This EHR is not allowed", $"The Navigator does not work with this FHIR server: {refusal}");
+        }
+        var (config, problem) = await smart.DiscoverAsync(iss, http.RequestAborted);
+        if (config is null)
+        {
+            return Problem(http, 502, "The EHR could not be reached", problem!);
+        }
+        var binding = http.Request.Cookies[LaunchCookie] is { Length: 43 } existing ? existing : NavigatorSessions.NewId();
+        var redirectUri = http.PublicBaseUrl() + CallbackPath;
+        var (verifier, challenge) = SmartClient.NewPkce();
+        var state = sessions.AddLaunch(binding, iss, new Uri(config.TokenEndpoint!), verifier, redirectUri);
+        http.Response.Cookies.Append(LaunchCookie, binding, Cookie(http, options.Value.LaunchLifetime));
+        // Standalone: no launch parameter, so ask the authorization server to let the clinician pick the patient.
+        var scope = launch is null ? options.Value.Scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal) : options.Value.Scope;
+        var query = new Dictionary<string, string?>
+        {
+            ["response_type"] = "code",
+            ["client_id"] = options.Value.ClientId,
+            ["redirect_uri"] = redirectUri,
+            ["scope"] = scope,
+            ["state"] = state,
+            ["aud"] = iss,
+            ["launch"] = launch,
+            ["code_challenge"] = challenge,
+            ["code_challenge_method"] = "S256",
+        };
+        return Results.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(config.AuthorizationEndpoint!, query));
+    }
+
+    private static async Task<IResult> Callback(HttpContext http, NavigatorSessions sessions, SmartClient smart, IOptions<NavigatorOptions> options,
+        CdsServiceRegistry registry, InputGatherer gatherer, SnapshotBuilder snapshots, TimeProvider time)
+    {
+        var query = http.Request.Query;
+        var launch = sessions.TakeLaunch(query["state"].FirstOrDefault(), http.Request.Cookies[LaunchCookie]);
+        http.Response.Cookies.Delete(LaunchCookie, Cookie(http, TimeSpan.Zero));
+        if (launch is null)
+        {
+            return Problem(http, 400, "This sign-in does not match a launch",
+                "The answer from the EHR's sign-in does not belong to a launch started in this browser, was already used, or came too late.");
+        }
+        if (query["error"].FirstOrDefault() is { } error)
+        {
+            return Problem(http, 403, "The EHR did not grant access",
+                error == "access_denied" ? "Access was declined at the EHR's sign-in." : $"The EHR's sign-in ended with the error '{error}'.");
+        }
+        if (query["code"].FirstOrDefault() is not { Length: > 0 } code)
+        {
+            return Problem(http, 400, "The EHR sent no authorization code", "The EHR's sign-in returned neither a code nor an error.");
+        }
+        var (token, refused) = await smart.ExchangeAsync(launch, code, options.Value.ClientId, http.RequestAborted);
+        if (token is null)
+        {
+            return Problem(http, 401, "The EHR did not issue a token", refused!);
+        }
+        if (token.Patient is not { } patient || !FhirId().IsMatch(patient))
+        {
+            return Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id).");
+        }
+        var user = SmartClient.UserOf(token.IdToken) ?? "the launching clinician";
+        var service = registry.Find(CdsServices.PatientViewId)!;
+        var request = new HookRequest(Hook: "patient-view", FhirServer: launch.Iss,
+            FhirAuthorization: new FhirAuthorization(token.AccessToken, "Bearer", token.ExpiresIn, token.Scope, user, patient));
+        var context = new HookContext(user, patient, null, [], null);
+        var gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+        var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
+        if (gathered.Queries.Any(q => q.Status is 401 or 403))
+        {
+            return Problem(http, 403, "The FHIR server refused the Navigator",
+                "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted.");
+        }
+        if (gathered.MissingRequired(service).Any())
+        {
+            return Problem(http, 502, "The patient's record could not be read",
+                $"The EHR's FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}.");
+        }
+        var now = time.GetUtcNow();
+        var lifetime = token.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.Value.SessionLifetime.TotalSeconds)) : options.Value.SessionLifetime;
+        var session = new NavigatorSession(launch.Iss, token.AccessToken!, patient, token.Scope ?? "", user, now + lifetime,
+            snapshots.Build(gathered.Record, now), NavigatorAnswers.None(user, now));
+        http.Response.Cookies.Append(SessionCookie, sessions.AddSession(session), Cookie(http, lifetime));
+        return Results.Redirect(Links.Step(StepIds.All[0]));
+    }
+
+    private static async Task<IResult> WriteBack(HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, IHttpClientFactory clients,
+        AuditWriter audit, TimeProvider time)
+    {
+        if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+        {
+            return NoSession(http);
+        }
+        if (!await antiforgery.IsRequestValidAsync(http))
+        {
+            return Problem(http, 400, "The form could not be accepted", "The form was not sent from this Navigator session. Open the result again and resend it.");
+        }
+        if (!session.MayWriteBack)
+        {
+            return Problem(http, 403, "The EHR did not grant write-back",
+                "The EHR did not grant the Navigator permission to create a QuestionnaireResponse and a ServiceRequest, so nothing was saved. Print the referral summary instead.");
+        }
+        var view = View(session, time);
+        await Audit(session, view, audit, time);
+        var bundle = NavigatorOutputs.WriteBackBundle(session.PatientId, session.Answers, view, Guid.NewGuid);
+        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(session.Iss.TrimEnd('/') + "/"))
+        {
+            Content = new StringContent(bundle.ToJsonString(), Encoding.UTF8, "application/fhir+json"),
+        };
+        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", session.AccessToken);
+        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
+        try
+        {
+            using var response = await clients.CreateClient(FhirFetcher.HttpClientName).SendAsync(request, http.RequestAborted);
+            if (!response.IsSuccessStatusCode)
+            {
+                return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {(int)response.StatusCode}).");
+            }
+        }
+        catch (HttpRequestException)
+        {
+            return Problem(http, 502, "The EHR did not save the answers", "The EHR's FHIR server could not be reached.");
+        }
+        var what = NavigatorOutputs.SuggestsReferral(view.Result) ? "The answers and a draft Heart Valve Team request were" : "The answers were";
+        return Html(http, $"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>Saved to the EHR · Secondary MR Navigator</title><link rel="stylesheet" href="{WebUtility.HtmlEncode(Links.Stylesheet)}"></head>
+            <body><main id="main"><h1>Saved to the EHR</h1><p>{what} saved to the patient's record.</p>
+            <p><a href="{WebUtility.HtmlEncode(Links.Result)}">Back to the result</a> · <a href="{WebUtility.HtmlEncode(Links.Summary)}">Referral summary</a></p></main></body></html>
+            """);
+    }
+
+    private static PathwayView View(NavigatorSession session, TimeProvider time) =>
+        NavigatorPathway.Evaluate(session.Snapshot, session.Answers, time.GetUtcNow());
+
+    /// <summary>One audit event per result: written when a result is first shown (or saved) for these answers.</summary>
+    private static async Task Audit(NavigatorSession session, PathwayView view, AuditWriter audit, TimeProvider time)
+    {
+        if (session.Audited == (session.Answers, view.Result))
+        {
+            return;
+        }
+        var at = time.GetUtcNow();
+        var record = new NavigatorAuditRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
+            NavigatorPathway.CodeOf(view.Result), view.Attested);
+        await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorAuditRecord)));
+        session.Audited = (session.Answers, view.Result);
+    }
+
+    private static IResult WithSession(HttpContext http, NavigatorSessions sessions, Func<NavigatorSession, IResult> page) =>
+        sessions.Find(http.Request.Cookies[SessionCookie]) is { } session ? page(session) : NoSession(http);
+
+    private static IResult NoSession(HttpContext http) =>
+        Problem(http, 401, "No Navigator session", "This Navigator session has ended or was never started in this browser.");
+
+    private static CookieOptions Cookie(HttpContext http, TimeSpan lifetime) => new()
+    {
+        HttpOnly = true,
+        SameSite = SameSiteMode.Lax,
+        Secure = http.Request.IsHttps,
+        Path = "/navigator",
+        MaxAge = lifetime > TimeSpan.Zero ? lifetime : null,
+        IsEssential = true,
+    };
+
+    public static IResult Problem(HttpContext http, int status, string title, string message) =>
+        Html(http, NavigatorPages.Problem(title, message, Links), status);
+
+    private static IResult Html(HttpContext http, string page, int status = 200)
+    {
+        var headers = http.Response.Headers;
+        headers.ContentSecurityPolicy = NavigatorPages.ContentSecurityPolicy;
+        headers.XContentTypeOptions = "nosniff";
+        headers.CacheControl = "no-store";
+        headers["Referrer-Policy"] = "no-referrer";
+        return Results.Content(page, "text/html; charset=utf-8", Encoding.UTF8, status);
+    }
+
+    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
+    private static partial Regex FhirId();
+}
+
+/// <summary>Which iss the Navigator will talk to: one some configured client (or the unverified list) may name as
+/// fhirServer in a hook call — the same patterns, compared the same way.</summary>
+public sealed class NavigatorIssuers(FhirServerPolicy policy, IOptions<TrustOptions> trust)
+{
+    public string? Refusal(string iss)
+    {
+        var callers = trust.Value.Clients.Select(c => new CallingClient(c.Issuer, c.Name, null, null, true))
+            .Append(new CallingClient(null, null, null, null, false));
+        string? first = null;
+        foreach (var caller in callers)
+        {
+            if (policy.Refusal(caller, iss) is not { } refusal)
+            {
+                return null;
+            }
+            first ??= refusal;
+        }
+        return first;
+    }
+}
+
+internal static partial class NavigatorLog
+{
+    [LoggerMessage(60, LogLevel.Warning, "Navigator launch refused: {Reason:l}")]
+    public static partial void LaunchRefused(ILogger logger, string reason);
+}

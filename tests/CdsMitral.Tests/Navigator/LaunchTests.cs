@@ -1,0 +1,334 @@
+using System.Net;
+using System.Text.RegularExpressions;
+using CdsMitral.Navigator;
+using CdsMitral.Service.Navigator;
+using CdsMitral.Tests.Support;
+using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Playwright;
+using CdsMitral.Tests.Audit;
+
+namespace CdsMitral.Tests.Navigator;
+
+/// <summary>The Navigator's SMART EHR launch over HTTP, against OpenIddict as the EHR's authorization server and the
+/// fake FHIR server: the browser is an HttpClient with cookies that follows redirects by hand.</summary>
+public sealed partial class LaunchTests : IAsyncLifetime
+{
+    private const string Callback = "https://cds.example.org/navigator/callback";
+    private readonly ServiceFactory _service = new();
+    private FakeFhirServer _fhir = null!;
+    private SmartAuthorizationServer _auth = null!;
+
+    public async Task InitializeAsync()
+    {
+        _fhir = await FakeFhirServer.StartAsync();
+        _auth = await SmartAuthorizationServer.StartAsync(Callback, new NavigatorOptions().Scope + " launch/patient");
+        _fhir.SmartConfiguration = _auth.SmartConfiguration();
+        _fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Resources);
+        // The EHR's transaction endpoint answers the write-back.
+        _fhir.Responder = (request, _) => request.Method == "POST"
+            ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created"}},{"response":{"status":"201 Created"}}]}""")
+            : null;
+    }
+
+    public async Task DisposeAsync()
+    {
+        await _service.DisposeAsync();
+        await _fhir.DisposeAsync();
+        await _auth.DisposeAsync();
+    }
+
+    private HttpClient Browser(WebApplicationFactory<Program>? service = null) => (service ?? _service).CreateClient(new WebApplicationFactoryClientOptions
+    {
+        AllowAutoRedirect = false,
+        HandleCookies = true,
+        BaseAddress = new Uri("https://localhost"),
+    });
+
+    private static readonly HttpClient AuthBrowser = new(new HttpClientHandler { AllowAutoRedirect = false });
+
+    /// <summary>launch → the authorization server's redirect back to the Navigator's callback (its URL, not yet followed).</summary>
+    private async Task<(HttpResponseMessage Launch, Uri Authorize, Uri CallbackUrl)> LaunchAsync(HttpClient browser, Func<Uri, Uri>? tamper = null)
+    {
+        var launch = await browser.GetAsync($"/navigator/launch?iss={Uri.EscapeDataString(_fhir.BaseUrl)}&launch=launch-123");
+        Assert.Equal(HttpStatusCode.Redirect, launch.StatusCode);
+        var authorize = launch.Headers.Location!;
+        using var answer = await AuthBrowser.GetAsync(tamper is null ? authorize : tamper(authorize));
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        var back = answer.Headers.Location!;
+        Assert.StartsWith(Callback, back.AbsoluteUri, StringComparison.Ordinal);
+        return (launch, authorize, back);
+    }
+
+    private static string CallbackPathAndQuery(Uri callback) => callback.PathAndQuery;
+
+    private static (string Name, string Value) Antiforgery(string html)
+    {
+        var m = HiddenInput().Match(html);
+        Assert.True(m.Success, "The page has no antiforgery field.");
+        return (m.Groups[1].Value, WebUtility.HtmlDecode(m.Groups[2].Value));
+    }
+
+    [Fact]
+    public async Task An_EHR_launch_walks_every_step_to_the_result_and_summary_and_writes_back_while_the_token_stays_on_the_server()
+    {
+        var logs = new LogCapture();
+        _service.With("Logging:LogLevel:Default", "Trace");
+        await using var logged = _service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(logs))));
+        using var browser = Browser(logged);
+        var (launch, authorize, back) = await LaunchAsync(browser);
+        var asked = QueryHelpers.ParseQuery(authorize.Query);
+        Assert.Equal("code", asked["response_type"]);
+        Assert.Equal(SmartAuthorizationServer.ClientId, asked["client_id"]);
+        Assert.Equal(Callback, asked["redirect_uri"]);
+        Assert.Equal(_fhir.BaseUrl, asked["aud"]);
+        Assert.Equal("launch-123", asked["launch"]);
+        Assert.Equal("S256", asked["code_challenge_method"]);
+        Assert.Contains("patient/QuestionnaireResponse.c", asked["scope"].ToString(), StringComparison.Ordinal);
+        Assert.True(asked["state"].ToString().Length >= 40);
+
+        var pages = new List<string>();
+        var setCookies = launch.Headers.GetValues("Set-Cookie").ToList();
+        var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        setCookies.AddRange(callback.Headers.GetValues("Set-Cookie"));
+        var location = callback.Headers.Location!.OriginalString;
+        Assert.Equal("/navigator/step/" + StepIds.All[0], location);
+
+        var token = Assert.Single(_auth.IssuedTokens);
+        var reads = _fhir.Requests.Where(r => r.Method == "GET" && !r.PathAndQuery.Contains(".well-known", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, r => Assert.Equal("Bearer " + token, r.Authorization));
+
+        var steps = 0;
+        while (location.StartsWith("/navigator/step/", StringComparison.Ordinal))
+        {
+            using var page = await browser.GetAsync(location);
+            Assert.Equal(HttpStatusCode.OK, page.StatusCode);
+            Assert.Equal(NavigatorPages.ContentSecurityPolicy, page.Headers.GetValues("Content-Security-Policy").Single());
+            var html = await page.Content.ReadAsStringAsync();
+            pages.Add(html);
+            var form = new List<KeyValuePair<string, string>> { new(Antiforgery(html).Name, Antiforgery(html).Value), new("step", location["/navigator/step/".Length..]), new("go", "next") };
+            // Answer each question with its first option: the answers travel through NavigatorForms into the pathway.
+            foreach (var group in RadioInput().Matches(html).Where(m => m.Groups[2].Value.Length > 0).GroupBy(m => m.Groups[1].Value))
+            {
+                form.Add(new(group.Key, WebUtility.HtmlDecode(group.First().Groups[2].Value)));
+            }
+            using var posted = await browser.PostAsync(location, new FormUrlEncodedContent(form));
+            Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+            location = posted.Headers.Location!.OriginalString;
+            steps++;
+        }
+        Assert.Equal(StepIds.All.Count, steps);
+        Assert.Equal("/navigator/result", location);
+
+        using var result = await browser.GetAsync(location);
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        var resultHtml = await result.Content.ReadAsStringAsync();
+        pages.Add(resultHtml);
+        Assert.Contains("Where the patient stands", resultHtml, StringComparison.Ordinal);
+        Assert.Contains(SmartAuthorizationServer.User, resultHtml, StringComparison.Ordinal);
+        using var summary = await browser.GetAsync("/navigator/summary");
+        Assert.Equal(HttpStatusCode.OK, summary.StatusCode);
+        var summaryHtml = await summary.Content.ReadAsStringAsync();
+        pages.Add(summaryHtml);
+        Assert.Contains("Heart Valve Team referral summary", summaryHtml, StringComparison.Ordinal);
+        Assert.Contains("Patient/p1", summaryHtml, StringComparison.Ordinal);
+        using var patientPage = await browser.GetAsync("/navigator/patient-page");
+        Assert.Equal(HttpStatusCode.OK, patientPage.StatusCode);
+        using var css = await browser.GetAsync(NavigatorPages.StylesheetPath);
+        Assert.Equal("text/css", css.Content.Headers.ContentType!.MediaType);
+
+        var (name, value) = Antiforgery(resultHtml);
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.OK, written.StatusCode);
+        var post = Assert.Single(_fhir.Requests, r => r.Method == "POST");
+        Assert.Equal("Bearer " + token, post.Authorization);
+
+        // Nothing of the token reaches the browser: not in a page, not in a cookie; every cookie is HttpOnly, Lax, Secure.
+        Assert.All(pages, p => Assert.DoesNotContain(token, p, StringComparison.Ordinal));
+        Assert.All(setCookies, c => Assert.DoesNotContain(token, c, StringComparison.Ordinal));
+        Assert.All(setCookies.Where(c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal)), c =>
+        {
+            Assert.Contains("httponly", c, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("samesite=lax", c, StringComparison.OrdinalIgnoreCase);
+            Assert.Contains("secure", c, StringComparison.OrdinalIgnoreCase);
+        });
+        Assert.Contains(setCookies, c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+
+        // One audit event for the result, in the hooks' chain: who, which patient, the answers, the result; never the token.
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains("\"Patient\":\"p1\"", stored, StringComparison.Ordinal);
+        Assert.Contains($"\"User\":\"{SmartAuthorizationServer.User}\"", stored, StringComparison.Ordinal);
+        Assert.Single(Regex.Matches(stored, "\"Result\":\"[^\"]+\",\"Answers\":\\[\\{"));
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+        Assert.NotEmpty(logs.Lines);
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task A_callback_whose_state_was_started_in_another_browser_gets_a_clear_page_and_no_token_is_asked_for()
+    {
+        using var victim = Browser();
+        var (_, _, back) = await LaunchAsync(victim);
+        using var attacker = Browser();
+        using var answer = await attacker.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        Assert.Contains("does not match a launch", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_auth.IssuedTokens);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Authorization is not null);
+        // The state was single use: the right browser cannot replay it either.
+        using var replay = await victim.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        using var step = await attacker.GetAsync("/navigator/step/" + StepIds.All[0]);
+        Assert.Equal(HttpStatusCode.Unauthorized, step.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_code_challenge_that_does_not_match_the_verifier_is_refused_by_the_authorization_server_and_nothing_is_read_or_written()
+    {
+        using var browser = Browser();
+        // Someone swaps the challenge on the way to the authorization server: the Navigator's verifier no longer fits.
+        var (_, _, back) = await LaunchAsync(browser, authorize => new Uri(Regex.Replace(authorize.AbsoluteUri, "code_challenge=[^&]+",
+            "code_challenge=" + NavigatorSessions.Base64Url(System.Security.Cryptography.SHA256.HashData("another-verifier-of-sufficient-length-000000"u8.ToArray())))));
+        using var answer = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
+        var html = await answer.Content.ReadAsStringAsync();
+        Assert.Contains("did not issue a token", html, StringComparison.Ordinal);
+        Assert.Contains("Nothing was written", html, StringComparison.Ordinal);
+        Assert.Empty(_auth.IssuedTokens);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Authorization is not null || r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task A_clinician_who_declines_at_the_EHR_gets_a_clear_page_and_nothing_is_read()
+    {
+        _auth.Decline = true;
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var answer = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("Access was declined", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Authorization is not null);
+    }
+
+    [Fact]
+    public async Task A_launch_naming_a_FHIR_server_the_hooks_may_not_use_is_refused_before_any_connection()
+    {
+        using var browser = Browser();
+        using var answer = await browser.GetAsync("/navigator/launch?iss=" + Uri.EscapeDataString("https://stranger.example.net/fhir") + "&launch=x");
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("stranger.example.net", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+    }
+
+    [Fact]
+    public async Task Without_the_create_scopes_the_result_offers_no_write_back_and_a_post_says_the_EHR_did_not_grant_it()
+    {
+        _auth.GrantedScopes = ["launch", "openid", "fhirUser", "patient/Observation.rs", "patient/MedicationRequest.rs", "patient/Condition.rs", "patient/Procedure.rs", "patient/MedicationStatement.rs"];
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        using var result = await browser.GetAsync("/navigator/result");
+        var html = await result.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("/navigator/write-back", html, StringComparison.Ordinal);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.Forbidden, written.StatusCode);
+        Assert.Contains("did not grant", await written.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task A_FHIR_server_that_refuses_the_granted_scope_gets_a_clear_page_and_no_session_starts()
+    {
+        _fhir.Responder = (request, _) => request.Path.Value!.EndsWith("/Observation", StringComparison.Ordinal)
+            ? new FakeReply(403, """{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"forbidden"}]}""")
+            : null;
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var answer = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("refused to let the Navigator read", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        Assert.Equal(HttpStatusCode.Unauthorized, step.StatusCode);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task An_expired_session_gets_a_clear_page_and_its_write_back_is_refused_with_nothing_written()
+    {
+        _service.With("CdsMitral:Navigator:SessionLifetime", "00:00:02");
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        Assert.Equal(HttpStatusCode.OK, step.StatusCode);
+        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        using var later = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);
+        Assert.Contains("session has ended", await later.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.Unauthorized, written.StatusCode);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
+    [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">")]
+    private static partial Regex HiddenInput();
+
+    [GeneratedRegex("type=\"radio\" id=\"[^\"]*\" name=\"([^\"]+)\" value=\"([^\"]*)\"")]
+    private static partial Regex RadioInput();
+}
+
+/// <summary>The same EHR launch in Chromium against the service as a process: every step by its buttons, the result, the
+/// referral summary and the write-back seen on the FHIR server.</summary>
+public sealed class LaunchBrowserTests
+{
+    [ChromiumFact]
+    public async Task A_clinician_in_Chromium_goes_from_the_EHR_launch_through_every_step_to_the_summary_and_saves_to_the_EHR()
+    {
+        await using var fhir = await FakeFhirServer.StartAsync();
+        await using var service = await ServiceProcess.StartAsync();
+        await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().Scope);
+        fhir.SmartConfiguration = auth.SmartConfiguration();
+        fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Resources);
+        fhir.Responder = (request, _) => request.Method == "POST" ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response"}""") : null;
+
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+        {
+            ExecutablePath = ChromiumFactAttribute.Executable,
+            Headless = true,
+            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+        });
+        await using var context = await browser.NewContextAsync();
+        var page = await context.NewPageAsync();
+        await page.GotoAsync($"{service.BaseUrl}/navigator/launch?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=from-the-card");
+        Assert.Equal($"{service.BaseUrl}/navigator/step/{StepIds.All[0]}", page.Url);
+
+        for (var step = 1; step <= StepIds.All.Count; step++)
+        {
+            Assert.StartsWith($"Step {step} of {StepIds.All.Count}", await page.InnerTextAsync("h1"), StringComparison.Ordinal);
+            await page.GetByRole(AriaRole.Button, new() { Name = step < StepIds.All.Count ? "Save and continue" : "Save and see the result" }).ClickAsync();
+        }
+        Assert.Equal($"{service.BaseUrl}/navigator/result", page.Url);
+        Assert.Equal("Where the patient stands", await page.InnerTextAsync("h1"));
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Heart Valve Team referral summary (printable)" }).ClickAsync();
+        Assert.Equal("Heart Valve Team referral summary", await page.InnerTextAsync("h1"));
+        await page.GoBackAsync();
+        await page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("to the EHR$") }).ClickAsync();
+        Assert.Equal("Saved to the EHR", await page.InnerTextAsync("h1"));
+        var post = Assert.Single(fhir.Requests, r => r.Method == "POST");
+        Assert.Equal("Bearer " + Assert.Single(auth.IssuedTokens), post.Authorization);
+        // The browser holds only opaque ids: no cookie carries the token.
+        Assert.All(await context.CookiesAsync(), c => Assert.DoesNotContain(auth.IssuedTokens[0], c.Value, StringComparison.Ordinal));
+    }
+}

@@ -1,0 +1,125 @@
+using System.Collections.Concurrent;
+using System.Security.Claims;
+using Microsoft.AspNetCore;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using OpenIddict.Abstractions;
+using OpenIddict.Server;
+using OpenIddict.Server.AspNetCore;
+using static OpenIddict.Abstractions.OpenIddictConstants;
+
+namespace CdsMitral.Tests.Support;
+
+/// <summary>
+/// An EHR's SMART authorization server: OpenIddict's real server on loopback Kestrel (authorization code, PKCE required,
+/// degraded mode: no store, the one client checked by inline handlers). It signs the clinician in without a screen,
+/// or declines when told to, and puts the launch context (<c>patient</c>) beside the token, as SMART App Launch does.
+/// </summary>
+public sealed class SmartAuthorizationServer : IAsyncDisposable
+{
+    public const string ClientId = "cdsmitral-navigator";
+    public const string User = "Practitioner/dr-navigator";
+
+    private readonly WebApplication _app;
+    private readonly ConcurrentQueue<string> _issued = new();
+    private readonly ConcurrentQueue<IReadOnlyDictionary<string, string?>> _authorizeRequests = new();
+
+    private SmartAuthorizationServer(string redirectUri, string[] scopes)
+    {
+        RedirectUri = redirectUri;
+        var builder = WebApplication.CreateSlimBuilder();
+        builder.Logging.ClearProviders();
+        builder.WebHost.UseUrls("http://127.0.0.1:0");
+        builder.Services.AddOpenIddict().AddServer(o =>
+        {
+            o.SetAuthorizationEndpointUris("connect/authorize").SetTokenEndpointUris("connect/token");
+            o.AllowAuthorizationCodeFlow().RequireProofKeyForCodeExchange();
+            o.RegisterScopes(scopes);
+            o.AddEphemeralEncryptionKey().AddEphemeralSigningKey().DisableAccessTokenEncryption();
+            o.EnableDegradedMode();
+            o.UseAspNetCore().EnableAuthorizationEndpointPassthrough().DisableTransportSecurityRequirement();
+            o.AddEventHandler<OpenIddictServerEvents.ValidateAuthorizationRequestContext>(b => b.UseInlineHandler(context =>
+            {
+                if (context.ClientId != ClientId || context.RedirectUri != RedirectUri)
+                {
+                    context.Reject(Errors.InvalidRequest, "Unknown client or redirect_uri.");
+                }
+                return default;
+            }));
+            o.AddEventHandler<OpenIddictServerEvents.ValidateTokenRequestContext>(b => b.UseInlineHandler(context =>
+            {
+                if (context.ClientId != ClientId)
+                {
+                    context.Reject(Errors.InvalidClient, "Unknown client.");
+                }
+                return default;
+            }));
+            o.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(b => b.UseInlineHandler(context =>
+            {
+                if (context.Response.AccessToken is { } token)
+                {
+                    _issued.Enqueue(token);
+                    context.Response.SetParameter("patient", Patient);
+                }
+                return default;
+            }));
+        });
+        _app = builder.Build();
+        _app.MapGet("/connect/authorize", (HttpContext http) =>
+        {
+            var request = http.GetOpenIddictServerRequest()!;
+            _authorizeRequests.Enqueue(request.GetParameters().ToDictionary(p => p.Key, p => (string?)p.Value));
+            if (Decline)
+            {
+                return Results.Forbid(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+            }
+            var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
+            identity.SetClaim(Claims.Subject, User).SetClaim("fhirUser", User);
+            identity.SetScopes(GrantedScopes ?? request.GetScopes());
+            identity.SetDestinations(_ => [Destinations.AccessToken, Destinations.IdentityToken]);
+            return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
+        });
+    }
+
+    public string BaseUrl { get; private set; } = "";
+
+    /// <summary>The one redirect_uri registered for the client.</summary>
+    public string RedirectUri { get; set; }
+
+    /// <summary>The patient the launch puts in context.</summary>
+    public string Patient { get; set; } = "p1";
+
+    /// <summary>The clinician declines at the consent screen.</summary>
+    public bool Decline { get; set; }
+
+    /// <summary>Fewer scopes than asked for, when set.</summary>
+    public IReadOnlyList<string>? GrantedScopes { get; set; }
+
+    public IReadOnlyList<string> IssuedTokens => _issued.ToList();
+
+    public IReadOnlyList<IReadOnlyDictionary<string, string?>> AuthorizeRequests => _authorizeRequests.ToList();
+
+    /// <summary>The smart-configuration document the FHIR server publishes for this authorization server.</summary>
+    public System.Text.Json.Nodes.JsonObject SmartConfiguration() => new()
+    {
+        ["authorization_endpoint"] = BaseUrl + "/connect/authorize",
+        ["token_endpoint"] = BaseUrl + "/connect/token",
+        ["code_challenge_methods_supported"] = new System.Text.Json.Nodes.JsonArray("S256"),
+        ["capabilities"] = new System.Text.Json.Nodes.JsonArray("launch-ehr", "launch-standalone", "client-public", "context-ehr-patient", "permission-v2"),
+    };
+
+    public static async Task<SmartAuthorizationServer> StartAsync(string redirectUri, string scope)
+    {
+        var server = new SmartAuthorizationServer(redirectUri, scope.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        await server._app.StartAsync();
+        server.BaseUrl = server._app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+        return server;
+    }
+
+    public async ValueTask DisposeAsync() => await _app.DisposeAsync();
+}
