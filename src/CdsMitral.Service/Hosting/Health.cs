@@ -95,25 +95,41 @@ public static class Health
 /// of the warm-up.
 /// </summary>
 public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registry, HookEvaluation evaluation, AuditStore store, AuditWriter writer,
-    TimeProvider time, ILogger<WarmUp> logger) : IHostedService
+    TimeProvider time, ILogger<WarmUp> logger) : IHostedService, IDisposable
 {
     private double? _finished;
+    private readonly CancellationTokenSource _stopping = new();
+    private Task _run = Task.CompletedTask;
 
     /// <summary>How long the warm-up took, once it has finished (or given up: a failed warm-up only costs speed).</summary>
     public double? Finished => _finished;
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    /// <summary>Starts the warm-up beside the host rather than before it: Kestrel listens at once, so /health/live answers
+    /// however slow the JIT is on a busy machine, and /health/ready says ready only once the warm-up is done.</summary>
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        _run = Task.Run(() => RunTimed(_stopping.Token), CancellationToken.None);
+        return Task.CompletedTask;
+    }
 
-    /// <summary>Runs while the host starts, so Kestrel listens only once it is done (hosted services start before the
-    /// server); the ready check says so too, should that order ever change.</summary>
-    public async Task StartAsync(CancellationToken cancellationToken)
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        await _run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+    }
+
+    private async Task RunTimed(CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
         try
         {
             await RunOnce(cancellationToken);
         }
-        catch (Exception e) when (e is not OperationCanceledException)
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        catch (Exception e)
         {
             WarmUpLog.Failed(logger, e.GetType().Name, e.Message);
         }
@@ -156,6 +172,8 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
             await store.RehearseAppendAsync(entry, cancellationToken);
         }
     }
+
+    public void Dispose() => _stopping.Dispose();
 
     /// <summary>The COAPT-like sample patient-view with its full prefetch (samples/requests, embedded at build): echoes,
     /// MR assessments, panels, medicines, conditions and procedures, so that every reader, rule and card runs.</summary>
