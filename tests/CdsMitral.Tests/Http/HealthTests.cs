@@ -18,7 +18,7 @@ public sealed class HealthTests
         var deadline = DateTime.UtcNow.AddSeconds(60);
         while (true)
         {
-            var ready = await Ready(service);
+            var ready = await Get(service, "/health/ready");
             var warmUp = (string?)ready.Body["checks"]?["warm-up"]?["description"];
             if (warmUp?.StartsWith("warming up", StringComparison.Ordinal) != true || DateTime.UtcNow > deadline)
             {
