@@ -1,4 +1,5 @@
 using System.Net;
+using System.Text.Json.Nodes;
 using System.Text.RegularExpressions;
 using CdsMitral.Navigator;
 using CdsMitral.Service.Navigator;
@@ -292,14 +293,24 @@ public sealed partial class LaunchTests : IAsyncLifetime
 public sealed class LaunchBrowserTests
 {
     [ChromiumFact]
-    public async Task A_clinician_in_Chromium_goes_from_the_EHR_launch_through_every_step_to_the_summary_and_saves_to_the_EHR()
+    public async Task A_clinician_in_Chromium_goes_from_the_cards_SMART_link_through_every_step_to_the_summary_and_saves_to_the_EHR()
     {
         await using var fhir = await FakeFhirServer.StartAsync();
         await using var service = await ServiceProcess.StartAsync();
         await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().Scope);
         fhir.SmartConfiguration = auth.SmartConfiguration();
-        fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Resources);
+        var chart = new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        fhir.Add(chart.Resources);
         fhir.Responder = (request, _) => request.Method == "POST" ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response"}""") : null;
+
+        // The EHR opens the chart, shows the COAPT-like card, and launches the card's SMART link with iss and launch.
+        using var hook = await service.Http.PostAsync("/cds-services/secondary-mr-patient-view", new StringContent(
+            Requests.PatientView("p1", chart.Prefetch(Terminology.Terminology.Embedded)).ToJsonString(), System.Text.Encoding.UTF8, "application/json"));
+        var cards = JsonNode.Parse(await hook.Content.ReadAsStringAsync())!["cards"]!.AsArray();
+        var coapt = cards.Single(c => (string?)c!["source"]!["topic"]!["code"] == "smr-coapt-profile")!;
+        var smart = coapt["links"]!.AsArray().Single(l => (string?)l!["type"] == "smart")!;
+        Assert.Equal((string?)coapt["uuid"], (string?)JsonNode.Parse((string)smart["appContext"]!)!["card"]);
+        var launchUrl = $"{(string)smart["url"]!}?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=from-the-card";
 
         using var playwright = await Playwright.CreateAsync();
         await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
@@ -310,7 +321,7 @@ public sealed class LaunchBrowserTests
         });
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
-        await page.GotoAsync($"{service.BaseUrl}/navigator/launch?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=from-the-card");
+        await page.GotoAsync(launchUrl);
         Assert.Equal($"{service.BaseUrl}/navigator/step/{StepIds.All[0]}", page.Url);
 
         for (var step = 1; step <= StepIds.All.Count; step++)
