@@ -95,10 +95,9 @@ public static class Health
 /// of the warm-up.
 /// </summary>
 public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registry, HookEvaluation evaluation, AuditStore store, AuditWriter writer,
-    TimeProvider time, ILogger<WarmUp> logger) : IHostedService, IDisposable
+    TimeProvider time, IHostApplicationLifetime lifetime, ILogger<WarmUp> logger) : IHostedService
 {
     private double? _finished;
-    private readonly CancellationTokenSource _stopping = new();
     private Task _run = Task.CompletedTask;
 
     /// <summary>How long the warm-up took, once it has finished (or given up: a failed warm-up only costs speed).</summary>
@@ -108,13 +107,13 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
     /// however slow the JIT is on a busy machine, and /health/ready says ready only once the warm-up is done.</summary>
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _run = Task.Run(() => RunTimed(_stopping.Token), CancellationToken.None);
+        _run = Task.Run(() => RunTimed(lifetime.ApplicationStopping), CancellationToken.None);
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        await _stopping.CancelAsync();
+        // ApplicationStopping has already cancelled a warm-up still running; wait for it to let go of the store.
         await _run.WaitAsync(cancellationToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
     }
 
@@ -172,8 +171,6 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
             await store.RehearseAppendAsync(entry, cancellationToken);
         }
     }
-
-    public void Dispose() => _stopping.Dispose();
 
     /// <summary>The COAPT-like sample patient-view with its full prefetch (samples/requests, embedded at build): echoes,
     /// MR assessments, panels, medicines, conditions and procedures, so that every reader, rule and card runs.</summary>
