@@ -324,22 +324,69 @@ public sealed class LaunchBrowserTests
         await page.GotoAsync(launchUrl);
         Assert.Equal($"{service.BaseUrl}/navigator/step/{StepIds.All[0]}", page.Url);
 
+        // The clinician answers what the chart cannot show, as for a patient on full GDMT who is still symptomatic.
         for (var step = 1; step <= StepIds.All.Count; step++)
         {
             Assert.StartsWith($"Step {step} of {StepIds.All.Count}", await page.InnerTextAsync("h1"), StringComparison.Ordinal);
+            foreach (var (question, answer) in ClinicianAnswers)
+            {
+                var option = page.Locator($"input[name='{question}'][value='{answer}']");
+                if (await option.CountAsync() == 1)
+                {
+                    await option.CheckAsync();
+                }
+            }
+            await Screenshots.TakeAsync(page, $"{step:00}-{StepIds.All[step - 1]}");
             await page.GetByRole(AriaRole.Button, new() { Name = step < StepIds.All.Count ? "Save and continue" : "Save and see the result" }).ClickAsync();
         }
         Assert.Equal($"{service.BaseUrl}/navigator/result", page.Url);
         Assert.Equal("Where the patient stands", await page.InnerTextAsync("h1"));
+        Assert.Contains(NavigatorPathway.TitleOf(PathwayResult.CoaptLikeReferToHeartValveTeam), await page.InnerTextAsync("body"), StringComparison.Ordinal);
+        await Screenshots.TakeAsync(page, "09-result");
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Heart Valve Team referral summary (printable)" }).ClickAsync();
         Assert.Equal("Heart Valve Team referral summary", await page.InnerTextAsync("h1"));
+        Assert.Contains("attested by", await page.InnerTextAsync("body"), StringComparison.OrdinalIgnoreCase);
+        await Screenshots.TakeAsync(page, "10-referral-summary");
         await page.GoBackAsync();
         await page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("to the EHR$") }).ClickAsync();
         Assert.Equal("Saved to the EHR", await page.InnerTextAsync("h1"));
+        await Screenshots.TakeAsync(page, "11-saved");
         var post = Assert.Single(fhir.Requests, r => r.Method == "POST");
         Assert.Equal("Bearer " + Assert.Single(auth.IssuedTokens), post.Authorization);
         // The browser holds only opaque ids: no cookie carries the token.
         Assert.All(await context.CookiesAsync(), c => Assert.DoesNotContain(auth.IssuedTokens[0], c.Value, StringComparison.Ordinal));
+    }
+
+    private static readonly (string Question, string Answer)[] ClinicianAnswers =
+    [
+        (NavigatorQuestions.Acute, "no"), (NavigatorQuestions.BetaBlocker, "maximally-tolerated"),
+        (NavigatorQuestions.RaasInhibitor, "maximally-tolerated"), (NavigatorQuestions.Mra, "maximally-tolerated"),
+        (NavigatorQuestions.Sglt2Inhibitor, "maximally-tolerated"), (NavigatorQuestions.Crt, "not-indicated"),
+        (NavigatorQuestions.Nyha, "III"), (NavigatorQuestions.SymptomsPersist, "yes"), (NavigatorQuestions.HfEvent, "yes"),
+        (NavigatorQuestions.TeeAnatomy, "suitable"), (NavigatorQuestions.SurgicalRisk, "high"), (NavigatorQuestions.RvFunction, "normal"),
+    ];
+}
+
+/// <summary>With CDSMITRAL_WRITE_SCREENSHOTS=1 the browser test saves each page it passes, at a laptop's width and at an
+/// EHR side panel's 400 px, into docs/navigator/ (docs/navigator.md shows them).</summary>
+internal static class Screenshots
+{
+    private static readonly bool Write = Environment.GetEnvironmentVariable("CDSMITRAL_WRITE_SCREENSHOTS") == "1";
+
+    public static async Task TakeAsync(IPage page, string name)
+    {
+        if (!Write)
+        {
+            return;
+        }
+        var folder = Repo.PathOf("docs", "navigator");
+        Directory.CreateDirectory(folder);
+        foreach (var (width, label) in new[] { (1280, "desktop"), (400, "400px") })
+        {
+            await page.SetViewportSizeAsync(width, 900);
+            await page.ScreenshotAsync(new() { Path = Path.Combine(folder, $"{name}-{label}.png"), FullPage = true });
+        }
+        await page.SetViewportSizeAsync(1280, 900);
     }
 }
