@@ -358,14 +358,9 @@ public sealed class LaunchBrowserTests
         Assert.All(await context.CookiesAsync(), c => Assert.DoesNotContain(auth.IssuedTokens[0], c.Value, StringComparison.Ordinal));
     }
 
+    /// <summary>The shared full answers, as the form codes the clinician clicks.</summary>
     private static readonly (string Question, string Answer)[] ClinicianAnswers =
-    [
-        (NavigatorQuestions.Acute, "no"), (NavigatorQuestions.BetaBlocker, "maximally-tolerated"),
-        (NavigatorQuestions.RaasInhibitor, "maximally-tolerated"), (NavigatorQuestions.Mra, "maximally-tolerated"),
-        (NavigatorQuestions.Sglt2Inhibitor, "maximally-tolerated"), (NavigatorQuestions.Crt, "not-indicated"),
-        (NavigatorQuestions.Nyha, "III"), (NavigatorQuestions.SymptomsPersist, "yes"), (NavigatorQuestions.HfEvent, "yes"),
-        (NavigatorQuestions.TeeAnatomy, "suitable"), (NavigatorQuestions.SurgicalRisk, "high"), (NavigatorQuestions.RvFunction, "normal"),
-    ];
+        [.. NavigatorQuestions.All.Select(q => (q.LinkId, q.AnswerCode(NavigatorFixtures.Full()))).Where(a => a.Item2 is not null).Select(a => (a.LinkId, a.Item2!))];
 }
 
 /// <summary>With CDSMITRAL_WRITE_SCREENSHOTS=1 the browser test saves each page it passes, at a laptop's width and at an

@@ -7,6 +7,8 @@ using CdsMitral.Tests.Conformance;
 using CdsMitral.Tests.Samples;
 using CdsMitral.Tests.Support;
 
+using static CdsMitral.Tests.Navigator.NavigatorFixtures;
+
 namespace CdsMitral.Tests.Navigator;
 
 /// <summary>
@@ -18,27 +20,14 @@ namespace CdsMitral.Tests.Navigator;
 public sealed class NavigatorOutputsTests(FhirValidator validator) : IClassFixture<FhirValidator>
 {
     private const string QuestionnaireFile = "fhir-profiles/Questionnaire-secondary-mr-navigator.json";
-    private static readonly DateTimeOffset Now = ServiceFactory.Today;
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true, Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    private static ClinicalSnapshot Sample(string name) =>
-        new SnapshotBuilder(Terminology.Terminology.Embedded, new ClinicalOptions()).Build(SamplePatients.All.Single(p => p.Name == name).Chart.Record(), Now);
-
-    private static NavigatorAnswers Full(string user = "Practitioner/dr-a") => NavigatorAnswers.None(user, Now) with
+    /// <summary>The shared full answers, with the mechanism confirmed and an MRA that is not tolerated, so every item of
+    /// the QuestionnaireResponse is exercised.</summary>
+    private static NavigatorAnswers Full(string user = "Practitioner/dr-a") => NavigatorFixtures.Full(user) with
     {
-        AcuteSevereMrCriticallyIll = false,
         Mechanism = MechanismAnswer.SecondaryVentricular,
-        BetaBlocker = PillarAnswer.MaximallyTolerated,
-        RaasInhibitor = PillarAnswer.MaximallyTolerated,
         Mra = PillarAnswer.ContraindicatedOrNotTolerated,
-        Sglt2Inhibitor = PillarAnswer.MaximallyTolerated,
-        Crt = CrtAnswer.NotIndicated,
-        Nyha = NyhaAnswer.III,
-        SymptomsPersistDespiteGdmt = true,
-        HfHospitalisationOrRaisedNp = YesNoUnknown.Yes,
-        TeeAnatomy = TeeAnswer.Suitable,
-        SurgicalRisk = SurgicalRiskAnswer.High,
-        RvFunction = RvFunctionAnswer.Normal,
     };
 
     private void AssertValid(string what, JsonNode resource)

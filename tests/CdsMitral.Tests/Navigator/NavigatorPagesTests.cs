@@ -9,31 +9,25 @@ using CdsMitral.Tests.Support;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Primitives;
 
+using static CdsMitral.Tests.Navigator.NavigatorFixtures;
+
 namespace CdsMitral.Tests.Navigator;
 
 /// <summary>The Navigator's pages, parsed as a browser would: a label for every input, a legend for every group, nothing
 /// from a record or a launch that becomes markup, no script and no inline style; and the posted form read back.</summary>
 public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<ServiceFactory>
 {
-    private static readonly DateTimeOffset Now = ServiceFactory.Today;
     private static readonly HtmlParser Parser = new();
 
     private const string Hostile = "<script>window.__x=1</script>\"><img src=x onerror=\"window.__x=2\"><style>*{}</style>&amp; QUALIFIES";
 
-    private static ClinicalSnapshot Snap(Chart chart) =>
-        new SnapshotBuilder(Terminology.Terminology.Embedded, new ClinicalOptions()).Build(chart.Record(), Now);
-
-    private static NavigatorAnswers Full(string user = "Practitioner/dr-a") => NavigatorAnswers.None(user, Now) with
+    /// <summary>The shared full answers, with the TEE not done and the rest of what the record cannot show unanswered.</summary>
+    private static NavigatorAnswers Full(string user = "Practitioner/dr-a") => NavigatorFixtures.Full(user) with
     {
-        AcuteSevereMrCriticallyIll = false,
-        BetaBlocker = PillarAnswer.MaximallyTolerated,
-        RaasInhibitor = PillarAnswer.MaximallyTolerated,
-        Mra = PillarAnswer.MaximallyTolerated,
-        Sglt2Inhibitor = PillarAnswer.MaximallyTolerated,
-        Crt = CrtAnswer.NotIndicated,
-        Nyha = NyhaAnswer.III,
-        SymptomsPersistDespiteGdmt = true,
+        HfHospitalisationOrRaisedNp = null,
         TeeAnatomy = TeeAnswer.NotDone,
+        SurgicalRisk = null,
+        RvFunction = null,
     };
 
     private static IHtmlDocument Parse(string html) => Parser.ParseDocument(html);
@@ -95,7 +89,7 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
     [MemberData(nameof(Samples))]
     public void EveryPageOfEverySampleHasALabelForEveryInputAndNothingThatRunsOrRestyles(string sample)
     {
-        var snapshot = Snap(SamplePatients.All.Single(p => p.Name == sample).Chart);
+        var snapshot = SnapshotOf(SamplePatients.All.Single(p => p.Name == sample).Chart);
         foreach (var answers in new[] { NavigatorAnswers.None("Practitioner/dr-a", Now), Full() })
         {
             var view = NavigatorPathway.Evaluate(snapshot, answers, Now);
@@ -116,7 +110,7 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
             .Medication("200033", Hostile).Medication("1656340", "sacubitril / valsartan").Medication("313096", "spironolactone")
             .Medication("1545658", "empagliflozin").Medication("99999999", Hostile).Condition(Chart.Snomed, "703272007", Hostile);
         var answers = Full(Hostile);
-        var view = NavigatorPathway.Evaluate(Snap(chart), answers, Now);
+        var view = NavigatorPathway.Evaluate(SnapshotOf(chart), answers, Now);
         foreach (var (name, html) in EveryPage(view, answers, Hostile).Where(p => p.Name != "patient page"))
         {
             var doc = Parse(html);
@@ -134,7 +128,7 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
     [Fact]
     public void TheReferralSummaryShowsEveryValueWithItsDateAndSourceTheAttestedAnswersAndTheResult()
     {
-        var snapshot = Snap(SamplePatients.All.Single(p => p.Name == "coapt-profile").Chart);
+        var snapshot = SnapshotOf(SamplePatients.All.Single(p => p.Name == "coapt-profile").Chart);
         var answers = Full();
         var view = NavigatorPathway.Evaluate(snapshot, answers, Now);
         var doc = Parse(NavigatorPages.ReferralSummary(view, answers, "coapt-profile"));
@@ -153,12 +147,12 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
     [Fact]
     public void AStepShowsTheRecordsSuggestionButLeavesTheAnswerToTheClinician()
     {
-        var view = NavigatorPathway.Evaluate(Snap(SamplePatients.All.Single(p => p.Name == "coapt-profile").Chart), NavigatorAnswers.None("Practitioner/dr-a", Now), Now);
+        var view = NavigatorPathway.Evaluate(SnapshotOf(SamplePatients.All.Single(p => p.Name == "coapt-profile").Chart), NavigatorAnswers.None("Practitioner/dr-a", Now), Now);
         var doc = Parse(NavigatorPages.Step(view, StepIds.Symptoms, "/navigator/step/symptoms", ""));
         Assert.True(((IHtmlInputElement)doc.GetElementById("nyha-none")!).IsChecked);
         Assert.False(((IHtmlInputElement)doc.GetElementById("nyha-III")!).IsChecked);
         Assert.Contains("(on record)", doc.QuerySelector("label[for=nyha-III]")!.TextContent, StringComparison.Ordinal);
-        Assert.Contains("stale", Parse(NavigatorPages.Step(NavigatorPathway.Evaluate(Snap(SamplePatients.All.Single(p => p.Name == "stale-echo").Chart), Full(), Now), StepIds.Window, "/s", ""))
+        Assert.Contains("stale", Parse(NavigatorPages.Step(NavigatorPathway.Evaluate(SnapshotOf(SamplePatients.All.Single(p => p.Name == "stale-echo").Chart), Full(), Now), StepIds.Window, "/s", ""))
             .QuerySelector("li.flagged .status")!.TextContent, StringComparison.Ordinal);
     }
 
@@ -207,7 +201,7 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
         Assert.Equal(PillarAnswer.MaximallyTolerated, after.Mra);
         Assert.Equal(later, after.AttestedAt);
         Assert.Same(before, NavigatorForms.Read(new FormCollection([]), before, later));
-        var view = NavigatorPathway.Evaluate(Snap(SamplePatients.All.Single(p => p.Name == "coapt-profile").Chart), after, Now);
+        var view = NavigatorPathway.Evaluate(SnapshotOf(SamplePatients.All.Single(p => p.Name == "coapt-profile").Chart), after, Now);
         Assert.Equal(StepIds.Window, NavigatorForms.Target(form, view, StepIds.Symptoms));
         Assert.Null(NavigatorForms.Target(form, view, StepIds.Context));
     }
@@ -215,7 +209,7 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
     [Fact]
     public void EveryOptionOnAStepPostsBackAsTheAnswerItNames()
     {
-        var view = NavigatorPathway.Evaluate(Snap(SamplePatients.All.Single(p => p.Name == "coapt-gdmt-gap").Chart), NavigatorAnswers.None("Practitioner/dr-a", Now), Now);
+        var view = NavigatorPathway.Evaluate(SnapshotOf(SamplePatients.All.Single(p => p.Name == "coapt-gdmt-gap").Chart), NavigatorAnswers.None("Practitioner/dr-a", Now), Now);
         foreach (var step in view.Steps.Where(s => s.Questions.Count > 0))
         {
             var doc = Parse(NavigatorPages.Step(view, step.Id, "/s", ""));

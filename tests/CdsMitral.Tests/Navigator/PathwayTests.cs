@@ -6,40 +6,16 @@ using CdsMitral.Snapshot;
 using CdsMitral.Tests.Samples;
 using CdsMitral.Tests.Support;
 
+using static CdsMitral.Tests.Navigator.NavigatorFixtures;
+
 namespace CdsMitral.Tests.Navigator;
 
 /// <summary>Every result of the Navigator's pathway, from the sample patients' snapshots (the same snapshot and rules the
 /// cards use) and the clinician's answers; and what each step shows.</summary>
 public sealed partial class PathwayTests
 {
-    private static readonly DateTimeOffset Now = ServiceFactory.Today;
-
-    private static ClinicalSnapshot Snap(Chart chart) =>
-        new SnapshotBuilder(Terminology.Terminology.Embedded, new ClinicalOptions()).Build(chart.Record(), Now);
-
-    private static ClinicalSnapshot Sample(string name) => Snap(SamplePatients.All.Single(p => p.Name == name).Chart);
-
-    private static NavigatorAnswers NoAnswers => NavigatorAnswers.None("Practitioner/dr-a", Now);
-
-    /// <summary>Everything a clinician would answer for a symptomatic patient on a full, maximally tolerated regimen.</summary>
-    private static NavigatorAnswers FullAnswers => NoAnswers with
-    {
-        AcuteSevereMrCriticallyIll = false,
-        BetaBlocker = PillarAnswer.MaximallyTolerated,
-        RaasInhibitor = PillarAnswer.MaximallyTolerated,
-        Mra = PillarAnswer.MaximallyTolerated,
-        Sglt2Inhibitor = PillarAnswer.MaximallyTolerated,
-        Crt = CrtAnswer.NotIndicated,
-        Nyha = NyhaAnswer.III,
-        SymptomsPersistDespiteGdmt = true,
-        HfHospitalisationOrRaisedNp = YesNoUnknown.Yes,
-        TeeAnatomy = TeeAnswer.Suitable,
-        SurgicalRisk = SurgicalRiskAnswer.High,
-        RvFunction = RvFunctionAnswer.Normal,
-    };
-
     private static PathwayView Run(string sample, NavigatorAnswers? answers = null) =>
-        NavigatorPathway.Evaluate(Sample(sample), answers ?? NoAnswers, Now);
+        NavigatorPathway.Evaluate(Sample(sample), answers ?? None(), Now);
 
     private static string AllText(PathwayView view) => JsonSerializer.Serialize(new
     {
@@ -55,7 +31,7 @@ public sealed partial class PathwayTests
     [Fact]
     public void TheCoaptProfileSampleWithEveryAnswerGivenEndsWithTheCoaptLikeReferralAndNothingLeftToConfirm()
     {
-        var view = Run("coapt-profile", FullAnswers);
+        var view = Run("coapt-profile", Full());
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, view.Result);
         Assert.Equal("COAPT-like profile: refer to the Heart Valve Team", view.Outcome.Title);
         Assert.Empty(view.Outcome.StillToConfirm);
@@ -67,7 +43,7 @@ public sealed partial class PathwayTests
     [Fact]
     public void WhatTheClinicianLeavesUnansweredBeyondTheRecordIsListedForTheTeamToConfirm()
     {
-        var view = Run("coapt-profile", FullAnswers with { TeeAnatomy = TeeAnswer.NotDone, SurgicalRisk = null, RvFunction = RvFunctionAnswer.Unknown, HfHospitalisationOrRaisedNp = null });
+        var view = Run("coapt-profile", Full() with { TeeAnatomy = TeeAnswer.NotDone, SurgicalRisk = null, RvFunction = RvFunctionAnswer.Unknown, HfHospitalisationOrRaisedNp = null });
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, view.Result);
         Assert.Equal(4, view.Outcome.StillToConfirm.Count);
         Assert.Contains("Valve anatomy suitable for TEER on transoesophageal echo", view.Outcome.StillToConfirm);
@@ -76,7 +52,7 @@ public sealed partial class PathwayTests
     [Fact]
     public void LowSurgicalRiskAndUnsuitableAnatomyAreNotedForTheTeamNotTurnedIntoAVerdict()
     {
-        var view = Run("coapt-profile", FullAnswers with { SurgicalRisk = SurgicalRiskAnswer.Low, TeeAnatomy = TeeAnswer.NotSuitable });
+        var view = Run("coapt-profile", Full() with { SurgicalRisk = SurgicalRiskAnswer.Low, TeeAnatomy = TeeAnswer.NotSuitable });
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, view.Result);
         Assert.Contains(view.Outcome.Notes, n => n.Contains("surgical repair remains the standard", StringComparison.Ordinal));
         Assert.Contains(view.Outcome.Notes, n => n.StartsWith("Valve anatomy not suitable", StringComparison.Ordinal));
@@ -88,7 +64,7 @@ public sealed partial class PathwayTests
     [InlineData("dq-entered-in-error")]
     [InlineData("periop-secondary-mr")]
     public void EverySampleWhoseCardIsCoaptLikeIsCoaptLikeOnThePathwayToo(string sample) =>
-        Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, Run(sample, FullAnswers).Result);
+        Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, Run(sample, Full()).Result);
 
     // ---- GDMT first ----
 
@@ -105,26 +81,26 @@ public sealed partial class PathwayTests
     [Fact]
     public void APillarAttestedAsNotYetOptimisedSendsAFullRegimenBackToGdmtFirstWithItsProvenance()
     {
-        var view = Run("coapt-profile", FullAnswers with { Mra = PillarAnswer.NotYetOptimised });
+        var view = Run("coapt-profile", Full() with { Mra = PillarAnswer.NotYetOptimised });
         Assert.Equal(PathwayResult.OptimiseGdmtFirst, view.Result);
         Assert.Contains("GDMT: MRA not yet optimised (attested by Practitioner/dr-a on 2026-11-21)", view.Outcome.Because);
     }
 
     [Fact]
     public void CrtIndicatedButNotInPlaceIsPartOfOptimisingFirst() =>
-        Assert.Equal(PathwayResult.OptimiseGdmtFirst, Run("coapt-profile", FullAnswers with { Crt = CrtAnswer.IndicatedNotInPlace }).Result);
+        Assert.Equal(PathwayResult.OptimiseGdmtFirst, Run("coapt-profile", Full() with { Crt = CrtAnswer.IndicatedNotInPlace }).Result);
 
     [Fact]
     public void APillarMissingFromTheRecordButAttestedAsContraindicatedIsNoLongerAGap() =>
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam,
-            Run("coapt-gdmt-gap", FullAnswers with { Mra = PillarAnswer.ContraindicatedOrNotTolerated, Sglt2Inhibitor = PillarAnswer.ContraindicatedOrNotTolerated }).Result);
+            Run("coapt-gdmt-gap", Full() with { Mra = PillarAnswer.ContraindicatedOrNotTolerated, Sglt2Inhibitor = PillarAnswer.ContraindicatedOrNotTolerated }).Result);
 
     // ---- outside the range ----
 
     [Fact]
     public void TheDilatedVentricleSampleIsOutsideTheRangeInTheCardsWords()
     {
-        var view = Run("outside-range-lvesd", FullAnswers);
+        var view = Run("outside-range-lvesd", Full());
         Assert.Equal(PathwayResult.OutsideCoaptLikeRange, view.Result);
         Assert.StartsWith("LVESD 74 mm is above 70 mm.", view.Outcome.Wording, StringComparison.Ordinal);
         Assert.Contains("advanced heart-failure therapies may be relevant", view.Outcome.Wording, StringComparison.OrdinalIgnoreCase);
@@ -147,7 +123,7 @@ public sealed partial class PathwayTests
     public void AMechanismTheRecordCannotGiveIsAskedAndAnAtrialAnswerWithPreservedEfGivesTheAtrialResult()
     {
         Assert.Equal(PathwayResult.NotEnoughInformation, Run("mechanism-unknown").Result);
-        var view = Run("mechanism-unknown", NoAnswers with { Mechanism = MechanismAnswer.SecondaryAtrial });
+        var view = Run("mechanism-unknown", None() with { Mechanism = MechanismAnswer.SecondaryAtrial });
         Assert.Equal(PathwayResult.AtrialOrPreservedEfSecondaryMr, view.Result);
         Assert.Contains("rhythm control and heart-failure treatment come first", view.Outcome.Wording, StringComparison.Ordinal);
         Assert.Contains(view.Outcome.Because, b => b.Contains("secondary, atrial, attested by Practitioner/dr-a", StringComparison.Ordinal));
@@ -156,14 +132,14 @@ public sealed partial class PathwayTests
 
     [Fact]
     public void AVentricularAnswerWithAnLvefAboveFiftyIsStillPreservedEf() =>
-        Assert.Equal(PathwayResult.AtrialOrPreservedEfSecondaryMr, Run("mechanism-unknown", NoAnswers with { Mechanism = MechanismAnswer.SecondaryVentricular }).Result);
+        Assert.Equal(PathwayResult.AtrialOrPreservedEfSecondaryMr, Run("mechanism-unknown", None() with { Mechanism = MechanismAnswer.SecondaryVentricular }).Result);
 
     // ---- primary ----
 
     [Fact]
     public void PrimaryMrFromTheRecordIsADifferentPathwayAndTheMechanismIsNotAsked()
     {
-        var view = Run("silent-primary-mr", FullAnswers);
+        var view = Run("silent-primary-mr", Full());
         Assert.Equal(PathwayResult.PrimaryMr, view.Result);
         Assert.Empty(view.Step(StepIds.Mechanism)!.Questions);
     }
@@ -172,7 +148,7 @@ public sealed partial class PathwayTests
     [InlineData(MechanismAnswer.Primary)]
     [InlineData(MechanismAnswer.Rheumatic)]
     public void PrimaryOrRheumaticAsTheClinicianJudgesItGivesThePrimaryResult(MechanismAnswer answer) =>
-        Assert.Equal(PathwayResult.PrimaryMr, Run("mechanism-unknown", NoAnswers with { Mechanism = answer }).Result);
+        Assert.Equal(PathwayResult.PrimaryMr, Run("mechanism-unknown", None() with { Mechanism = answer }).Result);
 
     [Fact]
     public void APresumedMechanismIsFlaggedAndTheClinicianMayConfirmIt()
@@ -188,7 +164,7 @@ public sealed partial class PathwayTests
     [Fact]
     public void AcuteSevereMrInTheCriticallyIllOverridesEverythingAndPointsToTheCriticalCareContent()
     {
-        var view = Run("coapt-profile", FullAnswers with { AcuteSevereMrCriticallyIll = true });
+        var view = Run("coapt-profile", Full() with { AcuteSevereMrCriticallyIll = true });
         Assert.Equal(PathwayResult.AcuteSevereMrCriticallyIll, view.Result);
         Assert.Equal(["acute-severe-mr-critically-ill"], view.Outcome.ContentSlugs);
     }
@@ -211,7 +187,7 @@ public sealed partial class PathwayTests
     [Fact]
     public void AStaleEchoIsFlaggedWithItsDateAndLeavesNotEnoughInformation()
     {
-        var view = Run("stale-echo", FullAnswers);
+        var view = Run("stale-echo", Full());
         Assert.Equal(PathwayResult.NotEnoughInformation, view.Result);
         var lvef = view.Step(StepIds.Window)!.Values.Single(v => v.Name == "LVEF");
         Assert.Equal(ValueStatus.Stale, lvef.Status);
@@ -222,26 +198,26 @@ public sealed partial class PathwayTests
     [Fact]
     public void AnImplausibleValueIsShownAsNotUsableAndNotUsed()
     {
-        var view = Run("dq-implausible-pasp", FullAnswers);
+        var view = Run("dq-implausible-pasp", Full());
         Assert.Equal(PathwayResult.NotEnoughInformation, view.Result);
         Assert.Equal(ValueStatus.NotUsable, view.Step(StepIds.Window)!.Values.Single(v => v.Name == "PASP").Status);
     }
 
     [Fact]
     public void NoEchoAtAllIsNotEnoughInformation() =>
-        Assert.Equal(PathwayResult.NotEnoughInformation, Run("silent-no-echo", FullAnswers).Result);
+        Assert.Equal(PathwayResult.NotEnoughInformation, Run("silent-no-echo", Full()).Result);
 
     // ---- MR not significant, no persistent symptoms ----
 
     [Fact]
     public void MildMrIsOutsideTheInterventionPathway() =>
-        Assert.Equal(PathwayResult.MrNotSignificant, Run("silent-mild-mr", FullAnswers).Result);
+        Assert.Equal(PathwayResult.MrNotSignificant, Run("silent-mild-mr", Full()).Result);
 
     [Fact]
     public void AMildGradeFromLongAgoIsNotEnoughToSayTheMrIsNotSignificant()
     {
         var chart = new Chart().Mr("mild", "2024-06-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
-        var view = NavigatorPathway.Evaluate(Snap(chart), FullAnswers, Now);
+        var view = NavigatorPathway.Evaluate(SnapshotOf(chart), Full(), Now);
         Assert.Equal(PathwayResult.NotEnoughInformation, view.Result);
         Assert.Contains(view.Outcome.Because, b => b.StartsWith("MR severity: latest assessment (mild) is from 2024-06-01", StringComparison.Ordinal));
     }
@@ -249,7 +225,7 @@ public sealed partial class PathwayTests
     [Fact]
     public void AfterTeerEveryResultSaysTheVentricleIsStillTreatedAsBefore()
     {
-        var view = Run("post-teer", FullAnswers);
+        var view = Run("post-teer", Full());
         Assert.Equal(PathwayResult.MrNotSignificant, view.Result);
         Assert.Contains(view.Outcome.Notes, n => n.StartsWith("Prior TEER (", StringComparison.Ordinal) && n.Contains("not the ventricle", StringComparison.Ordinal));
         Assert.Contains("why-teer-does-not-fix-the-ventricle", view.Outcome.ContentSlugs);
@@ -258,8 +234,8 @@ public sealed partial class PathwayTests
     [Fact]
     public void NyhaClassOneOrSymptomsThatDoNotPersistGiveContinueAndReassess()
     {
-        Assert.Equal(PathwayResult.NoPersistentSymptoms, Run("coapt-profile", FullAnswers with { Nyha = NyhaAnswer.I }).Result);
-        Assert.Equal(PathwayResult.NoPersistentSymptoms, Run("coapt-profile", FullAnswers with { SymptomsPersistDespiteGdmt = false }).Result);
+        Assert.Equal(PathwayResult.NoPersistentSymptoms, Run("coapt-profile", Full() with { Nyha = NyhaAnswer.I }).Result);
+        Assert.Equal(PathwayResult.NoPersistentSymptoms, Run("coapt-profile", Full() with { SymptomsPersistDespiteGdmt = false }).Result);
     }
 
     // ---- what every view keeps to ----
@@ -269,9 +245,9 @@ public sealed partial class PathwayTests
     {
         const string day = "2026-10-01";
         Chart Base() => new Chart().Mr("severe", day, "secondary-ventricular").Lvef(32, day).Lvesd(58, day).Pasp(45, day).FullGdmt();
-        var without = NavigatorPathway.Evaluate(Snap(Base()), FullAnswers, Now);
-        var proportionate = NavigatorPathway.Evaluate(Snap(Base().Eroa(0.2m, day).Lvedv(260, day)), FullAnswers, Now);
-        var disproportionate = NavigatorPathway.Evaluate(Snap(Base().Eroa(0.6m, day).Lvedv(150, day)), FullAnswers, Now);
+        var without = NavigatorPathway.Evaluate(SnapshotOf(Base()), Full(), Now);
+        var proportionate = NavigatorPathway.Evaluate(SnapshotOf(Base().Eroa(0.2m, day).Lvedv(260, day)), Full(), Now);
+        var disproportionate = NavigatorPathway.Evaluate(SnapshotOf(Base().Eroa(0.6m, day).Lvedv(150, day)), Full(), Now);
         Assert.Equal(JsonSerializer.Serialize(without.Outcome), JsonSerializer.Serialize(proportionate.Outcome));
         Assert.Equal(JsonSerializer.Serialize(without.Outcome), JsonSerializer.Serialize(disproportionate.Outcome));
         Assert.Empty(without.Step(StepIds.Context)!.Values);
@@ -284,7 +260,7 @@ public sealed partial class PathwayTests
     [MemberData(nameof(Samples))]
     public void EveryStepOfEverySampleLinksAnExistingContentPageNamesItsEvidenceAndNothingSaysQualifies(string sample)
     {
-        foreach (var answers in new[] { NoAnswers, FullAnswers })
+        foreach (var answers in new[] { None(), Full() })
         {
             var view = Run(sample, answers);
             Assert.Equal(StepIds.All, view.Steps.Select(s => s.Id));
@@ -306,7 +282,7 @@ public sealed partial class PathwayTests
     {
         var cards = Rules.SecondaryMrRules.EvaluatePatientView(Sample(sample)).FiredRuleIds.ToHashSet();
         var unanswered = Run(sample).Result;
-        var answered = Run(sample, FullAnswers).Result;
+        var answered = Run(sample, Full()).Result;
         if (cards.Contains("smr-gdmt-gap"))
         {
             Assert.Equal(PathwayResult.OptimiseGdmtFirst, unanswered);
@@ -336,10 +312,10 @@ public sealed partial class PathwayTests
     [Fact]
     public void EveryAnswerIsListedAsAttestedWithWhoAndWhen()
     {
-        var view = Run("coapt-profile", FullAnswers);
+        var view = Run("coapt-profile", Full());
         Assert.Equal(NavigatorQuestions.All.Count - 1, view.Attested.Count); // the mechanism is recorded, so not asked or answered
         Assert.All(view.Attested, a => Assert.Equal("attested by Practitioner/dr-a on 2026-11-21", a.Provenance));
-        var posted = Run("coapt-profile", FullAnswers with { Mechanism = MechanismAnswer.Primary });
+        var posted = Run("coapt-profile", Full() with { Mechanism = MechanismAnswer.Primary });
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, posted.Result); // the recorded mechanism stands
         Assert.DoesNotContain(posted.Attested, a => a.LinkId == NavigatorQuestions.Mechanism);
     }
@@ -363,7 +339,7 @@ public sealed partial class PathwayTests
         var chart = new Chart().Mr("severe", day, "secondary-ventricular", id: "mr<b>1").Lvef(32, day, id: "ef\"><script>").Lvesd(58, day).Pasp(45, day)
             .Medication("200033", hostile).Medication("1656340", "sacubitril / valsartan").Medication("313096", "spironolactone")
             .Medication("1545658", "empagliflozin").Condition(Chart.Snomed, "703272007", hostile);
-        var view = NavigatorPathway.Evaluate(Snap(chart), FullAnswers with { AttestedBy = hostile }, Now);
+        var view = NavigatorPathway.Evaluate(SnapshotOf(chart), Full() with { AttestedBy = hostile }, Now);
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, view.Result);
         Assert.Contains(view.Step(StepIds.Gdmt)!.Values, v => v.Value == hostile);
         Assert.Contains(view.Step(StepIds.Window)!.Values, v => v.Source == "Observation/ef\"><script>");
