@@ -17,6 +17,15 @@ public sealed class ChromiumFactAttribute : FactAttribute
             SkipReason.Set(this, $"SKIPPED: no browser at {Executable}. Install Debian's chromium (apt-get install chromium) to run the browser tests.", test, file);
         }
     }
+
+    /// <summary>Debian's Chromium, headless, quiet: no sandbox (tests may run as root), no GPU, QUIC, first-run or
+    /// background traffic.</summary>
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    {
+        ExecutablePath = Executable,
+        Headless = true,
+        Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    });
 }
 
 /// <summary>An auditor at the /audit pages, in a real browser: log in, filter, open a record, see its cards and feedback, export.</summary>
@@ -54,12 +63,7 @@ public sealed class AuditPageBrowserTests
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.Executable,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
         // Without credentials, the pages stay shut.
         await using (var stranger = await browser.NewContextAsync())
         {

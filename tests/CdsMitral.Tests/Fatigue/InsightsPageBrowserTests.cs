@@ -34,12 +34,7 @@ public sealed class InsightsPageBrowserTests
         Assert.Single(again["cards"]!.AsArray());
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.Executable,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             HttpCredentials = new HttpCredentials { Username = AuditSupport.AuditorUser, Password = AuditSupport.AuditorPassword },

@@ -313,12 +313,7 @@ public sealed class LaunchBrowserTests
         var launchUrl = $"{(string)smart["url"]!}?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=from-the-card";
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = ChromiumFactAttribute.Executable,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(launchUrl);
