@@ -126,6 +126,26 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
     }
 
     [Fact]
+    public void MarkdownAJavascriptLinkAndALoneSurrogateFromTheRecordStayInertText()
+    {
+        const string payload = "[open](javascript:alert(1)) **now** \ud800 <a href=\"javascript:alert(2)\">x</a>";
+        const string day = "2026-10-01";
+        var chart = new Chart().Mr("severe", day, "secondary-ventricular").Lvef(32, day).Lvesd(58, day).Pasp(45, day)
+            .Medication("200033", payload).Condition(Chart.Snomed, "703272007", payload);
+        var view = NavigatorPathway.Evaluate(SnapshotOf(chart), Full(), Now);
+        foreach (var (name, html) in EveryPage(view, Full(), payload).Where(p => p.Name != "patient page"))
+        {
+            var doc = Parse(html);
+            AssertInert(name, doc);
+            Assert.DoesNotContain(doc.All.SelectMany(e => e.Attributes), a => a.Value.Contains("javascript:", StringComparison.OrdinalIgnoreCase));
+            Assert.DoesNotContain(doc.QuerySelectorAll("strong, b"), e => e.TextContent == "now");
+            Assert.DoesNotContain('\ud800', html);
+        }
+        var gdmt = Parse(NavigatorPages.Step(view, StepIds.Gdmt, "/s", "")).Body!.TextContent;
+        Assert.Contains("[open](javascript:alert(1)) **now**", gdmt, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void TheReferralSummaryShowsEveryValueWithItsDateAndSourceTheAttestedAnswersAndTheResult()
     {
         var snapshot = SnapshotOf(SamplePatients.All.Single(p => p.Name == "coapt-profile").Chart);
