@@ -342,12 +342,7 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         }
         await using var service = await ServiceProcess.StartAsync();
         using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        await using var browser = await playwright.Chromium.LaunchAsync(new Microsoft.Playwright.BrowserTypeLaunchOptions
-        {
-            ExecutablePath = Audit.ChromiumFactAttribute.Executable,
-            Headless = true,
-            Args = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-        });
+        await using var browser = await Audit.ChromiumFactAttribute.LaunchAsync(playwright);
         // A page of its own origin (a local Sandbox's, on a port nobody configured).
         var origin = $"http://localhost:{FreePort()}";
         using var pageServer = new System.Net.HttpListener();
