@@ -13,6 +13,8 @@ using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Trust;
 using CdsMitral.Snapshot;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OAuth;
 using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Navigator;
@@ -32,7 +34,6 @@ internal sealed partial class NavigatorJson : JsonSerializerContext;
 public static partial class NavigatorEndpoints
 {
     public const string SessionCookie = "cdsmitral-nav";
-    public const string LaunchCookie = "cdsmitral-nav-launch";
     public const string CallbackPath = "/navigator/callback";
     public const string AuditKind = "navigator";
 
@@ -42,7 +43,6 @@ public static partial class NavigatorEndpoints
     {
         var nav = app.MapGroup("/navigator").ExcludeFromDescription();
         nav.MapGet("/launch", Launch);
-        nav.MapGet("/callback", Callback);
         nav.MapGet("/step/{id}", (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
             WithSession(http, sessions, session =>
             {
@@ -99,7 +99,7 @@ public static partial class NavigatorEndpoints
         return app;
     }
 
-    private static async Task<IResult> Launch(HttpContext http, NavigatorIssuers issuers, SmartClient smart, NavigatorSessions sessions,
+    private static async Task<IResult> Launch(HttpContext http, NavigatorIssuers issuers, SmartDiscovery discovery, NavigatorSessions sessions,
         IOptions<NavigatorOptions> options, ILoggerFactory loggers)
     {
         var iss = http.Request.Query["iss"].FirstOrDefault();
@@ -114,68 +114,87 @@ public static partial class NavigatorEndpoints
             NavigatorLog.LaunchRefused(loggers.CreateLogger("CdsMitral.Navigator"), refusal);
             return Problem(http, 403, "This EHR is not allowed", $"The Navigator does not work with this FHIR server: {refusal}");
         }
-        var (config, problem) = await smart.DiscoverAsync(iss, http.RequestAborted);
+        var (config, problem) = await discovery.DiscoverAsync(iss, http.RequestAborted);
         if (config is null)
         {
             return Problem(http, 502, "The EHR could not be reached", problem!);
         }
-        var binding = http.Request.Cookies[LaunchCookie] is { Length: 43 } existing ? existing : NavigatorSessions.NewId();
-        var redirectUri = http.PublicBaseUrl() + CallbackPath;
-        var (verifier, challenge) = SmartClient.NewPkce();
-        var state = sessions.AddLaunch(binding, iss, new Uri(config.TokenEndpoint!), verifier, redirectUri);
-        http.Response.Cookies.Append(LaunchCookie, binding, Cookie(http, options.Value.LaunchLifetime));
-        // Standalone: no launch parameter, so ask the authorization server to let the clinician pick the patient.
-        var scope = launch is null ? options.Value.Scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal) : options.Value.Scope;
-        var query = new Dictionary<string, string?>
+        var properties = new OAuthChallengeProperties { RedirectUri = Links.Step(StepIds.All[0]) };
+        properties.Items[SmartOAuthHandler.IssItem] = iss;
+        properties.Items[SmartOAuthHandler.AuthorizeItem] = config.AuthorizationEndpoint;
+        properties.Items[SmartOAuthHandler.TokenItem] = config.TokenEndpoint;
+        properties.Items[SmartOAuthHandler.LaunchIdItem] = sessions.AddLaunch();
+        if (launch is not null)
         {
-            ["response_type"] = "code",
-            ["client_id"] = options.Value.ClientId,
-            ["redirect_uri"] = redirectUri,
-            ["scope"] = scope,
-            ["state"] = state,
-            ["aud"] = iss,
-            ["launch"] = launch,
-            ["code_challenge"] = challenge,
-            ["code_challenge_method"] = "S256",
-        };
-        return Results.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(config.AuthorizationEndpoint!, query));
+            properties.Items[SmartOAuthHandler.LaunchItem] = launch;
+        }
+        else
+        {
+            // Standalone: no launch parameter, so ask the authorization server to let the clinician pick the patient.
+            properties.Scope = options.Value.Scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal)
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+        return Results.Challenge(properties, [SmartOAuthHandler.SchemeName]);
     }
 
-    private static async Task<IResult> Callback(HttpContext http, NavigatorSessions sessions, SmartClient smart, IOptions<NavigatorOptions> options,
-        CdsServiceRegistry registry, InputGatherer gatherer, SnapshotBuilder snapshots, TimeProvider time)
+    /// <summary>The library's callback failed (state, correlation, consent, token): a page saying which, and no session.</summary>
+    internal static async Task LaunchFailedAsync(RemoteFailureContext context)
     {
+        var http = context.HttpContext;
+        // A state is good once, even when this attempt failed before the exchange (another browser, declined consent).
+        if (context.Properties?.Items.TryGetValue(SmartOAuthHandler.LaunchIdItem, out var id) == true)
+        {
+            http.RequestServices.GetRequiredService<NavigatorSessions>().TakeLaunch(id);
+        }
         var query = http.Request.Query;
-        var launch = sessions.TakeLaunch(query["state"].FirstOrDefault(), http.Request.Cookies[LaunchCookie]);
-        http.Response.Cookies.Delete(LaunchCookie, Cookie(http, TimeSpan.Zero));
-        if (launch is null)
+        var error = context.Failure?.Data["error"] as string;
+        var page = context.Failure switch
         {
-            return Problem(http, 400, "This sign-in does not match a launch",
-                "The answer from the EHR's sign-in does not belong to a launch started in this browser, was already used, or came too late.");
-        }
-        if (query["error"].FirstOrDefault() is { } error)
-        {
-            return Problem(http, 403, "The EHR did not grant access",
-                error == "access_denied" ? "Access was declined at the EHR's sign-in." : $"The EHR's sign-in ended with the error '{error}'.");
-        }
-        if (query["code"].FirstOrDefault() is not { Length: > 0 } code)
-        {
-            return Problem(http, 400, "The EHR sent no authorization code", "The EHR's sign-in returned neither a code nor an error.");
-        }
-        var (token, refused) = await smart.ExchangeAsync(launch, code, options.Value.ClientId, http.RequestAborted);
-        if (token is null)
-        {
-            return Problem(http, 401, "The EHR did not issue a token", refused!);
-        }
-        if (token.Patient is not { } patient || !FhirId().IsMatch(patient))
+            NavigatorLaunchException f => Problem(http, f.Status, f.Title, f.Message),
+            _ when http.Items.ContainsKey(SmartOAuthHandler.ExchangeStarted) =>
+                Problem(http, 401, "The EHR did not issue a token", "The EHR's authorization server refused to issue a token, or could not be reached."),
+            _ when context.Properties is not null && error == "access_denied" =>
+                Problem(http, 403, "The EHR did not grant access", "Access was declined at the EHR's sign-in."),
+            _ when context.Properties is not null && error is not null =>
+                Problem(http, 403, "The EHR did not grant access", $"The EHR's sign-in ended with the error '{error}'."),
+            _ when context.Properties is not null && !query.ContainsKey("code") =>
+                Problem(http, 400, "The EHR sent no authorization code", "The EHR's sign-in returned neither a code nor an error."),
+            _ => Problem(http, 400, NavigatorLaunchException.NoLaunchTitle, NavigatorLaunchException.NoLaunchMessage),
+        };
+        await page.ExecuteAsync(http);
+        context.HandleResponse();
+    }
+
+    /// <summary>The library exchanged the code: read the chart with the token, keep both on the server, and hand the browser
+    /// an opaque session cookie. Nothing is signed in: the ticket stays in this request.</summary>
+    internal static async Task LaunchSucceededAsync(TicketReceivedContext context)
+    {
+        var http = context.HttpContext;
+        context.HandleResponse();
+        var grant = http.Items[typeof(SmartGrant)] as SmartGrant;
+        var iss = context.Properties?.Items[SmartOAuthHandler.IssItem];
+        var page = grant is null || iss is null
+            ? Problem(http, 401, "The EHR did not issue a token", "The EHR's authorization server answered without a bearer access token.")
+            : await StartSessionAsync(http, iss, grant);
+        await page.ExecuteAsync(http);
+    }
+
+    private static async Task<IResult> StartSessionAsync(HttpContext http, string iss, SmartGrant grant)
+    {
+        var services = http.RequestServices;
+        var options = services.GetRequiredService<IOptions<NavigatorOptions>>().Value;
+        var time = services.GetRequiredService<TimeProvider>();
+        if (grant.Patient is not { } patient || !FhirId().IsMatch(patient))
         {
             return Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id).");
         }
-        var user = SmartClient.UserOf(token.IdToken) ?? "the launching clinician";
+        var user = grant.User ?? "the launching clinician";
+        var registry = services.GetRequiredService<CdsServiceRegistry>();
         var service = registry.Find(CdsServices.PatientViewId)!;
-        var request = new HookRequest(Hook: "patient-view", FhirServer: launch.Iss,
-            FhirAuthorization: new FhirAuthorization(token.AccessToken, "Bearer", token.ExpiresIn, token.Scope, user, patient));
+        var request = new HookRequest(Hook: "patient-view", FhirServer: iss,
+            FhirAuthorization: new FhirAuthorization(grant.AccessToken, "Bearer", grant.ExpiresIn, grant.Scope, user, patient));
         var context = new HookContext(user, patient, null, [], null);
-        var gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+        var gathered = await services.GetRequiredService<InputGatherer>().GatherAsync(service, request, context, http.RequestAborted);
         var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
         if (gathered.Queries.Any(q => q.Status is 401 or 403))
         {
@@ -188,10 +207,10 @@ public static partial class NavigatorEndpoints
                 $"The EHR's FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}.");
         }
         var now = time.GetUtcNow();
-        var lifetime = token.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.Value.SessionLifetime.TotalSeconds)) : options.Value.SessionLifetime;
-        var session = new NavigatorSession(launch.Iss, token.AccessToken!, patient, token.Scope ?? "", user, now + lifetime,
-            snapshots.Build(gathered.Record, now), NavigatorAnswers.None(user, now));
-        http.Response.Cookies.Append(SessionCookie, sessions.AddSession(session), Cookie(http, lifetime));
+        var lifetime = grant.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
+        var session = new NavigatorSession(iss, grant.AccessToken, patient, grant.Scope, user, now + lifetime,
+            services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), NavigatorAnswers.None(user, now));
+        http.Response.Cookies.Append(SessionCookie, services.GetRequiredService<NavigatorSessions>().AddSession(session), Cookie(http, lifetime));
         return Results.Redirect(Links.Step(StepIds.All[0]));
     }
 

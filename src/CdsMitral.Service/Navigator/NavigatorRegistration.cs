@@ -1,3 +1,6 @@
+using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.Extensions.Options;
+
 namespace CdsMitral.Service.Navigator;
 
 public static class NavigatorRegistration
@@ -7,13 +10,42 @@ public static class NavigatorRegistration
         services.AddOptions<NavigatorOptions>().BindConfiguration(NavigatorOptions.Section);
         services.AddSingleton<NavigatorSessions>();
         services.AddSingleton<NavigatorIssuers>();
-        services.AddTransient<SmartClient>();
+        services.AddTransient<SmartDiscovery>();
         services.AddAntiforgery(o =>
         {
             o.Cookie.Name = "cdsmitral-nav-af";
             o.Cookie.Path = "/navigator";
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+        });
+        services.AddAuthentication().AddOAuth<SmartOAuthOptions, SmartOAuthHandler>(SmartOAuthHandler.SchemeName, _ => { });
+        services.AddOptions<SmartOAuthOptions>(SmartOAuthHandler.SchemeName).Configure<IOptions<NavigatorOptions>, IHttpMessageHandlerFactory>((o, navigator, handlers) =>
+        {
+            o.ClientId = navigator.Value.ClientId;
+            o.ClientSecret = navigator.Value.ClientSecret!;
+            o.CallbackPath = NavigatorEndpoints.CallbackPath;
+            // Each launch brings its own endpoints (SmartOAuthHandler); these only satisfy the library's checks.
+            o.AuthorizationEndpoint = SmartOAuthHandler.AuthorizePlaceholder;
+            o.TokenEndpoint = SmartOAuthHandler.TokenPlaceholder;
+            o.UsePkce = true;
+            o.SaveTokens = false;
+            foreach (var scope in navigator.Value.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            {
+                o.Scope.Add(scope);
+            }
+            o.RemoteAuthenticationTimeout = navigator.Value.LaunchLifetime;
+            o.CorrelationCookie.Name = "cdsmitral-nav-corr.";
+            o.CorrelationCookie.Path = "/navigator";
+            // The authorization server sends the browser back with a top-level GET: Lax is enough, and Secure follows https.
+            o.CorrelationCookie.SameSite = SameSiteMode.Lax;
+            o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            o.CorrelationCookie.HttpOnly = true;
+            // The handler's clock only dates the correlation cookie, which the browser expires by its own (real) clock;
+            // the launch's lifetime on this server is NavigatorSessions', on the injected TimeProvider.
+            o.TimeProvider = TimeProvider.System;
+            o.Backchannel = new HttpClient(new SmartBackchannel(handlers)) { Timeout = TimeSpan.FromSeconds(10) };
+            o.Events.OnRemoteFailure = NavigatorEndpoints.LaunchFailedAsync;
+            o.Events.OnTicketReceived = NavigatorEndpoints.LaunchSucceededAsync;
         });
         return services;
     }

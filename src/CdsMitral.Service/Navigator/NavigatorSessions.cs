@@ -14,6 +14,9 @@ public sealed class NavigatorOptions
     /// <summary>The client_id the EHR registered for the Navigator.</summary>
     public string ClientId { get; set; } = "cdsmitral-navigator";
 
+    /// <summary>Only for a confidential client; a SMART public client (PKCE alone) leaves it unset.</summary>
+    public string? ClientSecret { get; set; }
+
     /// <summary>What the Navigator asks for: read the chart, and create the answers and a draft request.</summary>
     public string Scope { get; set; } =
         "launch openid fhirUser patient/Patient.rs patient/Observation.rs patient/Condition.rs patient/MedicationRequest.rs " +
@@ -25,10 +28,6 @@ public sealed class NavigatorOptions
     /// <summary>The longest a session lives, whatever the token's expires_in says.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(1);
 }
-
-/// <summary>A launch between the redirect to the authorization server and the callback. <see cref="Binding"/> is the
-/// value of the browser's launch cookie, so a state stolen into another browser is refused.</summary>
-public sealed record PendingLaunch(string Binding, string Iss, Uri TokenEndpoint, string CodeVerifier, string RedirectUri, DateTimeOffset Expires);
 
 /// <summary>One clinician's Navigator session: the token and the patient stay here, on the server.</summary>
 public sealed class NavigatorSession(string iss, string accessToken, string patientId, string scope, string user, DateTimeOffset expires, ClinicalSnapshot snapshot, NavigatorAnswers answers)
@@ -60,32 +59,26 @@ public sealed class NavigatorSession(string iss, string accessToken, string pati
 /// <summary>Launches and sessions, in memory, keyed by unguessable random ids; expired entries go when next touched.</summary>
 public sealed class NavigatorSessions(IOptions<NavigatorOptions> options, TimeProvider time)
 {
-    private readonly ConcurrentDictionary<string, PendingLaunch> _launches = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, DateTimeOffset> _launches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, NavigatorSession> _sessions = new(StringComparer.Ordinal);
 
     public static string NewId() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
     public static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    public string AddLaunch(string binding, string iss, Uri tokenEndpoint, string verifier, string redirectUri)
+    /// <summary>A launch between the redirect to the authorization server and the callback: the id travels in the
+    /// library's protected state; the browser binding is the library's correlation cookie.</summary>
+    public string AddLaunch()
     {
         Sweep();
-        var state = NewId();
-        _launches[state] = new PendingLaunch(binding, iss, tokenEndpoint, verifier, redirectUri, time.GetUtcNow() + options.Value.LaunchLifetime);
-        return state;
+        var id = NewId();
+        _launches[id] = time.GetUtcNow() + options.Value.LaunchLifetime;
+        return id;
     }
 
-    /// <summary>The launch this state names, once: taken out whether or not the browser matches.</summary>
-    public PendingLaunch? TakeLaunch(string? state, string? binding)
-    {
-        if (state is null || !_launches.TryRemove(state, out var launch) || launch.Expires < time.GetUtcNow() || binding is null)
-        {
-            return null;
-        }
-        return CryptographicOperations.FixedTimeEquals(System.Text.Encoding.UTF8.GetBytes(launch.Binding), System.Text.Encoding.UTF8.GetBytes(binding))
-            ? launch
-            : null;
-    }
+    /// <summary>Whether this launch was pending and not expired; either way it is pending no more.</summary>
+    public bool TakeLaunch(string? id) =>
+        id is not null && _launches.TryRemove(id, out var expires) && expires >= time.GetUtcNow();
 
     public string AddSession(NavigatorSession session)
     {
@@ -112,7 +105,7 @@ public sealed class NavigatorSessions(IOptions<NavigatorOptions> options, TimePr
     private void Sweep()
     {
         var now = time.GetUtcNow();
-        foreach (var (key, launch) in _launches.Where(l => l.Value.Expires < now))
+        foreach (var (key, _) in _launches.Where(l => l.Value < now))
         {
             _launches.TryRemove(key, out _);
         }
