@@ -19,11 +19,18 @@ using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Navigator;
 
-/// <summary>What the audit keeps of a Navigator result: who, which patient, the answers as attested, and the result.</summary>
+/// <summary>What the audit keeps of a Navigator result: who, which patient, the answers as attested, the result, which
+/// card opened the session, and whether write-back is possible. Never the token.</summary>
 public sealed record NavigatorAuditRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string Result,
-    IReadOnlyList<AttestedAnswer> Answers);
+    IReadOnlyList<AttestedAnswer> Answers, string? Encounter, LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack);
+
+/// <summary>What the audit keeps of a write-back: which session's result was sent, and what the FHIR server made of it
+/// (the ids it created, or its refusal). The answers are in that session's result event.</summary>
+public sealed record NavigatorWriteBackRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string SavedResult,
+    LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack);
 
 [JsonSerializable(typeof(NavigatorAuditRecord))]
+[JsonSerializable(typeof(NavigatorWriteBackRecord))]
 internal sealed partial class NavigatorJson : JsonSerializerContext;
 
 /// <summary>
@@ -209,7 +216,12 @@ public static partial class NavigatorEndpoints
         var now = time.GetUtcNow();
         var lifetime = grant.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
         var session = new NavigatorSession(iss, grant.AccessToken, patient, grant.Scope, user, now + lifetime,
-            services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), NavigatorAnswers.None(user, now));
+            services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), NavigatorAnswers.None(user, now))
+        {
+            From = LaunchOrigin.From(grant.AppContext),
+            Encounter = grant.Encounter is { } encounter && FhirId().IsMatch(encounter) ? encounter : null,
+            NeedPatientBanner = grant.NeedPatientBanner,
+        };
         http.Response.Cookies.Append(SessionCookie, services.GetRequiredService<NavigatorSessions>().AddSession(session), Cookie(http, lifetime));
         return Results.Redirect(Links.Step(StepIds.All[0]));
     }
@@ -239,17 +251,27 @@ public static partial class NavigatorEndpoints
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", session.AccessToken);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
+        WriteBackOutcome outcome;
         try
         {
             using var response = await clients.CreateClient(FhirFetcher.HttpClientName).SendAsync(request, http.RequestAborted);
-            if (!response.IsSuccessStatusCode)
-            {
-                return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {(int)response.StatusCode}).");
-            }
+            outcome = response.IsSuccessStatusCode
+                ? new WriteBackOutcome(WriteBackOutcome.Saved, (int)response.StatusCode, WriteBackOutcome.CreatedIn(await response.Content.ReadAsStringAsync(http.RequestAborted)))
+                : new WriteBackOutcome(WriteBackOutcome.Refused, (int)response.StatusCode);
         }
         catch (HttpRequestException)
         {
+            outcome = new WriteBackOutcome(WriteBackOutcome.Unreachable);
+        }
+        session.WrittenBack = outcome;
+        await AuditWriteBack(session, view, outcome, audit, time);
+        if (outcome.Outcome == WriteBackOutcome.Unreachable)
+        {
             return Problem(http, 502, "The EHR did not save the answers", "The EHR's FHIR server could not be reached.");
+        }
+        if (outcome.Outcome == WriteBackOutcome.Refused)
+        {
+            return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {outcome.Status}).");
         }
         var what = NavigatorOutputs.SuggestsReferral(view.Result) ? "The answers and a draft Heart Valve Team request were" : "The answers were";
         return Html(http, $"""
@@ -272,10 +294,21 @@ public static partial class NavigatorEndpoints
             return;
         }
         var at = time.GetUtcNow();
+        var writeBack = session.OpenServer ? new WriteBackOutcome(WriteBackOutcome.OpenServer)
+            : session.MayWriteBack ? new WriteBackOutcome(WriteBackOutcome.Offered) : new WriteBackOutcome(WriteBackOutcome.NotGranted);
         var record = new NavigatorAuditRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
-            NavigatorPathway.CodeOf(view.Result), view.Attested);
+            NavigatorPathway.CodeOf(view.Result), view.Attested, session.Encounter, session.From, writeBack);
         await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorAuditRecord)));
         session.Audited = (session.Answers, view.Result);
+    }
+
+    /// <summary>One audit event per write-back attempt, beside the result's: what the EHR made of it.</summary>
+    private static async Task AuditWriteBack(NavigatorSession session, PathwayView view, WriteBackOutcome outcome, AuditWriter audit, TimeProvider time)
+    {
+        var at = time.GetUtcNow();
+        var record = new NavigatorWriteBackRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
+            NavigatorPathway.CodeOf(view.Result), session.From, outcome);
+        await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorWriteBackRecord)));
     }
 
     private static IResult WithSession(HttpContext http, NavigatorSessions sessions, Func<NavigatorSession, IResult> page) =>

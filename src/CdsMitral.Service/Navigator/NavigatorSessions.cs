@@ -29,11 +29,24 @@ public sealed class NavigatorOptions
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(1);
 }
 
-/// <summary>One clinician's Navigator session: the token and the patient stay here, on the server.</summary>
-public sealed class NavigatorSession(string iss, string accessToken, string patientId, string scope, string user, DateTimeOffset expires, ClinicalSnapshot snapshot, NavigatorAnswers answers)
+/// <summary>One clinician's Navigator session: the token and the patient stay here, on the server. No token means an
+/// open FHIR server read without authorization (the CDS Hooks Sandbox's launch), which never writes back.</summary>
+public sealed class NavigatorSession(string iss, string? accessToken, string patientId, string scope, string user, DateTimeOffset expires, ClinicalSnapshot snapshot, NavigatorAnswers answers)
 {
     public string Iss { get; } = iss;
-    public string AccessToken { get; } = accessToken;
+    public string? AccessToken { get; } = accessToken;
+
+    /// <summary>The card, rule and hook the launch's appContext named (what of it was well-formed).</summary>
+    public LaunchOrigin? From { get; init; }
+
+    /// <summary>The encounter the token response put in context, when it was a FHIR id.</summary>
+    public string? Encounter { get; init; }
+
+    /// <summary>SMART need_patient_banner: false when the EHR already shows the patient around the app.</summary>
+    public bool? NeedPatientBanner { get; init; }
+
+    /// <summary>What became of the write-back, once it was tried.</summary>
+    public WriteBackOutcome? WrittenBack { get; set; }
     public string PatientId { get; } = patientId;
     public string Scope { get; } = scope;
     public string User { get; } = user;
@@ -42,12 +55,14 @@ public sealed class NavigatorSession(string iss, string accessToken, string pati
     public Guid Id { get; } = Guid.CreateVersion7();
     public NavigatorAnswers Answers { get; set; } = answers;
 
+    public bool OpenServer => AccessToken is null;
+
     /// <summary>The (answers, result) pair last written to the audit, so a result is audited once.</summary>
     public (NavigatorAnswers, PathwayResult)? Audited { get; set; }
 
     /// <summary>Whether the EHR granted both create scopes the write-back needs (SMART v2 "c" or v1 "write"/"*").</summary>
     public bool MayWriteBack =>
-        Grants("QuestionnaireResponse") && Grants("ServiceRequest");
+        !OpenServer && Grants("QuestionnaireResponse") && Grants("ServiceRequest");
 
     private bool Grants(string type) => Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries).Any(s =>
         (s.StartsWith($"patient/{type}.", StringComparison.Ordinal) || s.StartsWith($"user/{type}.", StringComparison.Ordinal)

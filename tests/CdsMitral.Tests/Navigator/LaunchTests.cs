@@ -164,7 +164,8 @@ public sealed partial class LaunchTests : IAsyncLifetime
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
         Assert.Contains("\"Patient\":\"p1\"", stored, StringComparison.Ordinal);
         Assert.Contains($"\"User\":\"{SmartAuthorizationServer.User}\"", stored, StringComparison.Ordinal);
-        Assert.Single(Regex.Matches(stored, "\"Result\":\"[^\"]+\",\"Answers\":\\[\\{"));
+        // Counted over the stored events, not the raw file: SQLite's write-ahead log holds a page again each time a later event lands on it.
+        Assert.Single((await NavigatorEventsAsync()).SelectMany(e => Regex.Matches(e, "\"Result\":\"[^\"]+\",\"Answers\":\\[\\{")));
         Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
         Assert.NotEmpty(logs.Lines);
         Assert.All(logs.Lines, line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
@@ -279,6 +280,86 @@ public sealed partial class LaunchTests : IAsyncLifetime
         using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
         Assert.Equal(HttpStatusCode.Unauthorized, written.StatusCode);
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
+    /// <summary>The documents of the navigator events in the audit chain, one per event.</summary>
+    private async Task<List<string>> NavigatorEventsAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_service.DataDirectory, "audit.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT document FROM audit_events WHERE kind = 'navigator' ORDER BY seq";
+        await using var reader = await command.ExecuteReaderAsync();
+        var documents = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            documents.Add(reader.GetString(0));
+        }
+        return documents;
+    }
+
+    /// <summary>launch → callback → the result page, audited; the browser is left on the result.</summary>
+    private async Task<string> ResultPageAsync(HttpClient browser)
+    {
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        using var result = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        return await result.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task A_launch_from_a_cards_link_is_audited_with_that_card_rule_and_hook_and_the_ids_the_write_back_created()
+    {
+        // The EHR launches the COAPT-like card's link: its launch context carries the link's appContext back in the token response.
+        var card = Guid.NewGuid().ToString();
+        var link = CdsMitral.Cards.CardBuilder.NavigatorLink("https://cds.example.org", card, CdsMitral.Rules.RuleIds.CoaptProfile, CdsMitral.Hooks.Hook.PatientView);
+        _auth.RegisterLaunch("launch-123", new SmartAuthorizationServer.LaunchContext("p1", "enc-7", link.AppContext));
+        _fhir.Responder = (request, _) => request.Method == "POST"
+            ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created","location":"QuestionnaireResponse/qr-1/_history/1"}},{"response":{"status":"201 Created","location":"ServiceRequest/sr-9/_history/1"}}]}""")
+            : null;
+        using var browser = Browser();
+        var (name, value) = Antiforgery(await ResultPageAsync(browser));
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.OK, written.StatusCode);
+
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        var from = $"\"LaunchedFrom\":{{\"Card\":\"{card}\",\"Rule\":\"smr-coapt-profile\",\"Hook\":\"patient-view\",\"Unrecognised\":false}}";
+        Assert.Contains("\"Encounter\":\"enc-7\"," + from + ",\"WriteBack\":{\"Outcome\":\"offered\"", stored, StringComparison.Ordinal);
+        Assert.Contains(from + ",\"WriteBack\":{\"Outcome\":\"saved\",\"Status\":200,\"Created\":[\"QuestionnaireResponse/qr-1\",\"ServiceRequest/sr-9\"]}", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hostile_text_in_appContext_never_reaches_the_audit_and_a_refused_write_back_is_audited_with_its_status()
+    {
+        _auth.RegisterLaunch("launch-123", new SmartAuthorizationServer.LaunchContext("p1", "enc 7 DROP TABLE audit",
+            """{"card":"DROP TABLE audit","rule":"smr-coapt-profile FORGED","hook":"patient-view"}"""));
+        _fhir.Responder = (request, _) => request.Method == "POST"
+            ? new FakeReply(422, """{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"FORGED location QuestionnaireResponse/evil"}]}""")
+            : null;
+        using var browser = Browser();
+        var (name, value) = Antiforgery(await ResultPageAsync(browser));
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.BadGateway, written.StatusCode);
+
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains("\"Encounter\":null,\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":\"patient-view\",\"Unrecognised\":true}", stored, StringComparison.Ordinal);
+        Assert.Contains("\"WriteBack\":{\"Outcome\":\"refused\",\"Status\":422,\"Created\":null}", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("DROP TABLE", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("FORGED", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_appContext_that_is_not_JSON_is_audited_as_unrecognised_and_a_session_without_create_scopes_as_not_granted()
+    {
+        _auth.AppContext = "card=1; rule=FORGED";
+        _auth.GrantedScopes = ["launch", "openid", "fhirUser", "patient/Observation.rs", "patient/MedicationRequest.rs", "patient/Condition.rs", "patient/Procedure.rs", "patient/MedicationStatement.rs"];
+        using var browser = Browser();
+        await ResultPageAsync(browser);
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains("\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":null,\"Unrecognised\":true},\"WriteBack\":{\"Outcome\":\"not-granted\"", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("FORGED", stored, StringComparison.Ordinal);
     }
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">")]
