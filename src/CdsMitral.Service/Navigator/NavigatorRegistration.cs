@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Navigator;
@@ -47,6 +48,8 @@ public static class NavigatorRegistration
             o.Events.OnRemoteFailure = NavigatorEndpoints.LaunchFailedAsync;
             o.Events.OnTicketReceived = NavigatorEndpoints.LaunchSucceededAsync;
         });
+        // In front of every logging provider: the callback's code and state must reach no log line.
+        services.Replace(ServiceDescriptor.Singleton<ILoggerFactory>(sp => new RedactingLoggerFactory(ActivatorUtilities.CreateInstance<LoggerFactory>(sp))));
         return services;
     }
 

@@ -282,6 +282,26 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
     }
 
+    [Fact]
+    public async Task The_callbacks_code_and_state_appear_in_no_log_line_even_with_request_logging_at_trace()
+    {
+        var logs = new LogCapture();
+        // As an operator chasing a launch problem would: ASP.NET's request lines on (appsettings keeps them at Warning).
+        _service.With("Logging:LogLevel:Default", "Trace").With("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
+        await using var logged = _service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(logs))));
+        using var browser = Browser(logged);
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var query = QueryHelpers.ParseQuery(back.Query);
+        var (code, state) = (query["code"].ToString(), query["state"].ToString());
+        Assert.True(code.Length > 20 && state.Length > 20);
+        // The callback was logged (ASP.NET's request lines, the OAuth handler's own), just not its secrets.
+        Assert.Contains(logs.Lines, l => l.Contains("/navigator/callback", StringComparison.Ordinal) && l.Contains("code=", StringComparison.Ordinal));
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(code, line, StringComparison.Ordinal));
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(state, line, StringComparison.Ordinal));
+    }
+
     /// <summary>The documents of the navigator events in the audit chain, one per event.</summary>
     private async Task<List<string>> NavigatorEventsAsync()
     {
