@@ -22,7 +22,7 @@ namespace CdsMitral.Service.Navigator;
 /// <summary>What the audit keeps of a Navigator result: who, which patient, the answers as attested, the result, which
 /// card opened the session, and whether write-back is possible. Never the token.</summary>
 public sealed record NavigatorAuditRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string Result,
-    IReadOnlyList<AttestedAnswer> Answers, string? Encounter, LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack);
+    IReadOnlyList<AttestedAnswer> Answers, string? Encounter, LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack, string Access);
 
 /// <summary>What the audit keeps of a write-back: which session's result was sent, and what the FHIR server made of it
 /// (the ids it created, or its refusal). The answers are in that session's result event.</summary>
@@ -91,7 +91,8 @@ public static partial class NavigatorEndpoints
             await Audit(session, view, audit, time);
             var tokens = antiforgery.GetAndStoreTokens(http);
             var writeBack = session.MayWriteBack ? NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!) : null;
-            return Html(http, NavigatorPages.Result(view, Links, writeBack));
+            return Html(http, NavigatorPages.Result(view, Links, writeBack,
+                session.OpenServer ? "This session read an open FHIR server without authorization: nothing is saved to it. Print the referral summary instead." : null));
         });
         nav.MapGet("/summary", (HttpContext http, NavigatorSessions sessions, TimeProvider time) =>
             WithSession(http, sessions, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
@@ -111,6 +112,10 @@ public static partial class NavigatorEndpoints
     {
         var iss = http.Request.Query["iss"].FirstOrDefault();
         var launch = http.Request.Query["launch"].FirstOrDefault();
+        if (string.IsNullOrEmpty(iss) && http.Request.Query["fhirServiceUrl"].FirstOrDefault() is { } openServer)
+        {
+            return await OpenServerLaunchAsync(http, openServer, http.Request.Query["patientId"].FirstOrDefault(), issuers, options.Value);
+        }
         if (string.IsNullOrEmpty(iss))
         {
             return Problem(http, 400, "The launch names no EHR", "The Navigator was opened without an iss (the EHR's FHIR server). Open it from the card or the EHR's app list.");
@@ -143,6 +148,34 @@ public static partial class NavigatorEndpoints
         }
         return Results.Challenge(properties, [SmartOAuthHandler.SchemeName]);
     }
+
+    /// <summary>The CDS Hooks Sandbox's launch against an open FHIR server: it appends <c>fhirServiceUrl</c> and
+    /// <c>patientId</c> to the link instead of <c>iss</c> and <c>launch</c>, and no one signs in. The chart is read without
+    /// a token, only from a server the hooks could name as fhirServer, and nothing is ever written back.</summary>
+    private static async Task<IResult> OpenServerLaunchAsync(HttpContext http, string fhirServer, string? patient, NavigatorIssuers issuers, NavigatorOptions options)
+    {
+        if (!options.AllowOpenServerLaunch)
+        {
+            return Problem(http, 403, "Open FHIR server launches are off",
+                "This Navigator only opens through the EHR's SMART launch (iss and launch). Launches against an open FHIR server are turned off here.");
+        }
+        if (issuers.Refusal(fhirServer) is { } refusal)
+        {
+            NavigatorLog.LaunchRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CdsMitral.Navigator"), refusal);
+            return Problem(http, 400, "This FHIR server is not allowed", $"The Navigator does not read this FHIR server: {refusal}");
+        }
+        if (patient is null || !FhirId().IsMatch(patient))
+        {
+            return Problem(http, 400, "No patient in context", "The launch names no patient (patientId), or an id that is not a FHIR id.");
+        }
+        return await StartSessionAsync(http, fhirServer, patient, null, OpenServerUser);
+    }
+
+    /// <summary>How an open-server session read the chart, as the audit says it.</summary>
+    public const string OpenServerAccess = "open FHIR server, no authorization";
+
+    /// <summary>Who the answers are attested by when no one signed in.</summary>
+    public const string OpenServerUser = "an unidentified user (open FHIR server, no sign-in)";
 
     /// <summary>The library's callback failed (state, correlation, consent, token): a page saying which, and no session.</summary>
     internal static async Task LaunchFailedAsync(RemoteFailureContext context)
@@ -186,41 +219,46 @@ public static partial class NavigatorEndpoints
         await page.ExecuteAsync(http);
     }
 
-    private static async Task<IResult> StartSessionAsync(HttpContext http, string iss, SmartGrant grant)
+    private static Task<IResult> StartSessionAsync(HttpContext http, string iss, SmartGrant grant) =>
+        grant.Patient is not { } patient || !FhirId().IsMatch(patient)
+            ? Task.FromResult(Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id)."))
+            : StartSessionAsync(http, iss, patient, grant, grant.User ?? "the launching clinician");
+
+    /// <summary>Reads the chart as a hook would (with the grant's token, or none on an open server), keeps it with the
+    /// token on the server, and hands the browser an opaque session cookie.</summary>
+    private static async Task<IResult> StartSessionAsync(HttpContext http, string iss, string patient, SmartGrant? grant, string user)
     {
         var services = http.RequestServices;
         var options = services.GetRequiredService<IOptions<NavigatorOptions>>().Value;
         var time = services.GetRequiredService<TimeProvider>();
-        if (grant.Patient is not { } patient || !FhirId().IsMatch(patient))
-        {
-            return Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id).");
-        }
-        var user = grant.User ?? "the launching clinician";
         var registry = services.GetRequiredService<CdsServiceRegistry>();
         var service = registry.Find(CdsServices.PatientViewId)!;
         var request = new HookRequest(Hook: "patient-view", FhirServer: iss,
-            FhirAuthorization: new FhirAuthorization(grant.AccessToken, "Bearer", grant.ExpiresIn, grant.Scope, user, patient));
+            FhirAuthorization: grant is null ? null : new FhirAuthorization(grant.AccessToken, "Bearer", grant.ExpiresIn, grant.Scope, user, patient));
         var context = new HookContext(user, patient, null, [], null);
         var gathered = await services.GetRequiredService<InputGatherer>().GatherAsync(service, request, context, http.RequestAborted);
         var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
         if (gathered.Queries.Any(q => q.Status is 401 or 403))
         {
-            return Problem(http, 403, "The FHIR server refused the Navigator",
-                "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted.");
+            return grant is null
+                ? Problem(http, 403, "The FHIR server is not open",
+                    "The FHIR server asks for authorization, so the Navigator cannot read it without a sign-in. Open the Navigator through the EHR's SMART launch instead.")
+                : Problem(http, 403, "The FHIR server refused the Navigator",
+                    "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted.");
         }
         if (gathered.MissingRequired(service).Any())
         {
             return Problem(http, 502, "The patient's record could not be read",
-                $"The EHR's FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}.");
+                $"The FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}.");
         }
         var now = time.GetUtcNow();
-        var lifetime = grant.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
-        var session = new NavigatorSession(iss, grant.AccessToken, patient, grant.Scope, user, now + lifetime,
+        var lifetime = grant?.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
+        var session = new NavigatorSession(iss, grant?.AccessToken, patient, grant?.Scope ?? "", user, now + lifetime,
             services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), NavigatorAnswers.None(user, now))
         {
-            From = LaunchOrigin.From(grant.AppContext),
-            Encounter = grant.Encounter is { } encounter && FhirId().IsMatch(encounter) ? encounter : null,
-            NeedPatientBanner = grant.NeedPatientBanner,
+            From = LaunchOrigin.From(grant?.AppContext),
+            Encounter = grant?.Encounter is { } encounter && FhirId().IsMatch(encounter) ? encounter : null,
+            NeedPatientBanner = grant?.NeedPatientBanner,
         };
         http.Response.Cookies.Append(SessionCookie, services.GetRequiredService<NavigatorSessions>().AddSession(session), Cookie(http, lifetime));
         return Results.Redirect(Links.Step(StepIds.All[0]));
@@ -236,6 +274,11 @@ public static partial class NavigatorEndpoints
         if (!await antiforgery.IsRequestValidAsync(http))
         {
             return Problem(http, 400, "The form could not be accepted", "The form was not sent from this Navigator session. Open the result again and resend it.");
+        }
+        if (session.OpenServer)
+        {
+            return Problem(http, 403, "Nothing is saved to an open FHIR server",
+                "This session reads an open FHIR server without authorization, so the Navigator writes nothing to it. Print the referral summary instead.");
         }
         if (!session.MayWriteBack)
         {
@@ -297,7 +340,8 @@ public static partial class NavigatorEndpoints
         var writeBack = session.OpenServer ? new WriteBackOutcome(WriteBackOutcome.OpenServer)
             : session.MayWriteBack ? new WriteBackOutcome(WriteBackOutcome.Offered) : new WriteBackOutcome(WriteBackOutcome.NotGranted);
         var record = new NavigatorAuditRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
-            NavigatorPathway.CodeOf(view.Result), view.Attested, session.Encounter, session.From, writeBack);
+            NavigatorPathway.CodeOf(view.Result), view.Attested, session.Encounter, session.From, writeBack,
+            session.OpenServer ? OpenServerAccess : "SMART EHR launch");
         await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorAuditRecord)));
         session.Audited = (session.Answers, view.Result);
     }

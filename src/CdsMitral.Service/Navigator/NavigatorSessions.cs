@@ -22,6 +22,10 @@ public sealed class NavigatorOptions
         "launch openid fhirUser patient/Patient.rs patient/Observation.rs patient/Condition.rs patient/MedicationRequest.rs " +
         "patient/MedicationStatement.rs patient/Procedure.rs patient/QuestionnaireResponse.c patient/ServiceRequest.c";
 
+    /// <summary>Accept the CDS Hooks Sandbox's launch against an open FHIR server (<c>fhirServiceUrl</c> + <c>patientId</c>,
+    /// no sign-in): anyone with the link then reads that server's charts through the Navigator, so it is off unless set.</summary>
+    public bool AllowOpenServerLaunch { get; set; }
+
     /// <summary>How long a launch may take from redirect to callback.</summary>
     public TimeSpan LaunchLifetime { get; set; } = TimeSpan.FromMinutes(10);
 

@@ -302,6 +302,70 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.All(logs.Lines, line => Assert.DoesNotContain(state, line, StringComparison.Ordinal));
     }
 
+    [Fact]
+    public async Task The_Sandboxs_open_server_launch_reads_the_chart_without_a_token_offers_no_write_back_and_is_audited_as_open()
+    {
+        _service.With("CdsMitral:Navigator:AllowOpenServerLaunch", "true");
+        using var browser = Browser();
+        // Exactly as the Sandbox's card.jsx builds it: both values appended to the link unencoded, no iss, no launch.
+        using var launch = await browser.GetAsync($"/navigator/launch?fhirServiceUrl={_fhir.BaseUrl}&patientId=p1");
+        Assert.Equal(HttpStatusCode.Redirect, launch.StatusCode);
+        Assert.Equal("/navigator/step/" + StepIds.All[0], launch.Headers.Location!.OriginalString);
+        Assert.Empty(_auth.AuthorizeRequests);
+        var reads = _fhir.Requests.Where(r => r.Method == "GET").ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, r => Assert.Null(r.Authorization));
+        Assert.DoesNotContain(reads, r => r.PathAndQuery.Contains(".well-known", StringComparison.Ordinal));
+
+        using var result = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        var html = await result.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("/navigator/write-back", html, StringComparison.Ordinal);
+        Assert.Contains("open FHIR server without authorization", html, StringComparison.Ordinal);
+        // The result has no form to take a token from; a step page's stands in for a hand-made POST.
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.Forbidden, written.StatusCode);
+        Assert.Contains("Nothing is saved to an open FHIR server", await written.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains($"\"User\":\"{NavigatorEndpoints.OpenServerUser}\"", stored, StringComparison.Ordinal);
+        Assert.Contains("\"WriteBack\":{\"Outcome\":\"none: open FHIR server, no authorization\",\"Status\":null,\"Created\":null},\"Access\":\"open FHIR server, no authorization\"", stored, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://stranger.example.net/fhir", "stranger.example.net")]
+    [InlineData("{fhir-with-userinfo}", "user information")]
+    [InlineData("http://192.168.10.20/fhir", "192.168.10.20")]
+    [InlineData("http://10.0.0.7:8080/fhir", "10.0.0.7")]
+    public async Task An_open_server_launch_naming_a_FHIR_server_the_hooks_may_not_use_gets_a_clear_400_page_and_nothing_is_fetched(string server, string named)
+    {
+        _service.With("CdsMitral:Navigator:AllowOpenServerLaunch", "true");
+        server = server.Replace("{fhir-with-userinfo}", _fhir.BaseUrl.Replace("http://", "http://admin:s3cret@", StringComparison.Ordinal), StringComparison.Ordinal);
+        using var browser = Browser();
+        using var answer = await browser.GetAsync($"/navigator/launch?fhirServiceUrl={server}&patientId=p1");
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        var html = await answer.Content.ReadAsStringAsync();
+        Assert.Contains("This FHIR server is not allowed", html, StringComparison.Ordinal);
+        Assert.Contains(named, html, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", html, StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        Assert.Equal(HttpStatusCode.Unauthorized, step.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_open_server_launch_is_refused_with_a_clear_page_unless_it_is_turned_on()
+    {
+        using var browser = Browser();
+        using var answer = await browser.GetAsync($"/navigator/launch?fhirServiceUrl={_fhir.BaseUrl}&patientId=p1");
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("Open FHIR server launches are off", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+    }
+
     /// <summary>The documents of the navigator events in the audit chain, one per event.</summary>
     private async Task<List<string>> NavigatorEventsAsync()
     {
