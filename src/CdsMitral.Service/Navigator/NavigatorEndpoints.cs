@@ -50,8 +50,8 @@ public static partial class NavigatorEndpoints
     {
         var nav = app.MapGroup("/navigator").ExcludeFromDescription();
         nav.MapGet("/launch", Launch);
-        nav.MapGet("/step/{id}", (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
-            WithSession(http, sessions, session =>
+        nav.MapGet("/step/{id}", (string id, HttpContext http, IAntiforgery antiforgery, TimeProvider time) =>
+            WithSessionAsync(http, session =>
             {
                 var view = View(session, time);
                 if (view.Step(id) is null)
@@ -63,7 +63,7 @@ public static partial class NavigatorEndpoints
             }));
         nav.MapPost("/step/{id}", async (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
         {
-            if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+            if (await SessionAsync(http) is not { } session)
             {
                 return NoSession(http);
             }
@@ -78,24 +78,28 @@ public static partial class NavigatorEndpoints
             }
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
             session.Answers = NavigatorForms.Read(form, session.Answers, time.GetUtcNow());
+            await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
             var target = NavigatorForms.Target(form, View(session, time), id);
             return Results.Redirect(target is null ? Links.Result : Links.Step(target));
         });
         nav.MapGet("/result", async (HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, AuditWriter audit, TimeProvider time) =>
         {
-            if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+            if (await SessionAsync(http) is not { } session)
             {
                 return NoSession(http);
             }
             var view = View(session, time);
-            await Audit(session, view, audit, time);
+            if (await Audit(session, view, audit, time))
+            {
+                await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
+            }
             var tokens = antiforgery.GetAndStoreTokens(http);
             var writeBack = session.MayWriteBack ? NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!) : null;
             return Html(http, NavigatorPages.Result(view, Links, writeBack,
                 session.OpenServer ? "This session read an open FHIR server without authorization: nothing is saved to it. Print the referral summary instead." : null));
         });
-        nav.MapGet("/summary", (HttpContext http, NavigatorSessions sessions, TimeProvider time) =>
-            WithSession(http, sessions, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
+        nav.MapGet("/summary", (HttpContext http, TimeProvider time) =>
+            WithSessionAsync(http, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
         nav.MapGet("/patient", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
         nav.MapGet("/patient-page", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
         nav.MapPost("/write-back", WriteBack);
@@ -135,7 +139,7 @@ public static partial class NavigatorEndpoints
         properties.Items[SmartOAuthHandler.IssItem] = iss;
         properties.Items[SmartOAuthHandler.AuthorizeItem] = config.AuthorizationEndpoint;
         properties.Items[SmartOAuthHandler.TokenItem] = config.TokenEndpoint;
-        properties.Items[SmartOAuthHandler.LaunchIdItem] = sessions.AddLaunch();
+        properties.Items[SmartOAuthHandler.LaunchIdItem] = await sessions.AddLaunchAsync(http.RequestAborted);
         if (launch is not null)
         {
             properties.Items[SmartOAuthHandler.LaunchItem] = launch;
@@ -184,7 +188,7 @@ public static partial class NavigatorEndpoints
         // A state is good once, even when this attempt failed before the exchange (another browser, declined consent).
         if (context.Properties?.Items.TryGetValue(SmartOAuthHandler.LaunchIdItem, out var id) == true)
         {
-            http.RequestServices.GetRequiredService<NavigatorSessions>().TakeLaunch(id);
+            await http.RequestServices.GetRequiredService<NavigatorSessions>().TakeLaunchAsync(id, http.RequestAborted);
         }
         var query = http.Request.Query;
         var error = context.Failure?.Data["error"] as string;
@@ -230,44 +234,56 @@ public static partial class NavigatorEndpoints
     {
         var services = http.RequestServices;
         var options = services.GetRequiredService<IOptions<NavigatorOptions>>().Value;
-        var time = services.GetRequiredService<TimeProvider>();
-        var registry = services.GetRequiredService<CdsServiceRegistry>();
-        var service = registry.Find(CdsServices.PatientViewId)!;
-        var request = new HookRequest(Hook: "patient-view", FhirServer: iss,
-            FhirAuthorization: grant is null ? null : new FhirAuthorization(grant.AccessToken, "Bearer", grant.ExpiresIn, grant.Scope, user, patient));
-        var context = new HookContext(user, patient, null, [], null);
-        var gathered = await services.GetRequiredService<InputGatherer>().GatherAsync(service, request, context, http.RequestAborted);
-        var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
-        if (gathered.Queries.Any(q => q.Status is 401 or 403))
-        {
-            return grant is null
-                ? Problem(http, 403, "The FHIR server is not open",
-                    "The FHIR server asks for authorization, so the Navigator cannot read it without a sign-in. Open the Navigator through the EHR's SMART launch instead.")
-                : Problem(http, 403, "The FHIR server refused the Navigator",
-                    "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted.");
-        }
-        if (gathered.MissingRequired(service).Any())
-        {
-            return Problem(http, 502, "The patient's record could not be read",
-                $"The FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}.");
-        }
-        var now = time.GetUtcNow();
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var lifetime = grant?.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
-        var session = new NavigatorSession(iss, grant?.AccessToken, patient, grant?.Scope ?? "", user, now + lifetime,
-            services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), NavigatorAnswers.None(user, now))
+        var (snapshot, problem) = await ReadChartAsync(http, iss, patient, grant?.AccessToken, grant?.Scope, user, now + lifetime);
+        if (snapshot is null)
+        {
+            return problem!;
+        }
+        var session = new NavigatorSession(iss, grant?.AccessToken, patient, grant?.Scope ?? "", user, now + lifetime, snapshot, NavigatorAnswers.None(user, now))
         {
             From = LaunchOrigin.From(grant?.AppContext),
             Encounter = grant?.Encounter is { } encounter && FhirId().IsMatch(encounter) ? encounter : null,
             NeedPatientBanner = grant?.NeedPatientBanner,
         };
-        http.Response.Cookies.Append(SessionCookie, services.GetRequiredService<NavigatorSessions>().AddSession(session), Cookie(http, lifetime));
+        var id = await services.GetRequiredService<NavigatorSessions>().AddSessionAsync(session, http.RequestAborted);
+        http.Response.Cookies.Append(SessionCookie, id, Cookie(http, lifetime));
         return Results.Redirect(Links.Step(StepIds.All[0]));
+    }
+
+    /// <summary>The chart through the hooks' gathering and snapshot, or the page that says why it could not be read.</summary>
+    private static async Task<(ClinicalSnapshot? Snapshot, IResult? Problem)> ReadChartAsync(HttpContext http, string iss, string patient, string? token,
+        string? scope, string user, DateTimeOffset expires)
+    {
+        var services = http.RequestServices;
+        var service = services.GetRequiredService<CdsServiceRegistry>().Find(CdsServices.PatientViewId)!;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var request = new HookRequest(Hook: "patient-view", FhirServer: iss,
+            FhirAuthorization: token is null ? null : new FhirAuthorization(token, "Bearer", (long)(expires - now).TotalSeconds, scope, user, patient));
+        var context = new HookContext(user, patient, null, [], null);
+        var gathered = await services.GetRequiredService<InputGatherer>().GatherAsync(service, request, context, http.RequestAborted);
+        var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
+        if (gathered.Queries.Any(q => q.Status is 401 or 403))
+        {
+            return (null, token is null
+                ? Problem(http, 403, "The FHIR server is not open",
+                    "The FHIR server asks for authorization, so the Navigator cannot read it without a sign-in. Open the Navigator through the EHR's SMART launch instead.")
+                : Problem(http, 403, "The FHIR server refused the Navigator",
+                    "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted."));
+        }
+        if (gathered.MissingRequired(service).Any())
+        {
+            return (null, Problem(http, 502, "The patient's record could not be read",
+                $"The FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}."));
+        }
+        return (services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), null);
     }
 
     private static async Task<IResult> WriteBack(HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, IHttpClientFactory clients,
         AuditWriter audit, TimeProvider time)
     {
-        if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+        if (await SessionAsync(http) is not { } session)
         {
             return NoSession(http);
         }
@@ -308,6 +324,7 @@ public static partial class NavigatorEndpoints
         }
         session.WrittenBack = outcome;
         await AuditWriteBack(session, view, outcome, audit, time);
+        await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
         if (outcome.Outcome == WriteBackOutcome.Unreachable)
         {
             return Problem(http, 502, "The EHR did not save the answers", "The EHR's FHIR server could not be reached.");
@@ -330,11 +347,11 @@ public static partial class NavigatorEndpoints
         NavigatorPathway.Evaluate(session.Snapshot, session.Answers, time.GetUtcNow());
 
     /// <summary>One audit event per result: written when a result is first shown (or saved) for these answers.</summary>
-    private static async Task Audit(NavigatorSession session, PathwayView view, AuditWriter audit, TimeProvider time)
+    private static async Task<bool> Audit(NavigatorSession session, PathwayView view, AuditWriter audit, TimeProvider time)
     {
         if (session.Audited == (session.Answers, view.Result))
         {
-            return;
+            return false;
         }
         var at = time.GetUtcNow();
         var writeBack = session.OpenServer ? new WriteBackOutcome(WriteBackOutcome.OpenServer)
@@ -344,6 +361,7 @@ public static partial class NavigatorEndpoints
             session.OpenServer ? OpenServerAccess : "SMART EHR launch");
         await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorAuditRecord)));
         session.Audited = (session.Answers, view.Result);
+        return true;
     }
 
     /// <summary>One audit event per write-back attempt, beside the result's: what the EHR made of it.</summary>
@@ -355,8 +373,15 @@ public static partial class NavigatorEndpoints
         await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorWriteBackRecord)));
     }
 
-    private static IResult WithSession(HttpContext http, NavigatorSessions sessions, Func<NavigatorSession, IResult> page) =>
-        sessions.Find(http.Request.Cookies[SessionCookie]) is { } session ? page(session) : NoSession(http);
+    private static async Task<IResult> WithSessionAsync(HttpContext http, Func<NavigatorSession, IResult> page) =>
+        await SessionAsync(http) is { } session ? page(session) : NoSession(http);
+
+    /// <summary>The session the cookie names; a stored one this instance has not served yet has its chart read again
+    /// with its own token, exactly as at the launch.</summary>
+    private static Task<NavigatorSession?> SessionAsync(HttpContext http) =>
+        http.RequestServices.GetRequiredService<NavigatorSessions>().FindAsync(http.Request.Cookies[SessionCookie], async record =>
+            await ReadChartAsync(http, record.Iss, record.PatientId, record.AccessToken, record.Scope, record.User, record.Expires) is { Snapshot: { } snapshot } ? snapshot : null,
+            http.RequestAborted);
 
     private static IResult NoSession(HttpContext http) =>
         Problem(http, 401, "No Navigator session", "This Navigator session has ended or was never started in this browser.");

@@ -1,4 +1,8 @@
+using CdsMitral.Service.Audit;
 using Microsoft.AspNetCore.Authentication.OAuth;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.DataProtection.KeyManagement;
+using Microsoft.AspNetCore.DataProtection.Repositories;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 
@@ -8,8 +12,29 @@ public static class NavigatorRegistration
 {
     public static IServiceCollection AddNavigator(this IServiceCollection services)
     {
-        services.AddOptions<NavigatorOptions>().BindConfiguration(NavigatorOptions.Section);
+        services.AddOptions<NavigatorOptions>().BindConfiguration(NavigatorOptions.Section)
+            .Validate<IOptions<AuditOptions>>((navigator, audit) => navigator.SessionStore != NavigatorSessionStoreKind.Database || audit.Value.Store != AuditStoreKind.None,
+                "CdsMitral:Navigator:SessionStore is Database, but CdsMitral:Audit:Store is None: the sessions live beside the audit chain.")
+            .ValidateOnStart();
         services.AddSingleton<NavigatorSessions>();
+        services.AddSingleton<NavigatorSessionStore>();
+        // Instances that share sessions must share the keys that protect them (and the OAuth state and antiforgery tokens).
+        services.AddDataProtection();
+        services.AddOptions<KeyManagementOptions>().Configure<IOptions<NavigatorOptions>, ILoggerFactory>((keys, navigator, loggers) =>
+        {
+            if (!string.IsNullOrWhiteSpace(navigator.Value.DataProtectionKeys))
+            {
+                keys.XmlRepository = new FileSystemXmlRepository(new DirectoryInfo(navigator.Value.DataProtectionKeys), loggers);
+            }
+        });
+        services.AddOptions<DataProtectionOptions>().Configure<IOptions<NavigatorOptions>>((protection, navigator) =>
+        {
+            if (!string.IsNullOrWhiteSpace(navigator.Value.DataProtectionKeys))
+            {
+                // Not the content root, which differs between hosts: every instance on these keys is the same application.
+                protection.ApplicationDiscriminator = "CdsMitral";
+            }
+        });
         services.AddSingleton<NavigatorIssuers>();
         services.AddTransient<SmartDiscovery>();
         services.AddAntiforgery(o =>

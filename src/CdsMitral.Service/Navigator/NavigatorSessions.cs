@@ -2,6 +2,9 @@ using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using CdsMitral.Navigator;
 using CdsMitral.Snapshot;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.DataProtection;
 using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Navigator;
@@ -28,6 +31,14 @@ public sealed class NavigatorOptions
 
     /// <summary>How long a launch may take from redirect to callback.</summary>
     public TimeSpan LaunchLifetime { get; set; } = TimeSpan.FromMinutes(10);
+
+    /// <summary>Memory (the default: a restart ends every session) or Database: rows beside the audit chain, shared by
+    /// every instance on that store and kept across restarts, their state encrypted with Data Protection.</summary>
+    public NavigatorSessionStoreKind SessionStore { get; set; } = NavigatorSessionStoreKind.Memory;
+
+    /// <summary>Where Data Protection keeps its keys (OAuth state, antiforgery, stored sessions). Instances that share
+    /// sessions must share this folder; unset, ASP.NET Core's default applies (this user's profile, one machine).</summary>
+    public string? DataProtectionKeys { get; set; }
 
     /// <summary>The longest a session lives, whatever the token's expires_in says.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(1);
@@ -56,7 +67,7 @@ public sealed class NavigatorSession(string iss, string? accessToken, string pat
     public string User { get; } = user;
     public DateTimeOffset Expires { get; } = expires;
     public ClinicalSnapshot Snapshot { get; } = snapshot;
-    public Guid Id { get; } = Guid.CreateVersion7();
+    public Guid Id { get; init; } = Guid.CreateVersion7();
     public NavigatorAnswers Answers { get; set; } = answers;
 
     public bool OpenServer => AccessToken is null;
@@ -75,11 +86,51 @@ public sealed class NavigatorSession(string iss, string? accessToken, string pat
         && (access is "write" or "*" || (access.All(char.IsLower) && access.Contains('c', StringComparison.Ordinal))));
 }
 
-/// <summary>Launches and sessions, in memory, keyed by unguessable random ids; expired entries go when next touched.</summary>
-public sealed class NavigatorSessions(IOptions<NavigatorOptions> options, TimeProvider time)
+/// <summary>Where sessions live: in this process's memory, or in the audit database, shared by every instance.</summary>
+public enum NavigatorSessionStoreKind { Memory, Database }
+
+/// <summary>A session as it is stored: everything but the chart, which is read again with the token where it is needed.</summary>
+public sealed record NavigatorSessionRecord(Guid Id, string Iss, string? AccessToken, string PatientId, string Scope, string User, DateTimeOffset Expires,
+    NavigatorAnswers Answers, NavigatorAnswers? AuditedAnswers, PathwayResult? AuditedResult, LaunchOrigin? From, string? Encounter,
+    bool? NeedPatientBanner, WriteBackOutcome? WrittenBack)
+{
+    public override string ToString() => $"NavigatorSessionRecord {{ Id = {Id}, access_token = (redacted) }}";
+
+    public static NavigatorSessionRecord Of(NavigatorSession s) => new(s.Id, s.Iss, s.AccessToken, s.PatientId, s.Scope, s.User, s.Expires, s.Answers,
+        s.Audited?.Item1, s.Audited?.Item2, s.From, s.Encounter, s.NeedPatientBanner, s.WrittenBack);
+
+    public NavigatorSession With(ClinicalSnapshot snapshot) => new(Iss, AccessToken, PatientId, Scope, User, Expires, snapshot, Answers)
+    {
+        Id = Id,
+        From = From,
+        Encounter = Encounter,
+        NeedPatientBanner = NeedPatientBanner,
+        WrittenBack = WrittenBack,
+        Audited = AuditedAnswers is { } answers && AuditedResult is { } result ? (answers, result) : null,
+    };
+}
+
+[JsonSourceGenerationOptions(UseStringEnumConverter = true)]
+[JsonSerializable(typeof(NavigatorSessionRecord))]
+internal sealed partial class NavigatorSessionJson : JsonSerializerContext;
+
+/// <summary>
+/// Launches and sessions, keyed by unguessable random ids. In memory by default; with SessionStore = Database they are
+/// rows beside the audit chain, the session's state encrypted with Data Protection, so that a restart keeps them and any
+/// instance can serve them. There each request reads the row (answers given at another instance count), and the chart
+/// is read once per instance with the session's token. Expired entries go when next touched.
+/// </summary>
+public sealed class NavigatorSessions(IOptions<NavigatorOptions> options, TimeProvider time, IServiceProvider services)
 {
     private readonly ConcurrentDictionary<string, DateTimeOffset> _launches = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, NavigatorSession> _sessions = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (Guid Session, ClinicalSnapshot Snapshot, DateTimeOffset Expires)> _charts = new(StringComparer.Ordinal);
+
+    private bool Shared => options.Value.SessionStore == NavigatorSessionStoreKind.Database;
+
+    private NavigatorSessionStore Store => services.GetRequiredService<NavigatorSessionStore>();
+
+    private IDataProtector Protector => services.GetRequiredService<IDataProtectionProvider>().CreateProtector("CdsMitral.Navigator.Session.v1");
 
     public static string NewId() => Base64Url(RandomNumberGenerator.GetBytes(32));
 
@@ -87,50 +138,123 @@ public sealed class NavigatorSessions(IOptions<NavigatorOptions> options, TimePr
 
     /// <summary>A launch between the redirect to the authorization server and the callback: the id travels in the
     /// library's protected state; the browser binding is the library's correlation cookie.</summary>
-    public string AddLaunch()
+    public async Task<string> AddLaunchAsync(CancellationToken cancellationToken)
     {
-        Sweep();
+        await SweepAsync(cancellationToken);
         var id = NewId();
-        _launches[id] = time.GetUtcNow() + options.Value.LaunchLifetime;
+        var expires = time.GetUtcNow() + options.Value.LaunchLifetime;
+        if (Shared)
+        {
+            await Store.AddLaunchAsync(id, expires, cancellationToken);
+        }
+        else
+        {
+            _launches[id] = expires;
+        }
         return id;
     }
 
     /// <summary>Whether this launch was pending and not expired; either way it is pending no more.</summary>
-    public bool TakeLaunch(string? id) =>
-        id is not null && _launches.TryRemove(id, out var expires) && expires >= time.GetUtcNow();
+    public async Task<bool> TakeLaunchAsync(string? id, CancellationToken cancellationToken) =>
+        id is not null && (Shared
+            ? await Store.TakeLaunchAsync(id, time.GetUtcNow(), cancellationToken)
+            : _launches.TryRemove(id, out var expires) && expires >= time.GetUtcNow());
 
-    public string AddSession(NavigatorSession session)
+    public async Task<string> AddSessionAsync(NavigatorSession session, CancellationToken cancellationToken)
     {
         var id = NewId();
-        _sessions[id] = session;
+        if (Shared)
+        {
+            _charts[id] = (session.Id, session.Snapshot, session.Expires);
+            await SaveAsync(id, session, cancellationToken);
+        }
+        else
+        {
+            _sessions[id] = session;
+        }
         return id;
     }
 
-    /// <summary>The live session this cookie names, or null (unknown or expired: an expired one is dropped with its token).</summary>
-    public NavigatorSession? Find(string? id)
+    /// <summary>Keeps what changed (answers, audit marks, write-back) where the other instances will find it.</summary>
+    public async Task SaveAsync(string? id, NavigatorSession session, CancellationToken cancellationToken)
     {
-        if (id is null || !_sessions.TryGetValue(id, out var session))
+        if (Shared && id is not null)
         {
-            return null;
+            var state = Protector.Protect(JsonSerializer.Serialize(NavigatorSessionRecord.Of(session), NavigatorSessionJson.Default.NavigatorSessionRecord));
+            await Store.SaveSessionAsync(id, session.Expires, state, cancellationToken);
         }
-        if (session.Expires <= time.GetUtcNow())
-        {
-            _sessions.TryRemove(id, out _);
-            return null;
-        }
-        return session;
     }
 
-    private void Sweep()
+    /// <summary>The live session this cookie names, or null (unknown, expired, or its chart no longer readable). An
+    /// expired one is dropped with its token.</summary>
+    /// <param name="readChart">Reads the chart again for a stored session this instance has not read yet.</param>
+    public async Task<NavigatorSession?> FindAsync(string? id, Func<NavigatorSessionRecord, Task<ClinicalSnapshot?>> readChart, CancellationToken cancellationToken)
+    {
+        if (id is null)
+        {
+            return null;
+        }
+        var now = time.GetUtcNow();
+        if (!Shared)
+        {
+            if (!_sessions.TryGetValue(id, out var session))
+            {
+                return null;
+            }
+            if (session.Expires <= now)
+            {
+                _sessions.TryRemove(id, out _);
+                return null;
+            }
+            return session;
+        }
+        if (await Store.LoadSessionAsync(id, now, cancellationToken) is not { } state || Unprotect(state) is not { } record || record.Expires <= now)
+        {
+            _charts.TryRemove(id, out _);
+            return null;
+        }
+        if (!_charts.TryGetValue(id, out var chart) || chart.Session != record.Id)
+        {
+            if (await readChart(record) is not { } snapshot)
+            {
+                return null;
+            }
+            chart = _charts[id] = (record.Id, snapshot, record.Expires);
+        }
+        return record.With(chart.Snapshot);
+    }
+
+    private NavigatorSessionRecord? Unprotect(string state)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize(Protector.Unprotect(state), NavigatorSessionJson.Default.NavigatorSessionRecord);
+        }
+        catch (Exception e) when (e is CryptographicException or JsonException)
+        {
+            // Another key ring (keys not shared, or rotated away): the session cannot be read here, so it has ended.
+            return null;
+        }
+    }
+
+    private async Task SweepAsync(CancellationToken cancellationToken)
     {
         var now = time.GetUtcNow();
         foreach (var (key, _) in _launches.Where(l => l.Value < now))
         {
             _launches.TryRemove(key, out _);
         }
-        foreach (var (key, session) in _sessions.Where(s => s.Value.Expires <= now))
+        foreach (var (key, _) in _sessions.Where(s => s.Value.Expires <= now))
         {
             _sessions.TryRemove(key, out _);
+        }
+        foreach (var (key, _) in _charts.Where(c => c.Value.Expires <= now))
+        {
+            _charts.TryRemove(key, out _);
+        }
+        if (Shared)
+        {
+            await Store.SweepAsync(now, cancellationToken);
         }
     }
 }

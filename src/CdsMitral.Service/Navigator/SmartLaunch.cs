@@ -156,7 +156,7 @@ public sealed class SmartOAuthHandler(IOptionsMonitor<SmartOAuthOptions> options
     {
         // The library's state and correlation cookie have matched; the launch must also still be pending on this server,
         // so a state is good once, and not after the launch lifetime, whatever cookie a replay carries.
-        if (!context.Properties.Items.TryGetValue(LaunchIdItem, out var id) || !sessions.TakeLaunch(id))
+        if (!context.Properties.Items.TryGetValue(LaunchIdItem, out var id) || !await sessions.TakeLaunchAsync(id, Context.RequestAborted))
         {
             return OAuthTokenResponse.Failed(new NavigatorLaunchException(400, NavigatorLaunchException.NoLaunchTitle, NavigatorLaunchException.NoLaunchMessage));
         }

@@ -366,6 +366,133 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Empty(_fhir.Requests);
     }
 
+    /// <summary>Another instance of the service on the same audit database and Data Protection keys (or this one restarted).</summary>
+    private ServiceFactory SecondInstance(string keys)
+    {
+        var second = new ServiceFactory()
+            .With("CdsMitral:Audit:ConnectionString", Path.Combine(_service.DataDirectory, "audit.db"))
+            .With("CdsMitral:Audit:CheckpointPath", Path.Combine(_service.DataDirectory, "second-checkpoints.ndjson"))
+            .With("CdsMitral:Navigator:SessionStore", "Database")
+            .With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        return second;
+    }
+
+    /// <summary>The second instance's client; it keeps the first instance's clock, as two machines share the time.</summary>
+    private HttpClient SecondClient(ServiceFactory second) =>
+        second.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(_service.Clock)))
+            .CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri("https://localhost") });
+
+    private async Task<long> StoredSessionsAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_service.DataDirectory, "audit.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM navigator_sessions";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static HttpRequestMessage WithSessionCookie(HttpMethod method, string path, string session, HttpContent? content = null) => new(method, path)
+    {
+        Headers = { { "Cookie", $"{NavigatorEndpoints.SessionCookie}={session}" } },
+        Content = content,
+    };
+
+    [Fact]
+    public async Task A_stored_session_is_served_by_a_second_instance_with_the_answers_given_at_the_first_and_no_token_at_rest()
+    {
+        var keys = Path.Combine(_service.DataDirectory, "keys");
+        _service.With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var set = callback.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+        var session = set[(NavigatorEndpoints.SessionCookie.Length + 1)..set.IndexOf(';', StringComparison.Ordinal)];
+        var token = Assert.Single(_auth.IssuedTokens);
+
+        // The clinician answers the first step at the first instance.
+        var first = "/navigator/step/" + StepIds.All[0];
+        var html = await (await browser.GetAsync(first)).Content.ReadAsStringAsync();
+        var radio = RadioInput().Matches(html).First(m => m.Groups[2].Value.Length > 0);
+        var (name, value) = Antiforgery(html);
+        using var posted = await browser.PostAsync(first, new FormUrlEncodedContent([new(name, value), new("step", StepIds.All[0]), new("go", "next"),
+            new(radio.Groups[1].Value, WebUtility.HtmlDecode(radio.Groups[2].Value))]));
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+
+        // Another instance (or this one after a restart) holds nothing in memory: it finds the session in the store and
+        // reads the chart again with the session's own token.
+        var readsBefore = _fhir.Requests.Count(r => r.Method == "GET");
+        await using var second = SecondInstance(keys);
+        using var other = SecondClient(second);
+        using var step = await other.SendAsync(WithSessionCookie(HttpMethod.Get, first, session));
+        Assert.Equal(HttpStatusCode.OK, step.StatusCode);
+        Assert.Contains($"value=\"{radio.Groups[2].Value}\" checked", await step.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var reads = _fhir.Requests.Where(r => r.Method == "GET").Skip(readsBefore).ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, r => Assert.Equal("Bearer " + token, r.Authorization));
+        using var result = await other.SendAsync(WithSessionCookie(HttpMethod.Get, "/navigator/result", session));
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+
+        Assert.Equal(1, await StoredSessionsAsync());
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(session, stored, StringComparison.Ordinal);
+        // A browser that only knows another id gets nothing.
+        using var stranger = await other.SendAsync(WithSessionCookie(HttpMethod.Get, first, NavigatorSessions.NewId()));
+        Assert.Equal(HttpStatusCode.Unauthorized, stranger.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stored_session_past_its_lifetime_is_refused_at_every_instance_and_its_row_is_deleted()
+    {
+        var keys = Path.Combine(_service.DataDirectory, "keys");
+        _service.With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys)
+            .With("CdsMitral:Navigator:SessionLifetime", "00:00:02");
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var set = callback.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+        var session = set[(NavigatorEndpoints.SessionCookie.Length + 1)..set.IndexOf(';', StringComparison.Ordinal)];
+        Assert.Equal(1, await StoredSessionsAsync());
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await using var second = SecondInstance(keys).With("CdsMitral:Navigator:SessionLifetime", "00:00:02");
+        using var other = SecondClient(second);
+        using var step = await other.SendAsync(WithSessionCookie(HttpMethod.Get, "/navigator/step/" + StepIds.All[0], session));
+        Assert.Equal(HttpStatusCode.Unauthorized, step.StatusCode);
+        using var again = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+        Assert.Equal(0, await StoredSessionsAsync());
+    }
+
+    [PostgresFact]
+    public async Task On_PostgreSQL_a_stored_session_is_served_by_a_second_instance_and_its_state_is_used_once()
+    {
+        var schema = AuditSupport.NewSchema();
+        var keys = Path.Combine(_service.DataDirectory, "keys");
+        _service.Audited(Store.Postgres, schema).With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        using var browser = Browser();
+        var (launch, _, back) = await LaunchAsync(browser);
+        await using var second = new ServiceFactory().Audited(Store.Postgres, schema)
+            .With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        using var other = SecondClient(second);
+        // The callback lands at the other instance, with the browser's correlation cookie: the launch is pending in the
+        // shared store, and the keys that protect the state are shared.
+        using var callbackRequest = new HttpRequestMessage(HttpMethod.Get, CallbackPathAndQuery(back));
+        callbackRequest.Headers.Add("Cookie", string.Join("; ", launch.Headers.GetValues("Set-Cookie").Select(c => c[..c.IndexOf(';', StringComparison.Ordinal)])));
+        using var callback = await other.SendAsync(callbackRequest);
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var set = callback.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+        var session = set[(NavigatorEndpoints.SessionCookie.Length + 1)..set.IndexOf(';', StringComparison.Ordinal)];
+        // Back at the first instance, the session is there; a replay of the same state at the first instance is refused.
+        using var fresh = Browser();
+        using var step = await fresh.SendAsync(WithSessionCookie(HttpMethod.Get, "/navigator/step/" + StepIds.All[0], session));
+        Assert.Equal(HttpStatusCode.OK, step.StatusCode);
+        using var replay = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Single(_auth.IssuedTokens);
+    }
+
     /// <summary>The documents of the navigator events in the audit chain, one per event.</summary>
     private async Task<List<string>> NavigatorEventsAsync()
     {
