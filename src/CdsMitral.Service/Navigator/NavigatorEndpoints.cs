@@ -419,9 +419,13 @@ public sealed class NavigatorIssuers(FhirServerPolicy policy, IOptions<TrustOpti
 {
     public string? Refusal(string iss)
     {
-        var callers = trust.Value.Clients.Select(c => new CallingClient(c.Issuer, c.Name, null, null, true))
-            .Append(new CallingClient(null, null, null, null, false));
-        string? first = null;
+        var callers = trust.Value.Clients.Select(c => new CallingClient(c.Issuer, c.Name, null, null, true)).ToList();
+        if (trust.Value.Mode == TrustMode.Off)
+        {
+            // Only then may an unverified caller name a fhirServer at all: its list means nothing while every call is verified.
+            callers.Add(new CallingClient(null, null, null, null, false));
+        }
+        string? first = callers.Count == 0 ? "no EHR is registered with this service." : null;
         foreach (var caller in callers)
         {
             if (policy.Refusal(caller, iss) is not { } refusal)

@@ -493,6 +493,19 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Single(_auth.IssuedTokens);
     }
 
+    [Fact]
+    public async Task A_launch_naming_a_server_only_the_unverified_list_admits_is_refused_while_every_hook_call_is_verified()
+    {
+        // With Trust:Mode = Verify no unverified caller may name a fhirServer, so that list cannot open the Navigator either.
+        _service.With("CdsMitral:Trust:UnverifiedFhirServers:0", "http://127.0.0.1:*/other");
+        using var browser = Browser();
+        var iss = _fhir.BaseUrl.Replace("/fhir", "/other", StringComparison.Ordinal);
+        using var answer = await browser.GetAsync($"/navigator/launch?iss={Uri.EscapeDataString(iss)}&launch=x");
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("This EHR is not allowed", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+    }
+
     /// <summary>The documents of the navigator events in the audit chain, one per event.</summary>
     private async Task<List<string>> NavigatorEventsAsync()
     {
