@@ -13,15 +13,24 @@ using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Trust;
 using CdsMitral.Snapshot;
 using Microsoft.AspNetCore.Antiforgery;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authentication.OAuth;
 using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Navigator;
 
-/// <summary>What the audit keeps of a Navigator result: who, which patient, the answers as attested, and the result.</summary>
+/// <summary>What the audit keeps of a Navigator result: who, which patient, the answers as attested, the result, which
+/// card opened the session, and whether write-back is possible. Never the token.</summary>
 public sealed record NavigatorAuditRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string Result,
-    IReadOnlyList<AttestedAnswer> Answers);
+    IReadOnlyList<AttestedAnswer> Answers, string? Encounter, LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack, string Access);
+
+/// <summary>What the audit keeps of a write-back: which session's result was sent, and what the FHIR server made of it
+/// (the ids it created, or its refusal). The answers are in that session's result event.</summary>
+public sealed record NavigatorWriteBackRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string SavedResult,
+    LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack);
 
 [JsonSerializable(typeof(NavigatorAuditRecord))]
+[JsonSerializable(typeof(NavigatorWriteBackRecord))]
 internal sealed partial class NavigatorJson : JsonSerializerContext;
 
 /// <summary>
@@ -32,7 +41,6 @@ internal sealed partial class NavigatorJson : JsonSerializerContext;
 public static partial class NavigatorEndpoints
 {
     public const string SessionCookie = "cdsmitral-nav";
-    public const string LaunchCookie = "cdsmitral-nav-launch";
     public const string CallbackPath = "/navigator/callback";
     public const string AuditKind = "navigator";
 
@@ -42,9 +50,8 @@ public static partial class NavigatorEndpoints
     {
         var nav = app.MapGroup("/navigator").ExcludeFromDescription();
         nav.MapGet("/launch", Launch);
-        nav.MapGet("/callback", Callback);
-        nav.MapGet("/step/{id}", (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
-            WithSession(http, sessions, session =>
+        nav.MapGet("/step/{id}", (string id, HttpContext http, IAntiforgery antiforgery, TimeProvider time) =>
+            WithSessionAsync(http, session =>
             {
                 var view = View(session, time);
                 if (view.Step(id) is null)
@@ -56,7 +63,7 @@ public static partial class NavigatorEndpoints
             }));
         nav.MapPost("/step/{id}", async (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
         {
-            if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+            if (await SessionAsync(http) is not { } session)
             {
                 return NoSession(http);
             }
@@ -71,23 +78,28 @@ public static partial class NavigatorEndpoints
             }
             var form = await http.Request.ReadFormAsync(http.RequestAborted);
             session.Answers = NavigatorForms.Read(form, session.Answers, time.GetUtcNow());
+            await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
             var target = NavigatorForms.Target(form, View(session, time), id);
             return Results.Redirect(target is null ? Links.Result : Links.Step(target));
         });
         nav.MapGet("/result", async (HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, AuditWriter audit, TimeProvider time) =>
         {
-            if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+            if (await SessionAsync(http) is not { } session)
             {
                 return NoSession(http);
             }
             var view = View(session, time);
-            await Audit(session, view, audit, time);
+            if (await Audit(session, view, audit, time))
+            {
+                await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
+            }
             var tokens = antiforgery.GetAndStoreTokens(http);
             var writeBack = session.MayWriteBack ? NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!) : null;
-            return Html(http, NavigatorPages.Result(view, Links, writeBack));
+            return Html(http, NavigatorPages.Result(view, Links, writeBack,
+                session.OpenServer ? "This session read an open FHIR server without authorization: nothing is saved to it. Print the referral summary instead." : null));
         });
-        nav.MapGet("/summary", (HttpContext http, NavigatorSessions sessions, TimeProvider time) =>
-            WithSession(http, sessions, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
+        nav.MapGet("/summary", (HttpContext http, TimeProvider time) =>
+            WithSessionAsync(http, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
         nav.MapGet("/patient", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
         nav.MapGet("/patient-page", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
         nav.MapPost("/write-back", WriteBack);
@@ -99,11 +111,15 @@ public static partial class NavigatorEndpoints
         return app;
     }
 
-    private static async Task<IResult> Launch(HttpContext http, NavigatorIssuers issuers, SmartClient smart, NavigatorSessions sessions,
+    private static async Task<IResult> Launch(HttpContext http, NavigatorIssuers issuers, SmartDiscovery discovery, NavigatorSessions sessions,
         IOptions<NavigatorOptions> options, ILoggerFactory loggers)
     {
         var iss = http.Request.Query["iss"].FirstOrDefault();
         var launch = http.Request.Query["launch"].FirstOrDefault();
+        if (string.IsNullOrEmpty(iss) && http.Request.Query["fhirServiceUrl"].FirstOrDefault() is { } openServer)
+        {
+            return await OpenServerLaunchAsync(http, openServer, http.Request.Query["patientId"].FirstOrDefault(), issuers, options.Value);
+        }
         if (string.IsNullOrEmpty(iss))
         {
             return Problem(http, 400, "The launch names no EHR", "The Navigator was opened without an iss (the EHR's FHIR server). Open it from the card or the EHR's app list.");
@@ -114,97 +130,171 @@ public static partial class NavigatorEndpoints
             NavigatorLog.LaunchRefused(loggers.CreateLogger("CdsMitral.Navigator"), refusal);
             return Problem(http, 403, "This EHR is not allowed", $"The Navigator does not work with this FHIR server: {refusal}");
         }
-        var (config, problem) = await smart.DiscoverAsync(iss, http.RequestAborted);
+        var (config, problem) = await discovery.DiscoverAsync(iss, http.RequestAborted);
         if (config is null)
         {
             return Problem(http, 502, "The EHR could not be reached", problem!);
         }
-        var binding = http.Request.Cookies[LaunchCookie] is { Length: 43 } existing ? existing : NavigatorSessions.NewId();
-        var redirectUri = http.PublicBaseUrl() + CallbackPath;
-        var (verifier, challenge) = SmartClient.NewPkce();
-        var state = sessions.AddLaunch(binding, iss, new Uri(config.TokenEndpoint!), verifier, redirectUri);
-        http.Response.Cookies.Append(LaunchCookie, binding, Cookie(http, options.Value.LaunchLifetime));
-        // Standalone: no launch parameter, so ask the authorization server to let the clinician pick the patient.
-        var scope = launch is null ? options.Value.Scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal) : options.Value.Scope;
-        var query = new Dictionary<string, string?>
+        var properties = new OAuthChallengeProperties { RedirectUri = Links.Step(StepIds.All[0]) };
+        properties.Items[SmartOAuthHandler.IssItem] = iss;
+        properties.Items[SmartOAuthHandler.AuthorizeItem] = config.AuthorizationEndpoint;
+        properties.Items[SmartOAuthHandler.TokenItem] = config.TokenEndpoint;
+        properties.Items[SmartOAuthHandler.LaunchIdItem] = await sessions.AddLaunchAsync(http.RequestAborted);
+        if (launch is not null)
         {
-            ["response_type"] = "code",
-            ["client_id"] = options.Value.ClientId,
-            ["redirect_uri"] = redirectUri,
-            ["scope"] = scope,
-            ["state"] = state,
-            ["aud"] = iss,
-            ["launch"] = launch,
-            ["code_challenge"] = challenge,
-            ["code_challenge_method"] = "S256",
-        };
-        return Results.Redirect(Microsoft.AspNetCore.WebUtilities.QueryHelpers.AddQueryString(config.AuthorizationEndpoint!, query));
+            properties.Items[SmartOAuthHandler.LaunchItem] = launch;
+        }
+        else
+        {
+            // Standalone: no launch parameter, so ask the authorization server to let the clinician pick the patient.
+            properties.Scope = options.Value.Scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal)
+                .Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        }
+        return Results.Challenge(properties, [SmartOAuthHandler.SchemeName]);
     }
 
-    private static async Task<IResult> Callback(HttpContext http, NavigatorSessions sessions, SmartClient smart, IOptions<NavigatorOptions> options,
-        CdsServiceRegistry registry, InputGatherer gatherer, SnapshotBuilder snapshots, TimeProvider time)
+    /// <summary>The CDS Hooks Sandbox's launch against an open FHIR server: it appends <c>fhirServiceUrl</c> and
+    /// <c>patientId</c> to the link instead of <c>iss</c> and <c>launch</c>, and no one signs in. The chart is read without
+    /// a token, only from a server the hooks could name as fhirServer, and nothing is ever written back.</summary>
+    private static async Task<IResult> OpenServerLaunchAsync(HttpContext http, string fhirServer, string? patient, NavigatorIssuers issuers, NavigatorOptions options)
     {
+        if (!options.AllowOpenServerLaunch)
+        {
+            return Problem(http, 403, "Open FHIR server launches are off",
+                "This Navigator only opens through the EHR's SMART launch (iss and launch). Launches against an open FHIR server are turned off here.");
+        }
+        if (issuers.Refusal(fhirServer) is { } refusal)
+        {
+            NavigatorLog.LaunchRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CdsMitral.Navigator"), refusal);
+            return Problem(http, 400, "This FHIR server is not allowed", $"The Navigator does not read this FHIR server: {refusal}");
+        }
+        if (patient is null || !FhirId().IsMatch(patient))
+        {
+            return Problem(http, 400, "No patient in context", "The launch names no patient (patientId), or an id that is not a FHIR id.");
+        }
+        return await StartSessionAsync(http, fhirServer, patient, null, OpenServerUser);
+    }
+
+    /// <summary>How an open-server session read the chart, as the audit says it.</summary>
+    public const string OpenServerAccess = "open FHIR server, no authorization";
+
+    /// <summary>Who the answers are attested by when no one signed in.</summary>
+    public const string OpenServerUser = "an unidentified user (open FHIR server, no sign-in)";
+
+    /// <summary>The library's callback failed (state, correlation, consent, token): a page saying which, and no session.</summary>
+    internal static async Task LaunchFailedAsync(RemoteFailureContext context)
+    {
+        var http = context.HttpContext;
+        // A state is good once, even when this attempt failed before the exchange (another browser, declined consent).
+        if (context.Properties?.Items.TryGetValue(SmartOAuthHandler.LaunchIdItem, out var id) == true)
+        {
+            await http.RequestServices.GetRequiredService<NavigatorSessions>().TakeLaunchAsync(id, http.RequestAborted);
+        }
         var query = http.Request.Query;
-        var launch = sessions.TakeLaunch(query["state"].FirstOrDefault(), http.Request.Cookies[LaunchCookie]);
-        http.Response.Cookies.Delete(LaunchCookie, Cookie(http, TimeSpan.Zero));
-        if (launch is null)
+        var error = context.Failure?.Data["error"] as string;
+        var page = context.Failure switch
         {
-            return Problem(http, 400, "This sign-in does not match a launch",
-                "The answer from the EHR's sign-in does not belong to a launch started in this browser, was already used, or came too late.");
-        }
-        if (query["error"].FirstOrDefault() is { } error)
+            NavigatorLaunchException f => Problem(http, f.Status, f.Title, f.Message),
+            _ when http.Items.ContainsKey(SmartOAuthHandler.ExchangeStarted) =>
+                Problem(http, 401, "The EHR did not issue a token", "The EHR's authorization server refused to issue a token, or could not be reached."),
+            _ when context.Properties is not null && error == "access_denied" =>
+                Problem(http, 403, "The EHR did not grant access", "Access was declined at the EHR's sign-in."),
+            _ when context.Properties is not null && error is not null =>
+                Problem(http, 403, "The EHR did not grant access", $"The EHR's sign-in ended with the error '{error}'."),
+            _ when context.Properties is not null && !query.ContainsKey("code") =>
+                Problem(http, 400, "The EHR sent no authorization code", "The EHR's sign-in returned neither a code nor an error."),
+            _ => Problem(http, 400, NavigatorLaunchException.NoLaunchTitle, NavigatorLaunchException.NoLaunchMessage),
+        };
+        await page.ExecuteAsync(http);
+        context.HandleResponse();
+    }
+
+    /// <summary>The library exchanged the code: read the chart with the token, keep both on the server, and hand the browser
+    /// an opaque session cookie. Nothing is signed in: the ticket stays in this request.</summary>
+    internal static async Task LaunchSucceededAsync(TicketReceivedContext context)
+    {
+        var http = context.HttpContext;
+        context.HandleResponse();
+        var grant = http.Items[typeof(SmartGrant)] as SmartGrant;
+        var iss = context.Properties?.Items[SmartOAuthHandler.IssItem];
+        var page = grant is null || iss is null
+            ? Problem(http, 401, "The EHR did not issue a token", "The EHR's authorization server answered without a bearer access token.")
+            : await StartSessionAsync(http, iss, grant);
+        await page.ExecuteAsync(http);
+    }
+
+    private static Task<IResult> StartSessionAsync(HttpContext http, string iss, SmartGrant grant) =>
+        grant.Patient is not { } patient || !FhirId().IsMatch(patient)
+            ? Task.FromResult(Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id)."))
+            : StartSessionAsync(http, iss, patient, grant, grant.User ?? "the launching clinician");
+
+    /// <summary>Reads the chart as a hook would (with the grant's token, or none on an open server), keeps it with the
+    /// token on the server, and hands the browser an opaque session cookie.</summary>
+    private static async Task<IResult> StartSessionAsync(HttpContext http, string iss, string patient, SmartGrant? grant, string user)
+    {
+        var services = http.RequestServices;
+        var options = services.GetRequiredService<IOptions<NavigatorOptions>>().Value;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var lifetime = grant?.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
+        var (snapshot, problem) = await ReadChartAsync(http, iss, patient, grant?.AccessToken, grant?.Scope, user, now + lifetime);
+        if (snapshot is null)
         {
-            return Problem(http, 403, "The EHR did not grant access",
-                error == "access_denied" ? "Access was declined at the EHR's sign-in." : $"The EHR's sign-in ended with the error '{error}'.");
+            return problem!;
         }
-        if (query["code"].FirstOrDefault() is not { Length: > 0 } code)
+        var session = new NavigatorSession(iss, grant?.AccessToken, patient, grant?.Scope ?? "", user, now + lifetime, snapshot, NavigatorAnswers.None(user, now))
         {
-            return Problem(http, 400, "The EHR sent no authorization code", "The EHR's sign-in returned neither a code nor an error.");
-        }
-        var (token, refused) = await smart.ExchangeAsync(launch, code, options.Value.ClientId, http.RequestAborted);
-        if (token is null)
-        {
-            return Problem(http, 401, "The EHR did not issue a token", refused!);
-        }
-        if (token.Patient is not { } patient || !FhirId().IsMatch(patient))
-        {
-            return Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id).");
-        }
-        var user = SmartClient.UserOf(token.IdToken) ?? "the launching clinician";
-        var service = registry.Find(CdsServices.PatientViewId)!;
-        var request = new HookRequest(Hook: "patient-view", FhirServer: launch.Iss,
-            FhirAuthorization: new FhirAuthorization(token.AccessToken, "Bearer", token.ExpiresIn, token.Scope, user, patient));
+            From = LaunchOrigin.From(grant?.AppContext),
+            Encounter = grant?.Encounter is { } encounter && FhirId().IsMatch(encounter) ? encounter : null,
+            NeedPatientBanner = grant?.NeedPatientBanner,
+        };
+        var id = await services.GetRequiredService<NavigatorSessions>().AddSessionAsync(session, http.RequestAborted);
+        http.Response.Cookies.Append(SessionCookie, id, Cookie(http, lifetime));
+        return Results.Redirect(Links.Step(StepIds.All[0]));
+    }
+
+    /// <summary>The chart through the hooks' gathering and snapshot, or the page that says why it could not be read.</summary>
+    private static async Task<(ClinicalSnapshot? Snapshot, IResult? Problem)> ReadChartAsync(HttpContext http, string iss, string patient, string? token,
+        string? scope, string user, DateTimeOffset expires)
+    {
+        var services = http.RequestServices;
+        var service = services.GetRequiredService<CdsServiceRegistry>().Find(CdsServices.PatientViewId)!;
+        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
+        var request = new HookRequest(Hook: "patient-view", FhirServer: iss,
+            FhirAuthorization: token is null ? null : new FhirAuthorization(token, "Bearer", (long)(expires - now).TotalSeconds, scope, user, patient));
         var context = new HookContext(user, patient, null, [], null);
-        var gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+        var gathered = await services.GetRequiredService<InputGatherer>().GatherAsync(service, request, context, http.RequestAborted);
         var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
         if (gathered.Queries.Any(q => q.Status is 401 or 403))
         {
-            return Problem(http, 403, "The FHIR server refused the Navigator",
-                "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted.");
+            return (null, token is null
+                ? Problem(http, 403, "The FHIR server is not open",
+                    "The FHIR server asks for authorization, so the Navigator cannot read it without a sign-in. Open the Navigator through the EHR's SMART launch instead.")
+                : Problem(http, 403, "The FHIR server refused the Navigator",
+                    "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted."));
         }
         if (gathered.MissingRequired(service).Any())
         {
-            return Problem(http, 502, "The patient's record could not be read",
-                $"The EHR's FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}.");
+            return (null, Problem(http, 502, "The patient's record could not be read",
+                $"The FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}."));
         }
-        var now = time.GetUtcNow();
-        var lifetime = token.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.Value.SessionLifetime.TotalSeconds)) : options.Value.SessionLifetime;
-        var session = new NavigatorSession(launch.Iss, token.AccessToken!, patient, token.Scope ?? "", user, now + lifetime,
-            snapshots.Build(gathered.Record, now), NavigatorAnswers.None(user, now));
-        http.Response.Cookies.Append(SessionCookie, sessions.AddSession(session), Cookie(http, lifetime));
-        return Results.Redirect(Links.Step(StepIds.All[0]));
+        return (services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), null);
     }
 
     private static async Task<IResult> WriteBack(HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, IHttpClientFactory clients,
         AuditWriter audit, TimeProvider time)
     {
-        if (sessions.Find(http.Request.Cookies[SessionCookie]) is not { } session)
+        if (await SessionAsync(http) is not { } session)
         {
             return NoSession(http);
         }
         if (!await antiforgery.IsRequestValidAsync(http))
         {
             return Problem(http, 400, "The form could not be accepted", "The form was not sent from this Navigator session. Open the result again and resend it.");
+        }
+        if (session.OpenServer)
+        {
+            return Problem(http, 403, "Nothing is saved to an open FHIR server",
+                "This session reads an open FHIR server without authorization, so the Navigator writes nothing to it. Print the referral summary instead.");
         }
         if (!session.MayWriteBack)
         {
@@ -220,17 +310,28 @@ public static partial class NavigatorEndpoints
         };
         request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", session.AccessToken);
         request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
+        WriteBackOutcome outcome;
         try
         {
             using var response = await clients.CreateClient(FhirFetcher.HttpClientName).SendAsync(request, http.RequestAborted);
-            if (!response.IsSuccessStatusCode)
-            {
-                return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {(int)response.StatusCode}).");
-            }
+            outcome = response.IsSuccessStatusCode
+                ? new WriteBackOutcome(WriteBackOutcome.Saved, (int)response.StatusCode, WriteBackOutcome.CreatedIn(await response.Content.ReadAsStringAsync(http.RequestAborted)))
+                : new WriteBackOutcome(WriteBackOutcome.Refused, (int)response.StatusCode);
         }
         catch (HttpRequestException)
         {
+            outcome = new WriteBackOutcome(WriteBackOutcome.Unreachable);
+        }
+        session.WrittenBack = outcome;
+        await AuditWriteBack(session, view, outcome, audit, time);
+        await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
+        if (outcome.Outcome == WriteBackOutcome.Unreachable)
+        {
             return Problem(http, 502, "The EHR did not save the answers", "The EHR's FHIR server could not be reached.");
+        }
+        if (outcome.Outcome == WriteBackOutcome.Refused)
+        {
+            return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {outcome.Status}).");
         }
         var what = NavigatorOutputs.SuggestsReferral(view.Result) ? "The answers and a draft Heart Valve Team request were" : "The answers were";
         return Html(http, $"""
@@ -246,21 +347,41 @@ public static partial class NavigatorEndpoints
         NavigatorPathway.Evaluate(session.Snapshot, session.Answers, time.GetUtcNow());
 
     /// <summary>One audit event per result: written when a result is first shown (or saved) for these answers.</summary>
-    private static async Task Audit(NavigatorSession session, PathwayView view, AuditWriter audit, TimeProvider time)
+    private static async Task<bool> Audit(NavigatorSession session, PathwayView view, AuditWriter audit, TimeProvider time)
     {
         if (session.Audited == (session.Answers, view.Result))
         {
-            return;
+            return false;
         }
         var at = time.GetUtcNow();
+        var writeBack = session.OpenServer ? new WriteBackOutcome(WriteBackOutcome.OpenServer)
+            : session.MayWriteBack ? new WriteBackOutcome(WriteBackOutcome.Offered) : new WriteBackOutcome(WriteBackOutcome.NotGranted);
         var record = new NavigatorAuditRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
-            NavigatorPathway.CodeOf(view.Result), view.Attested);
+            NavigatorPathway.CodeOf(view.Result), view.Attested, session.Encounter, session.From, writeBack,
+            session.OpenServer ? OpenServerAccess : "SMART EHR launch");
         await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorAuditRecord)));
         session.Audited = (session.Answers, view.Result);
+        return true;
     }
 
-    private static IResult WithSession(HttpContext http, NavigatorSessions sessions, Func<NavigatorSession, IResult> page) =>
-        sessions.Find(http.Request.Cookies[SessionCookie]) is { } session ? page(session) : NoSession(http);
+    /// <summary>One audit event per write-back attempt, beside the result's: what the EHR made of it.</summary>
+    private static async Task AuditWriteBack(NavigatorSession session, PathwayView view, WriteBackOutcome outcome, AuditWriter audit, TimeProvider time)
+    {
+        var at = time.GetUtcNow();
+        var record = new NavigatorWriteBackRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
+            NavigatorPathway.CodeOf(view.Result), session.From, outcome);
+        await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorWriteBackRecord)));
+    }
+
+    private static async Task<IResult> WithSessionAsync(HttpContext http, Func<NavigatorSession, IResult> page) =>
+        await SessionAsync(http) is { } session ? page(session) : NoSession(http);
+
+    /// <summary>The session the cookie names; a stored one this instance has not served yet has its chart read again
+    /// with its own token, exactly as at the launch.</summary>
+    private static Task<NavigatorSession?> SessionAsync(HttpContext http) =>
+        http.RequestServices.GetRequiredService<NavigatorSessions>().FindAsync(http.Request.Cookies[SessionCookie], async record =>
+            await ReadChartAsync(http, record.Iss, record.PatientId, record.AccessToken, record.Scope, record.User, record.Expires) is { Snapshot: { } snapshot } ? snapshot : null,
+            http.RequestAborted);
 
     private static IResult NoSession(HttpContext http) =>
         Problem(http, 401, "No Navigator session", "This Navigator session has ended or was never started in this browser.");
@@ -298,9 +419,13 @@ public sealed class NavigatorIssuers(FhirServerPolicy policy, IOptions<TrustOpti
 {
     public string? Refusal(string iss)
     {
-        var callers = trust.Value.Clients.Select(c => new CallingClient(c.Issuer, c.Name, null, null, true))
-            .Append(new CallingClient(null, null, null, null, false));
-        string? first = null;
+        var callers = trust.Value.Clients.Select(c => new CallingClient(c.Issuer, c.Name, null, null, true)).ToList();
+        if (trust.Value.Mode == TrustMode.Off)
+        {
+            // Only then may an unverified caller name a fhirServer at all: its list means nothing while every call is verified.
+            callers.Add(new CallingClient(null, null, null, null, false));
+        }
+        string? first = callers.Count == 0 ? "no EHR is registered with this service." : null;
         foreach (var caller in callers)
         {
             if (policy.Refusal(caller, iss) is not { } refusal)

@@ -221,11 +221,12 @@ public static class NavigatorPages
     /// <summary>The result: where the patient stands, why, what the team must still confirm, the answers as attested, and
     /// the way on to the referral summary, the patient page and (when the scopes allow) the write-back.</summary>
     /// <param name="writeBackField">Antiforgery markup for the write-back form; null when the granted scopes do not allow write-back.</param>
-    public static string Result(PathwayView view, NavigatorLinks? links = null, string? writeBackField = null)
+    /// <param name="notice">Said instead of the write-back when there is none (an open FHIR server).</param>
+    public static string Result(PathwayView view, NavigatorLinks? links = null, string? writeBackField = null, string? notice = null)
     {
         ArgumentNullException.ThrowIfNull(view);
         links ??= new NavigatorLinks();
-        var writeBack = writeBackField is null ? "" : $"""
+        var writeBack = writeBackField is null ? notice is null ? "" : $"""<p class="note">{E(notice)}</p>""" : $"""
             <form method="post" action="{E(links.WriteBack)}" class="no-print">{writeBackField}
             <div class="actions"><button type="submit">Save the answers{(NavigatorOutputs.SuggestsReferral(view.Result) ? " and a draft Heart Valve Team request" : "")} to the EHR</button></div></form>
             """;

@@ -164,7 +164,8 @@ public sealed partial class LaunchTests : IAsyncLifetime
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
         Assert.Contains("\"Patient\":\"p1\"", stored, StringComparison.Ordinal);
         Assert.Contains($"\"User\":\"{SmartAuthorizationServer.User}\"", stored, StringComparison.Ordinal);
-        Assert.Single(Regex.Matches(stored, "\"Result\":\"[^\"]+\",\"Answers\":\\[\\{"));
+        // Counted over the stored events, not the raw file: SQLite's write-ahead log holds a page again each time a later event lands on it.
+        Assert.Single((await NavigatorEventsAsync()).SelectMany(e => Regex.Matches(e, "\"Result\":\"[^\"]+\",\"Answers\":\\[\\{")));
         Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
         Assert.NotEmpty(logs.Lines);
         Assert.All(logs.Lines, line => Assert.DoesNotContain(token, line, StringComparison.Ordinal));
@@ -279,6 +280,310 @@ public sealed partial class LaunchTests : IAsyncLifetime
         using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
         Assert.Equal(HttpStatusCode.Unauthorized, written.StatusCode);
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
+    [Fact]
+    public async Task The_callbacks_code_and_state_appear_in_no_log_line_even_with_request_logging_at_trace()
+    {
+        var logs = new LogCapture();
+        // As an operator chasing a launch problem would: ASP.NET's request lines on (appsettings keeps them at Warning).
+        _service.With("Logging:LogLevel:Default", "Trace").With("Logging:LogLevel:Microsoft.AspNetCore", "Trace");
+        await using var logged = _service.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(logs))));
+        using var browser = Browser(logged);
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var query = QueryHelpers.ParseQuery(back.Query);
+        var (code, state) = (query["code"].ToString(), query["state"].ToString());
+        Assert.True(code.Length > 20 && state.Length > 20);
+        // The callback was logged (ASP.NET's request lines, the OAuth handler's own), just not its secrets.
+        Assert.Contains(logs.Lines, l => l.Contains("/navigator/callback", StringComparison.Ordinal) && l.Contains("code=", StringComparison.Ordinal));
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(code, line, StringComparison.Ordinal));
+        Assert.All(logs.Lines, line => Assert.DoesNotContain(state, line, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public async Task The_Sandboxs_open_server_launch_reads_the_chart_without_a_token_offers_no_write_back_and_is_audited_as_open()
+    {
+        _service.With("CdsMitral:Navigator:AllowOpenServerLaunch", "true");
+        using var browser = Browser();
+        // Exactly as the Sandbox's card.jsx builds it: both values appended to the link unencoded, no iss, no launch.
+        using var launch = await browser.GetAsync($"/navigator/launch?fhirServiceUrl={_fhir.BaseUrl}&patientId=p1");
+        Assert.Equal(HttpStatusCode.Redirect, launch.StatusCode);
+        Assert.Equal("/navigator/step/" + StepIds.All[0], launch.Headers.Location!.OriginalString);
+        Assert.Empty(_auth.AuthorizeRequests);
+        var reads = _fhir.Requests.Where(r => r.Method == "GET").ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, r => Assert.Null(r.Authorization));
+        Assert.DoesNotContain(reads, r => r.PathAndQuery.Contains(".well-known", StringComparison.Ordinal));
+
+        using var result = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        var html = await result.Content.ReadAsStringAsync();
+        Assert.DoesNotContain("/navigator/write-back", html, StringComparison.Ordinal);
+        Assert.Contains("open FHIR server without authorization", html, StringComparison.Ordinal);
+        // The result has no form to take a token from; a step page's stands in for a hand-made POST.
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.Forbidden, written.StatusCode);
+        Assert.Contains("Nothing is saved to an open FHIR server", await written.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains($"\"User\":\"{NavigatorEndpoints.OpenServerUser}\"", stored, StringComparison.Ordinal);
+        Assert.Contains("\"WriteBack\":{\"Outcome\":\"none: open FHIR server, no authorization\",\"Status\":null,\"Created\":null},\"Access\":\"open FHIR server, no authorization\"", stored, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("https://stranger.example.net/fhir", "stranger.example.net")]
+    [InlineData("{fhir-with-userinfo}", "user information")]
+    [InlineData("http://192.168.10.20/fhir", "192.168.10.20")]
+    [InlineData("http://10.0.0.7:8080/fhir", "10.0.0.7")]
+    public async Task An_open_server_launch_naming_a_FHIR_server_the_hooks_may_not_use_gets_a_clear_400_page_and_nothing_is_fetched(string server, string named)
+    {
+        _service.With("CdsMitral:Navigator:AllowOpenServerLaunch", "true");
+        server = server.Replace("{fhir-with-userinfo}", _fhir.BaseUrl.Replace("http://", "http://admin:s3cret@", StringComparison.Ordinal), StringComparison.Ordinal);
+        using var browser = Browser();
+        using var answer = await browser.GetAsync($"/navigator/launch?fhirServiceUrl={server}&patientId=p1");
+        Assert.Equal(HttpStatusCode.BadRequest, answer.StatusCode);
+        var html = await answer.Content.ReadAsStringAsync();
+        Assert.Contains("This FHIR server is not allowed", html, StringComparison.Ordinal);
+        Assert.Contains(named, html, StringComparison.Ordinal);
+        Assert.DoesNotContain("s3cret", html, StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        Assert.Equal(HttpStatusCode.Unauthorized, step.StatusCode);
+    }
+
+    [Fact]
+    public async Task An_open_server_launch_is_refused_with_a_clear_page_unless_it_is_turned_on()
+    {
+        using var browser = Browser();
+        using var answer = await browser.GetAsync($"/navigator/launch?fhirServiceUrl={_fhir.BaseUrl}&patientId=p1");
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("Open FHIR server launches are off", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+    }
+
+    /// <summary>Another instance of the service on the same audit database and Data Protection keys (or this one restarted).</summary>
+    private ServiceFactory SecondInstance(string keys)
+    {
+        var second = new ServiceFactory()
+            .With("CdsMitral:Audit:ConnectionString", Path.Combine(_service.DataDirectory, "audit.db"))
+            .With("CdsMitral:Audit:CheckpointPath", Path.Combine(_service.DataDirectory, "second-checkpoints.ndjson"))
+            .With("CdsMitral:Navigator:SessionStore", "Database")
+            .With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        return second;
+    }
+
+    /// <summary>The second instance's client; it keeps the first instance's clock, as two machines share the time.</summary>
+    private HttpClient SecondClient(ServiceFactory second) =>
+        second.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddSingleton<TimeProvider>(_service.Clock)))
+            .CreateClient(new WebApplicationFactoryClientOptions { AllowAutoRedirect = false, BaseAddress = new Uri("https://localhost") });
+
+    private async Task<long> StoredSessionsAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_service.DataDirectory, "audit.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM navigator_sessions";
+        return (long)(await command.ExecuteScalarAsync())!;
+    }
+
+    private static HttpRequestMessage WithSessionCookie(HttpMethod method, string path, string session, HttpContent? content = null) => new(method, path)
+    {
+        Headers = { { "Cookie", $"{NavigatorEndpoints.SessionCookie}={session}" } },
+        Content = content,
+    };
+
+    [Fact]
+    public async Task A_stored_session_is_served_by_a_second_instance_with_the_answers_given_at_the_first_and_no_token_at_rest()
+    {
+        var keys = Path.Combine(_service.DataDirectory, "keys");
+        _service.With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var set = callback.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+        var session = set[(NavigatorEndpoints.SessionCookie.Length + 1)..set.IndexOf(';', StringComparison.Ordinal)];
+        var token = Assert.Single(_auth.IssuedTokens);
+
+        // The clinician answers the first step at the first instance.
+        var first = "/navigator/step/" + StepIds.All[0];
+        var html = await (await browser.GetAsync(first)).Content.ReadAsStringAsync();
+        var radio = RadioInput().Matches(html).First(m => m.Groups[2].Value.Length > 0);
+        var (name, value) = Antiforgery(html);
+        using var posted = await browser.PostAsync(first, new FormUrlEncodedContent([new(name, value), new("step", StepIds.All[0]), new("go", "next"),
+            new(radio.Groups[1].Value, WebUtility.HtmlDecode(radio.Groups[2].Value))]));
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+
+        // Another instance (or this one after a restart) holds nothing in memory: it finds the session in the store and
+        // reads the chart again with the session's own token.
+        var readsBefore = _fhir.Requests.Count(r => r.Method == "GET");
+        await using var second = SecondInstance(keys);
+        using var other = SecondClient(second);
+        using var step = await other.SendAsync(WithSessionCookie(HttpMethod.Get, first, session));
+        Assert.Equal(HttpStatusCode.OK, step.StatusCode);
+        Assert.Contains($"value=\"{radio.Groups[2].Value}\" checked", await step.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        var reads = _fhir.Requests.Where(r => r.Method == "GET").Skip(readsBefore).ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, r => Assert.Equal("Bearer " + token, r.Authorization));
+        using var result = await other.SendAsync(WithSessionCookie(HttpMethod.Get, "/navigator/result", session));
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+
+        Assert.Equal(1, await StoredSessionsAsync());
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.DoesNotContain(token, stored, StringComparison.Ordinal);
+        Assert.DoesNotContain(session, stored, StringComparison.Ordinal);
+        // A browser that only knows another id gets nothing.
+        using var stranger = await other.SendAsync(WithSessionCookie(HttpMethod.Get, first, NavigatorSessions.NewId()));
+        Assert.Equal(HttpStatusCode.Unauthorized, stranger.StatusCode);
+    }
+
+    [Fact]
+    public async Task A_stored_session_past_its_lifetime_is_refused_at_every_instance_and_its_row_is_deleted()
+    {
+        var keys = Path.Combine(_service.DataDirectory, "keys");
+        _service.With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys)
+            .With("CdsMitral:Navigator:SessionLifetime", "00:00:02");
+        using var browser = Browser();
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var set = callback.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+        var session = set[(NavigatorEndpoints.SessionCookie.Length + 1)..set.IndexOf(';', StringComparison.Ordinal)];
+        Assert.Equal(1, await StoredSessionsAsync());
+        await Task.Delay(TimeSpan.FromSeconds(2.5));
+        await using var second = SecondInstance(keys).With("CdsMitral:Navigator:SessionLifetime", "00:00:02");
+        using var other = SecondClient(second);
+        using var step = await other.SendAsync(WithSessionCookie(HttpMethod.Get, "/navigator/step/" + StepIds.All[0], session));
+        Assert.Equal(HttpStatusCode.Unauthorized, step.StatusCode);
+        using var again = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.Unauthorized, again.StatusCode);
+        Assert.Equal(0, await StoredSessionsAsync());
+    }
+
+    [PostgresFact]
+    public async Task On_PostgreSQL_a_stored_session_is_served_by_a_second_instance_and_its_state_is_used_once()
+    {
+        var schema = AuditSupport.NewSchema();
+        var keys = Path.Combine(_service.DataDirectory, "keys");
+        _service.Audited(Store.Postgres, schema).With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        using var browser = Browser();
+        var (launch, _, back) = await LaunchAsync(browser);
+        await using var second = new ServiceFactory().Audited(Store.Postgres, schema)
+            .With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys);
+        using var other = SecondClient(second);
+        // The callback lands at the other instance, with the browser's correlation cookie: the launch is pending in the
+        // shared store, and the keys that protect the state are shared.
+        using var callbackRequest = new HttpRequestMessage(HttpMethod.Get, CallbackPathAndQuery(back));
+        callbackRequest.Headers.Add("Cookie", string.Join("; ", launch.Headers.GetValues("Set-Cookie").Select(c => c[..c.IndexOf(';', StringComparison.Ordinal)])));
+        using var callback = await other.SendAsync(callbackRequest);
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        var set = callback.Headers.GetValues("Set-Cookie").Single(c => c.StartsWith(NavigatorEndpoints.SessionCookie + "=", StringComparison.Ordinal));
+        var session = set[(NavigatorEndpoints.SessionCookie.Length + 1)..set.IndexOf(';', StringComparison.Ordinal)];
+        // Back at the first instance, the session is there; a replay of the same state at the first instance is refused.
+        using var fresh = Browser();
+        using var step = await fresh.SendAsync(WithSessionCookie(HttpMethod.Get, "/navigator/step/" + StepIds.All[0], session));
+        Assert.Equal(HttpStatusCode.OK, step.StatusCode);
+        using var replay = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.BadRequest, replay.StatusCode);
+        Assert.Single(_auth.IssuedTokens);
+    }
+
+    [Fact]
+    public async Task A_launch_naming_a_server_only_the_unverified_list_admits_is_refused_while_every_hook_call_is_verified()
+    {
+        // With Trust:Mode = Verify no unverified caller may name a fhirServer, so that list cannot open the Navigator either.
+        _service.With("CdsMitral:Trust:UnverifiedFhirServers:0", "http://127.0.0.1:*/other");
+        using var browser = Browser();
+        var iss = _fhir.BaseUrl.Replace("/fhir", "/other", StringComparison.Ordinal);
+        using var answer = await browser.GetAsync($"/navigator/launch?iss={Uri.EscapeDataString(iss)}&launch=x");
+        Assert.Equal(HttpStatusCode.Forbidden, answer.StatusCode);
+        Assert.Contains("This EHR is not allowed", await answer.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        Assert.Empty(_fhir.Requests);
+    }
+
+    /// <summary>The documents of the navigator events in the audit chain, one per event.</summary>
+    private async Task<List<string>> NavigatorEventsAsync()
+    {
+        await using var connection = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(_service.DataDirectory, "audit.db")};Mode=ReadOnly;Pooling=False");
+        await connection.OpenAsync();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT document FROM audit_events WHERE kind = 'navigator' ORDER BY seq";
+        await using var reader = await command.ExecuteReaderAsync();
+        var documents = new List<string>();
+        while (await reader.ReadAsync())
+        {
+            documents.Add(reader.GetString(0));
+        }
+        return documents;
+    }
+
+    /// <summary>launch → callback → the result page, audited; the browser is left on the result.</summary>
+    private async Task<string> ResultPageAsync(HttpClient browser)
+    {
+        var (_, _, back) = await LaunchAsync(browser);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        using var result = await browser.GetAsync("/navigator/result");
+        Assert.Equal(HttpStatusCode.OK, result.StatusCode);
+        return await result.Content.ReadAsStringAsync();
+    }
+
+    [Fact]
+    public async Task A_launch_from_a_cards_link_is_audited_with_that_card_rule_and_hook_and_the_ids_the_write_back_created()
+    {
+        // The EHR launches the COAPT-like card's link: its launch context carries the link's appContext back in the token response.
+        var card = Guid.NewGuid().ToString();
+        var link = CdsMitral.Cards.CardBuilder.NavigatorLink("https://cds.example.org", card, CdsMitral.Rules.RuleIds.CoaptProfile, CdsMitral.Hooks.Hook.PatientView);
+        _auth.RegisterLaunch("launch-123", new SmartAuthorizationServer.LaunchContext("p1", "enc-7", link.AppContext));
+        _fhir.Responder = (request, _) => request.Method == "POST"
+            ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created","location":"QuestionnaireResponse/qr-1/_history/1"}},{"response":{"status":"201 Created","location":"ServiceRequest/sr-9/_history/1"}}]}""")
+            : null;
+        using var browser = Browser();
+        var (name, value) = Antiforgery(await ResultPageAsync(browser));
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.OK, written.StatusCode);
+
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        var from = $"\"LaunchedFrom\":{{\"Card\":\"{card}\",\"Rule\":\"smr-coapt-profile\",\"Hook\":\"patient-view\",\"Unrecognised\":false}}";
+        Assert.Contains("\"Encounter\":\"enc-7\"," + from + ",\"WriteBack\":{\"Outcome\":\"offered\"", stored, StringComparison.Ordinal);
+        Assert.Contains(from + ",\"WriteBack\":{\"Outcome\":\"saved\",\"Status\":200,\"Created\":[\"QuestionnaireResponse/qr-1\",\"ServiceRequest/sr-9\"]}", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Hostile_text_in_appContext_never_reaches_the_audit_and_a_refused_write_back_is_audited_with_its_status()
+    {
+        _auth.RegisterLaunch("launch-123", new SmartAuthorizationServer.LaunchContext("p1", "enc 7 DROP TABLE audit",
+            """{"card":"DROP TABLE audit","rule":"smr-coapt-profile FORGED","hook":"patient-view"}"""));
+        _fhir.Responder = (request, _) => request.Method == "POST"
+            ? new FakeReply(422, """{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"FORGED location QuestionnaireResponse/evil"}]}""")
+            : null;
+        using var browser = Browser();
+        var (name, value) = Antiforgery(await ResultPageAsync(browser));
+        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        Assert.Equal(HttpStatusCode.BadGateway, written.StatusCode);
+
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains("\"Encounter\":null,\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":\"patient-view\",\"Unrecognised\":true}", stored, StringComparison.Ordinal);
+        Assert.Contains("\"WriteBack\":{\"Outcome\":\"refused\",\"Status\":422,\"Created\":null}", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("DROP TABLE", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("FORGED", stored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task An_appContext_that_is_not_JSON_is_audited_as_unrecognised_and_a_session_without_create_scopes_as_not_granted()
+    {
+        _auth.AppContext = "card=1; rule=FORGED";
+        _auth.GrantedScopes = ["launch", "openid", "fhirUser", "patient/Observation.rs", "patient/MedicationRequest.rs", "patient/Condition.rs", "patient/Procedure.rs", "patient/MedicationStatement.rs"];
+        using var browser = Browser();
+        await ResultPageAsync(browser);
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains("\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":null,\"Unrecognised\":true},\"WriteBack\":{\"Outcome\":\"not-granted\"", stored, StringComparison.Ordinal);
+        Assert.DoesNotContain("FORGED", stored, StringComparison.Ordinal);
     }
 
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">")]

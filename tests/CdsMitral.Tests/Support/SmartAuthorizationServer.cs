@@ -18,7 +18,10 @@ namespace CdsMitral.Tests.Support;
 /// <summary>
 /// An EHR's SMART authorization server: OpenIddict's real server on loopback Kestrel (authorization code, PKCE required,
 /// degraded mode: no store, the one client checked by inline handlers). It signs the clinician in without a screen,
-/// or declines when told to, and puts the launch context (<c>patient</c>) beside the token, as SMART App Launch does.
+/// or declines when told to, and puts the launch context beside the token, as SMART App Launch does: the EHR registers
+/// a launch (<see cref="RegisterLaunch"/>) with its patient and the card's <c>appContext</c>, the authorize request names
+/// it, the authorization code carries it, and the token response returns <c>patient</c>, <c>encounter</c>,
+/// <c>need_patient_banner</c> and <c>appContext</c>.
 /// </summary>
 public sealed class SmartAuthorizationServer : IAsyncDisposable
 {
@@ -28,6 +31,12 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ConcurrentQueue<string> _issued = new();
     private readonly ConcurrentQueue<IReadOnlyDictionary<string, string?>> _authorizeRequests = new();
+    private readonly ConcurrentDictionary<string, LaunchContext> _launches = new(StringComparer.Ordinal);
+
+    // The launch context rides in the authorization code as claims that go into no token.
+    private const string PatientClaim = "smart_patient";
+    private const string EncounterClaim = "smart_encounter";
+    private const string AppContextClaim = "smart_app_context";
 
     private SmartAuthorizationServer(string redirectUri, string[] scopes)
     {
@@ -59,12 +68,28 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
                 }
                 return default;
             }));
+            o.AddEventHandler<OpenIddictServerEvents.ProcessSignInContext>(b => b.UseInlineHandler(context =>
+            {
+                if (context.EndpointType == OpenIddictServerEndpointType.Token && context.Principal is { } principal)
+                {
+                    context.Parameters["patient"] = principal.GetClaim(PatientClaim);
+                    context.Parameters["need_patient_banner"] = true;
+                    if (principal.GetClaim(EncounterClaim) is { } encounter)
+                    {
+                        context.Parameters["encounter"] = encounter;
+                    }
+                    if (principal.GetClaim(AppContextClaim) is { } appContext)
+                    {
+                        context.Parameters["appContext"] = appContext;
+                    }
+                }
+                return default;
+            }));
             o.AddEventHandler<OpenIddictServerEvents.ApplyTokenResponseContext>(b => b.UseInlineHandler(context =>
             {
                 if (context.Response.AccessToken is { } token)
                 {
                     _issued.Enqueue(token);
-                    context.Response.SetParameter("patient", Patient);
                 }
                 return default;
             }));
@@ -80,8 +105,11 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
             }
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
             identity.SetClaim(Claims.Subject, User).SetClaim("fhirUser", User);
+            // A launch the EHR registered brings its own context; any other (or a standalone launch) gets the default patient.
+            var context = (string?)request["launch"] is { } launch && _launches.TryGetValue(launch, out var registered) ? registered : new LaunchContext(Patient, null, AppContext);
+            identity.SetClaim(PatientClaim, context.Patient).SetClaim(EncounterClaim, context.Encounter).SetClaim(AppContextClaim, context.AppContext);
             identity.SetScopes(GrantedScopes ?? request.GetScopes());
-            identity.SetDestinations(_ => [Destinations.AccessToken, Destinations.IdentityToken]);
+            identity.SetDestinations(claim => claim.Type is PatientClaim or EncounterClaim or AppContextClaim ? [] : [Destinations.AccessToken, Destinations.IdentityToken]);
             return Results.SignIn(new ClaimsPrincipal(identity), authenticationScheme: OpenIddictServerAspNetCoreDefaults.AuthenticationScheme);
         });
     }
@@ -93,6 +121,15 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
 
     /// <summary>The patient the launch puts in context.</summary>
     public string Patient { get; set; } = "p1";
+
+    /// <summary>The appContext of a launch that was not registered.</summary>
+    public string? AppContext { get; set; }
+
+    /// <summary>What the EHR knows of a launch it started: the patient, the encounter and the link's appContext.</summary>
+    public sealed record LaunchContext(string Patient, string? Encounter, string? AppContext);
+
+    /// <summary>The EHR starts a launch from a card's SMART link: this id, in this context.</summary>
+    public void RegisterLaunch(string launch, LaunchContext context) => _launches[launch] = context;
 
     /// <summary>The clinician declines at the consent screen.</summary>
     public bool Decline { get; set; }

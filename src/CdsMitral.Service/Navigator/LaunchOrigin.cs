@@ -1,0 +1,85 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using CdsMitral.Rules;
+
+namespace CdsMitral.Service.Navigator;
+
+/// <summary>Which card opened the session, as the card's SMART link put it in appContext (CardBuilder.NavigatorLink:
+/// <c>{"card": uuid, "rule": id, "hook": name}</c>) and the EHR handed it back in the token response. The text came
+/// through the EHR from anyone who can shape a launch, so only a well-formed uuid and the ids this service issues are
+/// kept; anything else is dropped and marked, never copied.</summary>
+public sealed partial record LaunchOrigin(string? Card, string? Rule, string? Hook, bool Unrecognised)
+{
+    private static readonly HashSet<string> Rules =
+        [RuleIds.CoaptProfile, RuleIds.GdmtGap, RuleIds.OutsideRange, RuleIds.DataGaps, RuleIds.PostTeer, RuleIds.OrderTeer, RuleIds.Periop];
+
+    private static readonly HashSet<string> Hooks = [CdsMitral.Hooks.Hook.PatientView, CdsMitral.Hooks.Hook.OrderSelect, CdsMitral.Hooks.Hook.OrderSign];
+
+    /// <summary>Null when the launch carried no appContext (a standalone launch, or an EHR that drops it).</summary>
+    public static LaunchOrigin? From(string? appContext)
+    {
+        if (string.IsNullOrEmpty(appContext))
+        {
+            return null;
+        }
+        try
+        {
+            using var doc = JsonDocument.Parse(appContext, new JsonDocumentOptions { MaxDepth = 4 });
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+            {
+                return new LaunchOrigin(null, null, null, true);
+            }
+            string? Text(string name) => doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
+            var card = Text("card") is { } c && Uuid().IsMatch(c) ? c.ToLowerInvariant() : null;
+            var rule = Text("rule") is { } r && Rules.Contains(r) ? r : null;
+            var hook = Text("hook") is { } h && Hooks.Contains(h) ? h : null;
+            return new LaunchOrigin(card, rule, hook, card is null || rule is null);
+        }
+        catch (JsonException)
+        {
+            return new LaunchOrigin(null, null, null, true);
+        }
+    }
+
+    [GeneratedRegex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
+    private static partial Regex Uuid();
+}
+
+/// <summary>What the write-back came to: saved (with the ids the FHIR server returned), refused (its HTTP status),
+/// unreachable, not granted by the EHR, or impossible on an open FHIR server.</summary>
+public sealed partial record WriteBackOutcome(string Outcome, int? Status = null, IReadOnlyList<string>? Created = null)
+{
+    public const string Offered = "offered";
+    public const string NotGranted = "not-granted";
+    public const string OpenServer = "none: open FHIR server, no authorization";
+    public const string Saved = "saved";
+    public const string Refused = "refused";
+    public const string Unreachable = "unreachable";
+
+    /// <summary>The QuestionnaireResponse and ServiceRequest ids in a transaction-response's locations; nothing else of
+    /// the server's answer is kept.</summary>
+    public static IReadOnlyList<string> CreatedIn(string transactionResponse)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(transactionResponse);
+            if (!doc.RootElement.TryGetProperty("entry", out var entries) || entries.ValueKind != JsonValueKind.Array)
+            {
+                return [];
+            }
+            return [.. entries.EnumerateArray()
+                .Select(e => e.ValueKind == JsonValueKind.Object && e.TryGetProperty("response", out var r) && r.ValueKind == JsonValueKind.Object
+                    && r.TryGetProperty("location", out var l) && l.ValueKind == JsonValueKind.String ? l.GetString() : null)
+                .Select(l => l is null ? null : Location().Match(l))
+                .Where(m => m is { Success: true })
+                .Select(m => $"{m!.Groups[1].Value}/{m.Groups[2].Value}")];
+        }
+        catch (JsonException)
+        {
+            return [];
+        }
+    }
+
+    [GeneratedRegex(@"^(?:https?://[^\s]+/)?(QuestionnaireResponse|ServiceRequest)/([A-Za-z0-9\-\.]{1,64})(?:/_history/[A-Za-z0-9\-\.]{1,64})?$")]
+    private static partial Regex Location();
+}
