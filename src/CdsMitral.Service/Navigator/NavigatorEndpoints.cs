@@ -386,15 +386,25 @@ public static partial class NavigatorEndpoints
     private static IResult NoSession(HttpContext http) =>
         Problem(http, 401, "No Navigator session", "This Navigator session has ended or was never started in this browser.");
 
-    private static CookieOptions Cookie(HttpContext http, TimeSpan lifetime) => new()
+    private static CookieOptions Cookie(HttpContext http, TimeSpan lifetime)
     {
-        HttpOnly = true,
-        SameSite = SameSiteMode.Lax,
-        Secure = http.Request.IsHttps,
-        Path = "/navigator",
-        MaxAge = lifetime > TimeSpan.Zero ? lifetime : null,
-        IsEssential = true,
-    };
+        var framed = http.RequestServices.GetRequiredService<IOptions<NavigatorOptions>>().Value.Framed;
+        var cookie = new CookieOptions
+        {
+            HttpOnly = true,
+            // In an EHR's frame the Navigator is a third party: see NavigatorRegistration.FramedCookie.
+            SameSite = framed ? SameSiteMode.None : SameSiteMode.Lax,
+            Secure = framed || http.Request.IsHttps,
+            Path = "/navigator",
+            MaxAge = lifetime > TimeSpan.Zero ? lifetime : null,
+            IsEssential = true,
+        };
+        if (framed)
+        {
+            cookie.Extensions.Add("Partitioned");
+        }
+        return cookie;
+    }
 
     public static IResult Problem(HttpContext http, int status, string title, string message) =>
         Html(http, NavigatorPages.Problem(title, message, Links), status);
@@ -402,7 +412,7 @@ public static partial class NavigatorEndpoints
     private static IResult Html(HttpContext http, string page, int status = 200)
     {
         var headers = http.Response.Headers;
-        headers.ContentSecurityPolicy = NavigatorPages.ContentSecurityPolicy;
+        headers.ContentSecurityPolicy = http.RequestServices.GetRequiredService<IOptions<NavigatorOptions>>().Value.ContentSecurityPolicy;
         headers.XContentTypeOptions = "nosniff";
         headers.CacheControl = "no-store";
         headers["Referrer-Policy"] = "no-referrer";

@@ -15,6 +15,8 @@ public static class NavigatorRegistration
         services.AddOptions<NavigatorOptions>().BindConfiguration(NavigatorOptions.Section)
             .Validate<IOptions<AuditOptions>>((navigator, audit) => navigator.SessionStore != NavigatorSessionStoreKind.Database || audit.Value.Store != AuditStoreKind.None,
                 "CdsMitral:Navigator:SessionStore is Database, but CdsMitral:Audit:Store is None: the sessions live beside the audit chain.")
+            .Validate(navigator => navigator.FrameAncestors.All(a => NavigatorOptions.FrameAncestorProblem(a) is null),
+                "CdsMitral:Navigator:FrameAncestors takes bare origins only (https://ehr.example.org, or http on a loopback host): no wildcard, path or query.")
             .ValidateOnStart();
         services.AddSingleton<NavigatorSessions>();
         services.AddSingleton<NavigatorSessionStore>();
@@ -37,12 +39,14 @@ public static class NavigatorRegistration
         });
         services.AddSingleton<NavigatorIssuers>();
         services.AddTransient<SmartDiscovery>();
-        services.AddAntiforgery(o =>
+        services.AddAntiforgery();
+        services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>().Configure<IOptions<NavigatorOptions>>((o, navigator) =>
         {
             o.Cookie.Name = "cdsmitral-nav-af";
             o.Cookie.Path = "/navigator";
             o.Cookie.SameSite = SameSiteMode.Strict;
             o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
+            FramedCookie(o.Cookie, navigator.Value);
         });
         services.AddAuthentication().AddOAuth<SmartOAuthOptions, SmartOAuthHandler>(SmartOAuthHandler.SchemeName, _ => { });
         services.AddOptions<SmartOAuthOptions>(SmartOAuthHandler.SchemeName).Configure<IOptions<NavigatorOptions>, IHttpMessageHandlerFactory>((o, navigator, handlers) =>
@@ -66,6 +70,7 @@ public static class NavigatorRegistration
             o.CorrelationCookie.SameSite = SameSiteMode.Lax;
             o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
             o.CorrelationCookie.HttpOnly = true;
+            FramedCookie(o.CorrelationCookie, navigator.Value);
             // The handler's clock only dates the correlation cookie, which the browser expires by its own (real) clock;
             // the launch's lifetime on this server is NavigatorSessions', on the injected TimeProvider.
             o.TimeProvider = TimeProvider.System;
@@ -82,5 +87,17 @@ public static class NavigatorRegistration
     {
         app.MapNavigatorEndpoints();
         return app;
+    }
+
+    /// <summary>Inside an EHR's frame the Navigator is a third party: its cookies must be SameSite=None (so Secure), and
+    /// Partitioned, so a browser that blocks third-party cookies still keeps them, for that EHR's site only.</summary>
+    private static void FramedCookie(CookieBuilder cookie, NavigatorOptions navigator)
+    {
+        if (navigator.Framed)
+        {
+            cookie.SameSite = SameSiteMode.None;
+            cookie.SecurePolicy = CookieSecurePolicy.Always;
+            cookie.Extensions.Add("Partitioned");
+        }
     }
 }

@@ -42,6 +42,29 @@ public sealed class NavigatorOptions
 
     /// <summary>The longest a session lives, whatever the token's expires_in says.</summary>
     public TimeSpan SessionLifetime { get; set; } = TimeSpan.FromHours(1);
+
+    /// <summary>The EHR origins that may show the Navigator in a frame (a side panel), e.g. <c>https://ehr.example.org</c>.
+    /// Empty, the default: no page may frame it. Set, the CSP names exactly these origins and the Navigator's cookies
+    /// become <c>SameSite=None; Secure; Partitioned</c>, since a browser sends no Lax cookie into a cross-site frame.</summary>
+    public List<string> FrameAncestors { get; set; } = [];
+
+    public bool Framed => FrameAncestors.Count > 0;
+
+    /// <summary>The pages' CSP: <see cref="NavigatorPages.ContentSecurityPolicy"/>, with the configured frame ancestors.</summary>
+    public string ContentSecurityPolicy => Framed
+        ? NavigatorPages.ContentSecurityPolicy.Replace("frame-ancestors 'none'", "frame-ancestors " + string.Join(' ', FrameAncestors.Select(Origin)), StringComparison.Ordinal)
+        : NavigatorPages.ContentSecurityPolicy;
+
+    /// <summary>Why a configured frame ancestor is unusable, or null. Only a bare origin: https, or http on a loopback
+    /// host for a developer's EHR; no wildcard, path, query, user information or fragment, so a CSP source cannot widen.</summary>
+    public static string? FrameAncestorProblem(string value) =>
+        !Uri.TryCreate(value, UriKind.Absolute, out var uri) ? $"'{value}' is not an absolute URL"
+        : uri.Scheme != Uri.UriSchemeHttps && !(uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback) ? $"'{value}' is neither https nor http on a loopback host"
+        : value.Contains('*', StringComparison.Ordinal) || uri.UserInfo.Length > 0 || uri.AbsolutePath != "/" || uri.Query.Length > 0 || uri.Fragment.Length > 0
+            || value.AsSpan().IndexOfAny(" '\";,") >= 0 ? $"'{value}' is not a bare origin (scheme://host[:port])"
+        : null;
+
+    private static string Origin(string value) => new Uri(value).GetLeftPart(UriPartial.Authority);
 }
 
 /// <summary>One clinician's Navigator session: the token and the patient stay here, on the server. No token means an
