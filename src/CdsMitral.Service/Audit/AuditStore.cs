@@ -88,14 +88,38 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     /// writer's pending index, written by <see cref="WriteIndexAsync"/>); they are added only once the commit is done.</param>
     public async Task<IReadOnlyList<Appended>> AppendAsync(DbConnection connection, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken, bool replay = false, PendingIndex? deferred = null)
     {
+        // PostgreSQL: from the head this connection last committed, the rows and the new head go in one batch, one round
+        // trip, one implicit transaction. If another instance moved the chain meanwhile, the next seq is taken and the
+        // batch fails whole on its key: then the head is read under its lock, as below.
+        if (connection is Npgsql.NpgsqlConnection && !replay && _lastCommitted.TryGetValue(connection, out var from) && entries.All(e => e.Feedback is null))
+        {
+            try
+            {
+                var (written, moved) = await AppendInTransaction(connection, null, entries, replay: false, cancellationToken, from: from);
+                Committed(moved);
+                _lastCommitted.AddOrUpdate(connection, moved);
+                return written;
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState is Npgsql.PostgresErrorCodes.UniqueViolation or Npgsql.PostgresErrorCodes.DivisionByZero)
+            {
+                _lastCommitted.Remove(connection);
+            }
+        }
         await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
         var later = deferred is null ? null : new PendingIndex();
         var (results, head) = await AppendInTransaction(connection, transaction, entries, replay, cancellationToken, later);
         await transaction.CommitAsync(cancellationToken);
         Committed(head);
         deferred?.Take(later!, head.Seq);
+        if (connection is Npgsql.NpgsqlConnection)
+        {
+            _lastCommitted.AddOrUpdate(connection, head);
+        }
         return results;
     }
+
+    // The head each PostgreSQL connection last committed: where its next batch starts without reading the head.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbConnection, ChainPosition> _lastCommitted = new();
 
     /// <summary>Runs an append of <paramref name="entry"/> and rolls it back: the warm-up's way through the write path
     /// (statements, binding, hashing) that leaves nothing in the store and does not move the chain.</summary>
@@ -126,16 +150,23 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         }
     }
 
-    private async Task<(List<Appended> Results, ChainPosition Head)> AppendInTransaction(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditEntry> entries, bool replay, CancellationToken cancellationToken, PendingIndex? later = null)
+    /// <param name="from">PostgreSQL only: the head to continue from without a transaction or a locked read (see AppendAsync).</param>
+    private async Task<(List<Appended> Results, ChainPosition Head)> AppendInTransaction(DbConnection connection, DbTransaction? transaction, IReadOnlyList<AuditEntry> entries, bool replay, CancellationToken cancellationToken, PendingIndex? later = null, ChainPosition? from = null)
     {
         long seq;
         string hash;
-        var head = Prepared(connection, transaction, db.LockHeadSql, 0);
-        await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
+        if (from is not null)
         {
+            (seq, hash) = (from.Seq, from.Hash);
+        }
+        else
+        {
+            var head = Prepared(connection, transaction, db.LockHeadSql, 0);
+            await using var reader = await head.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             (seq, hash) = (reader.GetInt64(0), reader.GetString(1));
         }
+        var (startSeq, startHash) = (seq, hash);
         var key = keys.Current;
         var results = new List<Appended>(entries.Count);
         var keysInBatch = new HashSet<string>(StringComparer.Ordinal);
@@ -173,18 +204,23 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         if (connection is Npgsql.NpgsqlConnection postgres)
         {
             // One round trip for every row of the batch and the new head, instead of one per table and statement.
-            await using var batch = new Npgsql.NpgsqlBatch(postgres, (Npgsql.NpgsqlTransaction)transaction);
+            await using var batch = new Npgsql.NpgsqlBatch(postgres, (Npgsql.NpgsqlTransaction?)transaction);
+            // The head first: a concurrent appender holds its row lock until it commits, and waiting for it there,
+            // before any insert, cannot deadlock with it. A head that is not where this batch starts (another instance
+            // appended, or the row was rewritten) divides by zero: the whole batch fails, and nothing is chained to it.
+            batch.BatchCommands.Add(PostgresCommand(
+                "WITH moved AS (UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1) SELECT 1 / count(*) FROM moved",
+                [seq, hash, startSeq, startHash]));
             foreach (var (table, columns, rows) in tables)
             {
                 AddInserts(batch, table, columns, rows);
             }
-            batch.BatchCommands.Add(PostgresCommand("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1", [seq, hash]));
             await batch.ExecuteNonQueryAsync(cancellationToken);
             return (results, new ChainPosition(seq, hash));
         }
         foreach (var (table, columns, rows) in tables)
         {
-            await InsertRows(connection, transaction, table, columns, rows, cancellationToken);
+            await InsertRows(connection, transaction!, table, columns, rows, cancellationToken);
         }
         var update = Prepared(connection, transaction, HeadUpdateSql, 2);
         update.Parameters[0].Value = seq;
