@@ -81,3 +81,34 @@ public sealed class AuditCommitTests
         throw new InvalidOperationException("no commit in the WAL");
     }
 }
+
+/// <summary>PostgreSQL commits from the head its connection last wrote, in one round trip; another instance appending
+/// to the same chain moves that head, and the next batch must notice and start from the real one.</summary>
+public sealed class PostgresCommitTests
+{
+    [PostgresFact]
+    public async Task TwoInstancesAppendingToOneChainInTurnAndAtOnceKeepItUnbroken()
+    {
+        var schema = AuditSupport.NewSchema();
+        await using var first = new ServiceFactory().Audited(Store.Postgres, schema).With("CdsMitral:Callers:PermitLimit", "100000");
+        await using var second = new ServiceFactory().Audited(Store.Postgres, schema).With("CdsMitral:Callers:PermitLimit", "100000");
+        JsonObject Call(string patient) => Requests.PatientView(patient, new Chart(patient).Mr("severe", "2026-10-01").Lvef(32, "2026-10-01").Prefetch(Terminology.Terminology.Embedded));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(200, (await first.PostAsync(Requests.PatientViewId, Call($"f{i}"))).Status);
+            Assert.Equal(200, (await second.PostAsync(Requests.PatientViewId, Call($"s{i}"))).Status);
+        }
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(200, (await (w % 2 == 0 ? first : second).PostAsync(Requests.PatientViewId, Call($"w{w}-{i}"))).Status);
+            }
+        })));
+
+        var report = await first.AuditApi("/audit/api/verify");
+        Assert.True((bool)report["intact"]!, report.ToJsonString());
+        Assert.Equal(48, (long)report["events"]!);
+        Assert.Equal(48, (long)(await second.AuditApi("/audit/api/invocations"))["total"]!);
+    }
+}
