@@ -5,6 +5,7 @@ using CdsMitral.Bench;
 // dotnet run -c Release --project bench/CdsMitral.Bench -- pipeline            the BenchmarkDotNet pipeline benchmark
 // dotnet run -c Release --project bench/CdsMitral.Bench -- stages              time and allocations per pipeline stage
 // dotnet run -c Release --project bench/CdsMitral.Bench -- commits [count]      durable audit commits, one record each: latency
+//   (AUDIT_POSTGRES=<connection string> commits to PostgreSQL, in a schema of its own, instead of SQLite)
 // dotnet run -c Release --project bench/CdsMitral.Bench -- requests <folder>   write the realistic requests for load tests
 if (args is ["requests", var folder])
 {

@@ -137,9 +137,21 @@ public static class Stages
         var folder = Directory.CreateTempSubdirectory("cdsmitral-bench-");
         try
         {
+            var postgres = Environment.GetEnvironmentVariable("AUDIT_POSTGRES");
+            if (!string.IsNullOrEmpty(postgres))
+            {
+                var schema = $"bench_commits_{Guid.NewGuid():N}";
+                using var admin = new Npgsql.NpgsqlConnection(postgres);
+                admin.Open();
+                using var create = new Npgsql.NpgsqlCommand($"CREATE SCHEMA {schema}", admin);
+                create.ExecuteNonQuery();
+                postgres += $";Search Path={schema}";
+            }
             var options = Options.Create(new AuditOptions
             {
-                ConnectionString = Path.Combine(folder.FullName, "audit.db"), SpoolPath = Path.Combine(folder.FullName, "spool"),
+                Store = string.IsNullOrEmpty(postgres) ? AuditStoreKind.Sqlite : AuditStoreKind.PostgreSql,
+                ConnectionString = string.IsNullOrEmpty(postgres) ? Path.Combine(folder.FullName, "audit.db") : postgres,
+                SpoolPath = Path.Combine(folder.FullName, "spool"),
                 CheckpointPath = Path.Combine(folder.FullName, "checkpoints"), CheckpointInterval = TimeSpan.FromHours(1),
             });
             var db = new AuditDatabase(options);
@@ -174,7 +186,7 @@ public static class Stages
             }
             var mean = times.Average();
             Array.Sort(times);
-            Console.WriteLine($"COMMIT records_per_commit=1 count={count} mean_us={mean:0} p50_us={times[count / 2]:0} p90_us={times[count * 9 / 10]:0} p99_us={times[count * 99 / 100]:0} cpu_us={cpuUs:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"COMMIT store={options.Value.Store} records_per_commit=1 count={count} mean_us={mean:0} p50_us={times[count / 2]:0} p90_us={times[count * 9 / 10]:0} p99_us={times[count * 99 / 100]:0} cpu_us={cpuUs:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
         finally
         {

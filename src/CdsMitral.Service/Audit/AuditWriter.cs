@@ -27,13 +27,14 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     private const int CheckpointEvery = 64;
     private readonly SemaphoreSlim _checkpointWanted = new(0, 1);
     private int _sinceWalCheckpoint;
-    // SQLite: index rows of answered calls, written after the answers, IndexBatch calls at a time or once the queue has
-    // been idle for IndexIdle (16 calls' rows in one transaction write about a page per index, not one each per call).
+    // SQLite: index rows of answered calls, written after the answers, IndexBatch calls at a time, IndexWhenIdle once
+    // the queue is empty, or after IndexIdle without a commit (16 calls' rows in one transaction write about a page per index, not one each per call).
     private const int IndexBatch = 64;
     private const int IndexWhenIdle = 16;
     private static readonly TimeSpan IndexIdle = TimeSpan.FromMilliseconds(50);
     private readonly AuditStore.PendingIndex _index = new();
     private volatile int _indexPending;
+    private volatile int _commits;
 
     public bool Enabled => _options.Store != AuditStoreKind.None;
 
@@ -113,24 +114,13 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         var maintenance = Maintain(stoppingToken);
         var checkpoints = Checkpoints(stoppingToken);
         var walCheckpoints = WalCheckpoints(stoppingToken);
+        var idleIndex = IdleIndex(stoppingToken);
         var batch = new List<Pending>(_options.MaxBatch);
         try
         {
-            var ready = _queue.Reader.WaitToReadAsync(stoppingToken).AsTask();
-            while (true)
+            while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                // With index rows pending, an idle queue is the time to write them.
-                if (_indexPending > 0 && !stoppingToken.IsCancellationRequested && await Task.WhenAny(ready, Task.Delay(IndexIdle, time, stoppingToken)) != ready)
-                {
-                    await WriteIndex();
-                    continue;
-                }
-                if (!await ready)
-                {
-                    break;
-                }
                 await DrainAndCommit(batch);
-                ready = _queue.Reader.WaitToReadAsync(stoppingToken).AsTask();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -140,11 +130,38 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             await DrainAndCommit(batch);
         }
         await WriteIndex();
+        await idleIndex;
         await maintenance;
         await checkpoints;
         await walCheckpoints;
         // The last head this process committed, anchored outside the database before it stops.
         await Checkpoint(CancellationToken.None);
+    }
+
+    /// <summary>Asks for the pending index rows to be written when no call has been committed for a while: one timer,
+    /// not one per commit.</summary>
+    private async Task IdleIndex(CancellationToken stoppingToken)
+    {
+        if (db.IsPostgres)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var seen = _commits;
+            try
+            {
+                await Task.Delay(IndexIdle, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (_indexPending > 0 && _commits == seen)
+            {
+                _queue.Writer.TryWrite(new Pending(null, new TaskCompletionSource()));
+            }
+        }
     }
 
     private async Task WalCheckpoints(CancellationToken stoppingToken)
@@ -273,6 +290,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             _connection ??= await db.OpenWriterAsync(CancellationToken.None);
             await store.AppendAsync(_connection, entries, CancellationToken.None, deferred: db.IsPostgres ? null : _index);
             _indexPending = _index.Count;
+            _commits++;
             StoreHealthy = true;
             if ((_sinceWalCheckpoint += entries.Count) >= CheckpointEvery && _checkpointWanted.CurrentCount == 0)
             {
