@@ -195,6 +195,30 @@ public static class Stages
         }
     }
 
+    /// <summary>The stand-back lookup (suppressions in force for the rules that fired, for this patient) as a hook with
+    /// cards makes it: a pooled connection opened, one SELECT, none found. Time and allocations per lookup.</summary>
+    public static void StandBack(int iterations)
+    {
+        var folder = Directory.CreateTempSubdirectory("cdsmitral-bench-");
+        try
+        {
+            var options = Options.Create(new AuditOptions { ConnectionString = Path.Combine(folder.FullName, "audit.db") });
+            var db = new AuditDatabase(options);
+            db.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var suppressions = new SuppressionStore(db);
+            string[] rules = ["smr-coapt-profile", "smr-gdmt-gap"];
+            var now = DateTimeOffset.UtcNow;
+            var lookup = Measure(() => suppressions.InForceAsync("https://ehr.example.org", "p1", rules, now, CancellationToken.None).GetAwaiter().GetResult(), iterations);
+            var open = Measure(() => db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult().Dispose(), iterations);
+            Console.WriteLine($"STANDBACK lookup_us={lookup.Time:0.0} lookup_bytes={lookup.Bytes:0} of_which_open_us={open.Time:0.0} open_bytes={open.Bytes:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
     private static (double Time, double Bytes) Measure(Action work, int iterations)
     {
         // Warm up for a second at least: tiered JIT promotes hot methods in the background, and a stage measured before

@@ -27,8 +27,9 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     private const int CheckpointEvery = 64;
     private readonly SemaphoreSlim _checkpointWanted = new(0, 1);
     private int _sinceWalCheckpoint;
-    // SQLite: index rows of answered calls, written after the answers, IndexBatch calls at a time, IndexWhenIdle once
-    // the queue is empty, or after IndexIdle without a commit (16 calls' rows in one transaction write about a page per index, not one each per call).
+    // SQLite: index rows of answered calls, written after the answers: IndexBatch calls at a time, IndexWhenIdle once the
+    // queue is empty, or after IndexIdle without a commit (16 calls' rows in one transaction write about a page per
+    // index, not a page per index per call).
     private const int IndexBatch = 64;
     private const int IndexWhenIdle = 16;
     private static readonly TimeSpan IndexIdle = TimeSpan.FromMilliseconds(50);
