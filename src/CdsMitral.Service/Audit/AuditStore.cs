@@ -32,7 +32,8 @@ public sealed record ChainPosition(long Seq, string Hash);
 /// <summary>
 /// Reads and writes the audit chain. An append takes the chain lock, gives each event the next sequence number and an
 /// HMAC-SHA256 (with the current chain key) over the previous hash and its own content, writes the index rows, and
-/// commits — all or nothing. What the auditors' pages list is read from the chained documents, not from the index.
+/// commits — all or nothing; except that the SQLite writer leaves the invocation and card rows to a later, batched
+/// transaction (see PendingIndex). What the auditors' pages list is read from the chained documents, not from the index.
 /// </summary>
 public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpoints? checkpoints = null)
 {
