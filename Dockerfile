@@ -12,13 +12,14 @@ WORKDIR /src
 COPY global.json Directory.Build.props Directory.Packages.props .editorconfig ./
 COPY src/CdsMitral/CdsMitral.csproj src/CdsMitral/
 COPY src/CdsMitral.Service/CdsMitral.Service.csproj src/CdsMitral.Service/
-RUN dotnet restore src/CdsMitral.Service/CdsMitral.Service.csproj
+# For linux-x64: the publish is then ReadyToRun (precompiled), so the first calls after start do not wait for the JIT.
+RUN dotnet restore src/CdsMitral.Service/CdsMitral.Service.csproj -r linux-x64
 COPY src/CdsMitral/ src/CdsMitral/
 COPY src/CdsMitral.Service/ src/CdsMitral.Service/
 COPY fhir-profiles/ fhir-profiles/
 COPY cds-cards/ cds-cards/
 COPY docs/presets/ docs/presets/
-RUN dotnet publish src/CdsMitral.Service/CdsMitral.Service.csproj -c Release -o /app --no-restore
+RUN dotnet publish src/CdsMitral.Service/CdsMitral.Service.csproj -c Release -r linux-x64 --self-contained false -o /app --no-restore
 
 FROM mcr.microsoft.com/dotnet/aspnet:10.0 AS runtime
 WORKDIR /app

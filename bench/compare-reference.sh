@@ -8,6 +8,7 @@
 # Prints, per concurrency, each pair's ratio (ours / greeting req/s), their median and spread, and the load average.
 # Usage: bench/compare-reference.sh [duration=5s] [pairs=3] [connections="1 8 32"]
 #   AUDIT=None compares with the audit off (an option for measuring only).
+#   SERVICE_DIR runs another build of the service (before and after a change) instead of building this one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DURATION=${1:-5s}
@@ -18,12 +19,12 @@ OURS_PORT=${OURS_PORT:-5195}
 NODE_PORT=${NODE_PORT:-5194}
 command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 [ -d bench/node_modules/express ] || npm ci --prefix bench --no-audit --no-fund >/dev/null
-dotnet build -c Release src/CdsMitral.Service -v q -nologo >/dev/null
+[ -n "${SERVICE_DIR:-}" ] || dotnet build -c Release src/CdsMitral.Service -v q -nologo >/dev/null
 body=samples/requests/coapt-profile.patient-view.prefetch.json
 data=$(mktemp -d)
 CdsMitral__Audit__Store=$AUDIT CdsMitral__Audit__ConnectionString="$data/audit.db" CdsMitral__Audit__SpoolPath="$data/spool" \
 CdsMitral__Callers__PermitLimit=100000000 Logging__LogLevel__Default=Error \
-  dotnet src/CdsMitral.Service/bin/Release/net10.0/CdsMitral.Service.dll --environment Development --urls "http://127.0.0.1:$OURS_PORT" >/dev/null 2>&1 &
+  dotnet "${SERVICE_DIR:-src/CdsMitral.Service/bin/Release/net10.0}/CdsMitral.Service.dll" --environment Development --urls "http://127.0.0.1:$OURS_PORT" >/dev/null 2>&1 &
 ours=$!
 node bench/greeting-service.mjs "$NODE_PORT" >/dev/null 2>&1 &
 greeting=$!

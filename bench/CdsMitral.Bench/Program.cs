@@ -5,6 +5,8 @@ using CdsMitral.Bench;
 // dotnet run -c Release --project bench/CdsMitral.Bench -- pipeline            the BenchmarkDotNet pipeline benchmark
 // dotnet run -c Release --project bench/CdsMitral.Bench -- stages              time and allocations per pipeline stage
 // dotnet run -c Release --project bench/CdsMitral.Bench -- commits [count]      durable audit commits, one record each: latency
+//   (AUDIT_POSTGRES=<connection string> commits to PostgreSQL, in a schema of its own, instead of SQLite)
+// dotnet run -c Release --project bench/CdsMitral.Bench -- standback [count]    the stand-back lookup a hook with cards makes (SQLite)
 // dotnet run -c Release --project bench/CdsMitral.Bench -- requests <folder>   write the realistic requests for load tests
 if (args is ["requests", var folder])
 {
@@ -16,6 +18,11 @@ if (args is ["requests", var folder])
 if (args is ["commits", .. var n])
 {
     Stages.Run(n is [var count] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 2000, commitsOnly: true);
+    return 0;
+}
+if (args is ["standback", .. var m])
+{
+    Stages.StandBack(m is [var count] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 5000);
     return 0;
 }
 if (args is ["stages"])

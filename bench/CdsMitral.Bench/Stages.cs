@@ -137,9 +137,21 @@ public static class Stages
         var folder = Directory.CreateTempSubdirectory("cdsmitral-bench-");
         try
         {
+            var postgres = Environment.GetEnvironmentVariable("AUDIT_POSTGRES");
+            if (!string.IsNullOrEmpty(postgres))
+            {
+                var schema = $"bench_commits_{Guid.NewGuid():N}";
+                using var admin = new Npgsql.NpgsqlConnection(postgres);
+                admin.Open();
+                using var create = new Npgsql.NpgsqlCommand($"CREATE SCHEMA {schema}", admin);
+                create.ExecuteNonQuery();
+                postgres += $";Search Path={schema}";
+            }
             var options = Options.Create(new AuditOptions
             {
-                ConnectionString = Path.Combine(folder.FullName, "audit.db"), SpoolPath = Path.Combine(folder.FullName, "spool"),
+                Store = string.IsNullOrEmpty(postgres) ? AuditStoreKind.Sqlite : AuditStoreKind.PostgreSql,
+                ConnectionString = string.IsNullOrEmpty(postgres) ? Path.Combine(folder.FullName, "audit.db") : postgres,
+                SpoolPath = Path.Combine(folder.FullName, "spool"),
                 CheckpointPath = Path.Combine(folder.FullName, "checkpoints"), CheckpointInterval = TimeSpan.FromHours(1),
             });
             var db = new AuditDatabase(options);
@@ -174,7 +186,31 @@ public static class Stages
             }
             var mean = times.Average();
             Array.Sort(times);
-            Console.WriteLine($"COMMIT records_per_commit=1 count={count} mean_us={mean:0} p50_us={times[count / 2]:0} p90_us={times[count * 9 / 10]:0} p99_us={times[count * 99 / 100]:0} cpu_us={cpuUs:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+            Console.WriteLine($"COMMIT store={options.Value.Store} records_per_commit=1 count={count} mean_us={mean:0} p50_us={times[count / 2]:0} p90_us={times[count * 9 / 10]:0} p99_us={times[count * 99 / 100]:0} cpu_us={cpuUs:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
+    }
+
+    /// <summary>The stand-back lookup (suppressions in force for the rules that fired, for this patient) as a hook with
+    /// cards makes it: a pooled connection opened, one SELECT, none found. Time and allocations per lookup.</summary>
+    public static void StandBack(int iterations)
+    {
+        var folder = Directory.CreateTempSubdirectory("cdsmitral-bench-");
+        try
+        {
+            var options = Options.Create(new AuditOptions { ConnectionString = Path.Combine(folder.FullName, "audit.db") });
+            var db = new AuditDatabase(options);
+            db.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var suppressions = new SuppressionStore(db);
+            string[] rules = ["smr-coapt-profile", "smr-gdmt-gap"];
+            var now = DateTimeOffset.UtcNow;
+            var lookup = Measure(() => suppressions.InForceAsync("https://ehr.example.org", "p1", rules, now, CancellationToken.None).GetAwaiter().GetResult(), iterations);
+            var open = Measure(() => db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult().Dispose(), iterations);
+            Console.WriteLine($"STANDBACK lookup_us={lookup.Time:0.0} lookup_bytes={lookup.Bytes:0} of_which_open_us={open.Time:0.0} open_bytes={open.Bytes:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }
         finally
         {

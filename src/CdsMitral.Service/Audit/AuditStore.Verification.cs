@@ -48,6 +48,7 @@ public sealed partial class AuditStore
     {
         // The checkpoint first: one written while the chain is walked is of events the walk will see.
         var (checkpoint, checkpointProblem) = checkpoints?.ReadNewest(keys) ?? (null, null);
+        await IndexCurrent(cancellationToken);
         await using var connection = await db.OpenAsync(cancellationToken);
         // One snapshot for the head row, the walk and the orphan count: an append between them is not a break.
         await using var snapshot = await AuditDatabase.BeginSnapshotAsync(connection, cancellationToken);
@@ -63,6 +64,15 @@ public sealed partial class AuditStore
             await reader.ReadAsync(cancellationToken);
             (anchor, anchorSeq, headSeq, headHash) = (reader.GetString(0), reader.GetInt64(1), reader.GetInt64(2), reader.GetString(3));
             (expected, expectedSeq) = (anchor, anchorSeq + 1);
+        }
+        // SQLite writes the index rows of the newest calls after their answers: events past index_head may not have
+        // them yet (rows they do have must still be right). This process's own progress keeps index_head from being
+        // moved back to hide deleted rows.
+        var indexedThrough = long.MaxValue;
+        if (!db.IsPostgres)
+        {
+            await using var index = AuditDatabase.Command(connection, snapshot, "SELECT seq FROM index_head WHERE id = 1");
+            indexedThrough = Math.Max(Convert.ToInt64(await index.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture), IndexedThrough);
         }
         long count = 0, legacy = 0;
         var keyIds = new SortedSet<string>(StringComparer.Ordinal);
@@ -103,7 +113,7 @@ public sealed partial class AuditStore
                 {
                     keyIds.Add(e.KeyId!);
                 }
-                if (IndexProblem(e, reader) is { } index)
+                if (IndexProblem(e, reader, mayBePending: e.Seq > indexedThrough) is { } index)
                 {
                     return Broken(e.Seq, index);
                 }
@@ -190,11 +200,15 @@ public sealed partial class AuditStore
 
     /// <summary>Whether the walk's row (event, its invocations row at 8, its card rows at 19, its feedback row at 20)
     /// holds exactly the index rows the event's document gives.</summary>
-    private static string? IndexProblem(StoredEvent e, DbDataReader r)
+    private static string? IndexProblem(StoredEvent e, DbDataReader r, bool mayBePending)
     {
         var invocation = ReadIndex(r, 8);
         var cardRows = r.IsDBNull(19) ? [] : r.GetString(19).Split('\u001e').Order(StringComparer.Ordinal).ToList();
         var hasFeedback = !r.IsDBNull(20);
+        if (e.Kind == EventKind.Hook && mayBePending && invocation is null && cardRows.Count == 0 && !hasFeedback)
+        {
+            return null; // answered, its index rows not written yet
+        }
         if (e.Kind == EventKind.Hook)
         {
             if (hasFeedback)

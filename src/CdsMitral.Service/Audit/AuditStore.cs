@@ -32,7 +32,8 @@ public sealed record ChainPosition(long Seq, string Hash);
 /// <summary>
 /// Reads and writes the audit chain. An append takes the chain lock, gives each event the next sequence number and an
 /// HMAC-SHA256 (with the current chain key) over the previous hash and its own content, writes the index rows, and
-/// commits — all or nothing. What the auditors' pages list is read from the chained documents, not from the index.
+/// commits — all or nothing; except that the SQLite writer leaves the invocation and card rows to a later, batched
+/// transaction (see PendingIndex). What the auditors' pages list is read from the chained documents, not from the index.
 /// </summary>
 public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpoints? checkpoints = null)
 {
@@ -84,14 +85,42 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     }
 
     /// <summary>Appends on a connection the caller keeps open (the writer's own, so that a batch does not pay for opening one).</summary>
-    public async Task<IReadOnlyList<Appended>> AppendAsync(DbConnection connection, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken, bool replay = false)
+    /// <param name="deferred">Where the invocation and card rows go instead of into this transaction (the SQLite
+    /// writer's pending index, written by <see cref="WriteIndexAsync"/>); they are added only once the commit is done.</param>
+    public async Task<IReadOnlyList<Appended>> AppendAsync(DbConnection connection, IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken, bool replay = false, PendingIndex? deferred = null)
     {
+        // PostgreSQL: from the head this connection last committed, the rows and the new head go in one batch, one round
+        // trip, one implicit transaction. If another instance moved the chain meanwhile, the next seq is taken and the
+        // batch fails whole on its key: then the head is read under its lock, as below.
+        if (connection is Npgsql.NpgsqlConnection && !replay && _lastCommitted.TryGetValue(connection, out var from) && entries.All(e => e.Feedback is null))
+        {
+            try
+            {
+                var (written, moved) = await AppendInTransaction(connection, null, entries, replay: false, cancellationToken, from: from);
+                Committed(moved);
+                _lastCommitted.AddOrUpdate(connection, moved);
+                return written;
+            }
+            catch (Npgsql.PostgresException e) when (e.SqlState is Npgsql.PostgresErrorCodes.UniqueViolation or Npgsql.PostgresErrorCodes.DivisionByZero)
+            {
+                _lastCommitted.Remove(connection);
+            }
+        }
         await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
-        var (results, head) = await AppendInTransaction(connection, transaction, entries, replay, cancellationToken);
+        var later = deferred is null ? null : new PendingIndex();
+        var (results, head) = await AppendInTransaction(connection, transaction, entries, replay, cancellationToken, later);
         await transaction.CommitAsync(cancellationToken);
         Committed(head);
+        deferred?.Take(later!, head.Seq);
+        if (connection is Npgsql.NpgsqlConnection)
+        {
+            _lastCommitted.AddOrUpdate(connection, head);
+        }
         return results;
     }
+
+    // The head each PostgreSQL connection last committed: where its next batch starts without reading the head.
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<DbConnection, ChainPosition> _lastCommitted = new();
 
     /// <summary>Runs an append of <paramref name="entry"/> and rolls it back: the warm-up's way through the write path
     /// (statements, binding, hashing) that leaves nothing in the store and does not move the chain.</summary>
@@ -122,22 +151,29 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         }
     }
 
-    private async Task<(List<Appended> Results, ChainPosition Head)> AppendInTransaction(DbConnection connection, DbTransaction transaction, IReadOnlyList<AuditEntry> entries, bool replay, CancellationToken cancellationToken)
+    /// <param name="from">PostgreSQL only: the head to continue from without a transaction or a locked read (see AppendAsync).</param>
+    private async Task<(List<Appended> Results, ChainPosition Head)> AppendInTransaction(DbConnection connection, DbTransaction? transaction, IReadOnlyList<AuditEntry> entries, bool replay, CancellationToken cancellationToken, PendingIndex? later = null, ChainPosition? from = null)
     {
         long seq;
         string hash;
-        var head = Prepared(connection, transaction, db.LockHeadSql, 0);
-        await using (var reader = await head.ExecuteReaderAsync(cancellationToken))
+        if (from is not null)
         {
+            (seq, hash) = (from.Seq, from.Hash);
+        }
+        else
+        {
+            var head = Prepared(connection, transaction, db.LockHeadSql, 0);
+            await using var reader = await head.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
             (seq, hash) = (reader.GetInt64(0), reader.GetString(1));
         }
+        var (startSeq, startHash) = (seq, hash);
         var key = keys.Current;
         var results = new List<Appended>(entries.Count);
         var keysInBatch = new HashSet<string>(StringComparer.Ordinal);
         var events = new List<object?[]>();
-        var invocations = new List<object?[]>();
-        var cards = new List<object?[]>();
+        var invocations = later?.Invocations ?? [];
+        var cards = later?.Cards ?? [];
         var feedback = new List<object?[]>();
         foreach (var entry in entries)
         {
@@ -161,31 +197,150 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         (string Table, string[] Columns, List<object?[]> Rows)[] tables =
         [
             ("audit_events", ["seq", "id", "kind", "at", "document", "prev_hash", "hash", "key_id"], events),
-            ("invocations", ["event_id", "at", "service_id", "hook", "hook_instance", "patient_id", "user_id", "client_issuer", "status", "rule_ids", "indicators"], invocations),
-            ("cards", ["card_uuid", "event_id", "rule_id", "indicator"], cards),
+            ("invocations", InvocationColumns, later is null ? invocations : []),
+            ("cards", CardColumns, later is null ? cards : []),
+            // Feedback rows stay in the commit: the next delivery of the same item must find its dedupe key.
             ("feedback", ["event_id", "dedupe_key", "card_uuid", "invocation_event_id", "outcome", "at", "known_card"], feedback),
         ];
         if (connection is Npgsql.NpgsqlConnection postgres)
         {
             // One round trip for every row of the batch and the new head, instead of one per table and statement.
-            await using var batch = new Npgsql.NpgsqlBatch(postgres, (Npgsql.NpgsqlTransaction)transaction);
+            await using var batch = new Npgsql.NpgsqlBatch(postgres, (Npgsql.NpgsqlTransaction?)transaction);
+            // The head first: a concurrent appender holds its row lock until it commits, and waiting for it there,
+            // before any insert, cannot deadlock with it. A head that is not where this batch starts (another instance
+            // appended, or the row was rewritten) divides by zero: the whole batch fails, and nothing is chained to it.
+            batch.BatchCommands.Add(PostgresCommand(
+                "WITH moved AS (UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1 AND seq = $3 AND hash = $4 RETURNING 1) SELECT 1 / count(*) FROM moved",
+                [seq, hash, startSeq, startHash]));
             foreach (var (table, columns, rows) in tables)
             {
                 AddInserts(batch, table, columns, rows);
             }
-            batch.BatchCommands.Add(PostgresCommand("UPDATE chain_head SET seq = $1, hash = $2 WHERE id = 1", [seq, hash]));
             await batch.ExecuteNonQueryAsync(cancellationToken);
             return (results, new ChainPosition(seq, hash));
         }
         foreach (var (table, columns, rows) in tables)
         {
-            await InsertRows(connection, transaction, table, columns, rows, cancellationToken);
+            await InsertRows(connection, transaction!, table, columns, rows, cancellationToken);
         }
         var update = Prepared(connection, transaction, HeadUpdateSql, 2);
         update.Parameters[0].Value = seq;
         update.Parameters[1].Value = hash;
         await update.ExecuteNonQueryAsync(cancellationToken);
         return (results, new ChainPosition(seq, hash));
+    }
+
+    private static readonly string[] InvocationColumns = ["event_id", "at", "service_id", "hook", "hook_instance", "patient_id", "user_id", "client_issuer", "status", "rule_ids", "indicators"];
+
+    private static readonly string[] CardColumns = ["card_uuid", "event_id", "rule_id", "indicator"];
+
+    // ---- the index written after the answer (SQLite) -------------------------------------------------------------
+    // A hook call waits for its event row and the chain head only (about six pages); its invocation and card rows (about
+    // ten more pages of five indexes) are written after, many calls' at once, and rebuilt from the chained documents at
+    // start-up when a crash came between the two. Readers that use those rows first wait for them (IndexCatchUp).
+
+    /// <summary>Invocation and card rows of committed hook events, not yet in their tables.</summary>
+    public sealed class PendingIndex
+    {
+        internal List<object?[]> Invocations { get; } = [];
+        internal List<object?[]> Cards { get; } = [];
+
+        /// <summary>The newest committed event these rows cover.</summary>
+        public long ThroughSeq { get; private set; }
+
+        public int Count => Invocations.Count;
+
+        internal void Take(PendingIndex other, long throughSeq)
+        {
+            Invocations.AddRange(other.Invocations);
+            Cards.AddRange(other.Cards);
+            ThroughSeq = Math.Max(ThroughSeq, throughSeq);
+        }
+
+        internal void Clear()
+        {
+            Invocations.Clear();
+            Cards.Clear();
+        }
+    }
+
+    /// <summary>Set by the SQLite writer: completes once the index rows of every call answered so far are written.</summary>
+    public Func<CancellationToken, Task>? IndexCatchUp { get; set; }
+
+    /// <summary>The newest event whose index rows this process has written after its answer (0 for none).</summary>
+    public long IndexedThrough { get; private set; }
+
+    private Task IndexCurrent(CancellationToken cancellationToken) => IndexCatchUp?.Invoke(cancellationToken) ?? Task.CompletedTask;
+
+    /// <summary>Writes pending index rows and moves index_head past them, in one transaction that does not wait for the
+    /// disk: the rows are derived from events already durable, and the next durable commit's sync carries them anyway.</summary>
+    public async Task WriteIndexAsync(DbConnection connection, PendingIndex pending, CancellationToken cancellationToken)
+    {
+        if (pending.ThroughSeq == 0)
+        {
+            return;
+        }
+        await Prepared(connection, null, "PRAGMA synchronous=NORMAL", 0).ExecuteNonQueryAsync(cancellationToken);
+        try
+        {
+            await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
+            // Only for events still there: one deleted meanwhile (tampering) shows as a gap in the chain, and must not
+            // fail its foreign key and hold back the index of every call after it.
+            await InsertRows(connection, transaction, "invocations", InvocationColumns, pending.Invocations, cancellationToken, eventColumn: 0);
+            await InsertRows(connection, transaction, "cards", CardColumns, pending.Cards, cancellationToken, eventColumn: 1);
+            var head = Prepared(connection, transaction, "UPDATE index_head SET seq = @p0 WHERE id = 1 AND seq < @p0", 1);
+            head.Parameters[0].Value = pending.ThroughSeq;
+            await head.ExecuteNonQueryAsync(cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            IndexedThrough = Math.Max(IndexedThrough, pending.ThroughSeq);
+            pending.Clear();
+        }
+        finally
+        {
+            await Prepared(connection, null, "PRAGMA synchronous=FULL", 0).ExecuteNonQueryAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>At start-up (SQLite): the index rows of hook events past index_head — committed, answered, and then the
+    /// process died before their rows were written — rebuilt from their chained documents. Returns how many.</summary>
+    public async Task<int> RebuildIndexAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
+        long from;
+        await using (var read = AuditDatabase.Command(connection, transaction, "SELECT seq FROM index_head WHERE id = 1"))
+        {
+            from = Convert.ToInt64(await read.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        var rebuilt = new PendingIndex();
+        await using (var events = AuditDatabase.Command(connection, transaction,
+            "SELECT e.seq, e.id, e.at, e.document, i.event_id FROM audit_events e LEFT JOIN invocations i ON i.event_id = e.id " +
+            "WHERE e.seq > @from AND e.kind = 'hook' ORDER BY e.seq", ("from", from)))
+        await using (var reader = await events.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                // Rows already there were written inline (a spool replay) and stay as they are.
+                if (!reader.IsDBNull(4) || ReadInvocation(reader.GetString(3)) is not { } view)
+                {
+                    continue;
+                }
+                var (id, at) = (reader.GetString(1), reader.GetString(2));
+                var expected = Expected(at, view);
+                rebuilt.Invocations.Add([id, at, expected.ServiceId, expected.Hook, expected.HookInstance, expected.PatientId, expected.UserId,
+                    expected.ClientIssuer, expected.Status, expected.RuleIds, expected.Indicators]);
+                rebuilt.Cards.AddRange((view.Cards ?? []).Select(c => new object?[] { c.Uuid, id, c.Source?.Topic?.Code ?? "", c.Indicator ?? "" }));
+            }
+        }
+        await InsertRows(connection, transaction, "invocations", InvocationColumns, rebuilt.Invocations, cancellationToken);
+        await InsertRows(connection, transaction, "cards", CardColumns, rebuilt.Cards, cancellationToken);
+        await using (var head = AuditDatabase.Command(connection, transaction,
+            "UPDATE index_head SET seq = (SELECT seq FROM chain_head WHERE id = 1) WHERE id = 1"))
+        {
+            await head.ExecuteNonQueryAsync(cancellationToken);
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return rebuilt.Count;
     }
 
     private static string Set(IEnumerable<string> values) => "," + string.Join(",", values.Distinct()) + ",";
@@ -215,7 +370,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 
     /// <summary>A prepared statement of this connection with <paramref name="parameters"/> parameters named p0…pN,
     /// enlisted in <paramref name="transaction"/>. PostgreSQL uses it only for the head; its rows go as one batch.</summary>
-    private DbCommand Prepared(DbConnection connection, DbTransaction transaction, string sql, int parameters)
+    private DbCommand Prepared(DbConnection connection, DbTransaction? transaction, string sql, int parameters)
     {
         var statements = _prepared.GetOrCreateValue(connection);
         if (!statements.TryGetValue(sql, out var command))
@@ -228,7 +383,8 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         return command;
     }
 
-    private async Task InsertRows(DbConnection connection, DbTransaction transaction, string table, string[] columns, List<object?[]> rows, CancellationToken cancellationToken)
+    /// <param name="eventColumn">When given, a row is inserted only if the event that column names is in audit_events.</param>
+    private async Task InsertRows(DbConnection connection, DbTransaction transaction, string table, string[] columns, List<object?[]> rows, CancellationToken cancellationToken, int? eventColumn = null)
     {
         if (rows.Count == 0)
         {
@@ -237,8 +393,10 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         // SQLite: one prepared statement, run once per row. It resolves named parameters by a linear search, so a
         // multi-row INSERT with hundreds of them costs quadratically (measured: ~200 µs of CPU per record at 32 per
         // commit); a reused statement binds a handful of values per row. No round trips here.
-        var command = Prepared(connection, transaction,
-            $"INSERT INTO {table} ({string.Join(",", columns)}) VALUES ({string.Join(",", columns.Select((_, c) => $"@p{c}"))})", columns.Length);
+        var values = string.Join(",", columns.Select((_, c) => $"@p{c}"));
+        var command = Prepared(connection, transaction, eventColumn is { } e
+            ? $"INSERT INTO {table} ({string.Join(",", columns)}) SELECT {values} WHERE EXISTS (SELECT 1 FROM audit_events WHERE id = @p{e})"
+            : $"INSERT INTO {table} ({string.Join(",", columns)}) VALUES ({values})", columns.Length);
         foreach (var row in rows)
         {
             for (var c = 0; c < columns.Length; c++)
@@ -289,6 +447,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     /// <summary>The invocation a card was shown in, if the card is on record.</summary>
     public async Task<string?> FindCardInvocationAsync(string cardUuid, CancellationToken cancellationToken)
     {
+        await IndexCurrent(cancellationToken);
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var command = AuditDatabase.Command(connection, null, "SELECT event_id FROM cards WHERE card_uuid = @u", ("u", cardUuid));
         return await command.ExecuteScalarAsync(cancellationToken) as string;
@@ -332,6 +491,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     public async Task<(IReadOnlyList<InvocationRow> Rows, long Total)> ListAsync(AuditFilter filter, int page, int pageSize, CancellationToken cancellationToken)
     {
         var (where, parameters) = Where(filter);
+        await IndexCurrent(cancellationToken);
         await using var connection = await db.OpenAsync(cancellationToken);
         long total;
         await using (var count = AuditDatabase.Command(connection, null, $"SELECT count(*) FROM invocations i {where}", [.. parameters]))
@@ -357,6 +517,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     public async IAsyncEnumerable<(InvocationRow Row, string Document)> ExportAsync(AuditFilter filter, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (where, parameters) = Where(filter);
+        await IndexCurrent(cancellationToken);
         await using var connection = await db.OpenAsync(cancellationToken);
         // A second connection looks up each chunk's feedback while the first streams (PostgreSQL runs one command at a time per connection).
         await using var lookups = await db.OpenAsync(cancellationToken);
@@ -553,6 +714,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     /// and records the purge as an event of its own.</summary>
     public async Task<PurgeRecord?> PurgeAsync(DateTimeOffset olderThan, TimeProvider time, CancellationToken cancellationToken)
     {
+        await IndexCurrent(cancellationToken);
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
         await using (var head = AuditDatabase.Command(connection, transaction, db.LockHeadSql))

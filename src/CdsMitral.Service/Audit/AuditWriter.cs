@@ -14,7 +14,8 @@ namespace CdsMitral.Service.Audit;
 public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
     : BackgroundService
 {
-    private sealed record Pending(AuditEntry Entry, TaskCompletionSource Done);
+    /// <summary>An entry to make durable, or (Entry null) a reader waiting for the index rows of what was answered.</summary>
+    private sealed record Pending(AuditEntry? Entry, TaskCompletionSource Done);
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _spoolLock = new(1, 1);
@@ -26,6 +27,15 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     private const int CheckpointEvery = 64;
     private readonly SemaphoreSlim _checkpointWanted = new(0, 1);
     private int _sinceWalCheckpoint;
+    // SQLite: index rows of answered calls, written after the answers: IndexBatch calls at a time, IndexWhenIdle once the
+    // queue is empty, or after IndexIdle without a commit (16 calls' rows in one transaction write about a page per
+    // index, not a page per index per call).
+    private const int IndexBatch = 64;
+    private const int IndexWhenIdle = 16;
+    private static readonly TimeSpan IndexIdle = TimeSpan.FromMilliseconds(50);
+    private readonly AuditStore.PendingIndex _index = new();
+    private volatile int _indexPending;
+    private volatile int _commits;
 
     public bool Enabled => _options.Store != AuditStoreKind.None;
 
@@ -63,7 +73,23 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         }
         AuditLog.ChainKeyed(logger, keys.Current.Id, keys.Source, keys.All.Count - 1, _options.CheckpointFilePath);
         await TryMigrate(cancellationToken);
+        if (!db.IsPostgres)
+        {
+            store.IndexCatchUp = IndexCaughtUpAsync;
+        }
         await base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Completes once the index rows of every call answered before it are in their tables.</summary>
+    private Task IndexCaughtUpAsync(CancellationToken cancellationToken)
+    {
+        if (_indexPending == 0)
+        {
+            return Task.CompletedTask;
+        }
+        var marker = new Pending(null, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+        // A writer that has stopped wrote its pending rows on the way out.
+        return _queue.Writer.TryWrite(marker) ? marker.Done.Task.WaitAsync(cancellationToken) : Task.CompletedTask;
     }
 
     private async Task TryMigrate(CancellationToken cancellationToken)
@@ -71,6 +97,10 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         try
         {
             await db.MigrateAsync(cancellationToken);
+            if (!db.IsPostgres && await store.RebuildIndexAsync(cancellationToken) is > 0 and var rebuilt)
+            {
+                AuditLog.IndexRebuilt(logger, rebuilt);
+            }
             _migrated = true;
         }
         catch (Exception e) when (e is not OperationCanceledException)
@@ -85,6 +115,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         var maintenance = Maintain(stoppingToken);
         var checkpoints = Checkpoints(stoppingToken);
         var walCheckpoints = WalCheckpoints(stoppingToken);
+        var idleIndex = IdleIndex(stoppingToken);
         var batch = new List<Pending>(_options.MaxBatch);
         try
         {
@@ -99,11 +130,39 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             _queue.Writer.TryComplete();
             await DrainAndCommit(batch);
         }
+        await WriteIndex();
+        await idleIndex;
         await maintenance;
         await checkpoints;
         await walCheckpoints;
         // The last head this process committed, anchored outside the database before it stops.
         await Checkpoint(CancellationToken.None);
+    }
+
+    /// <summary>Asks for the pending index rows to be written when no call has been committed for a while: one timer,
+    /// not one per commit.</summary>
+    private async Task IdleIndex(CancellationToken stoppingToken)
+    {
+        if (db.IsPostgres)
+        {
+            return;
+        }
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            var seen = _commits;
+            try
+            {
+                await Task.Delay(IndexIdle, time, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            if (_indexPending > 0 && _commits == seen)
+            {
+                _queue.Writer.TryWrite(new Pending(null, new TaskCompletionSource()));
+            }
+        }
     }
 
     private async Task WalCheckpoints(CancellationToken stoppingToken)
@@ -186,7 +245,43 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
 
     private async Task Commit(List<Pending> batch)
     {
-        var entries = batch.Select(p => p.Entry).ToList();
+        var entries = batch.Where(p => p.Entry is not null).Select(p => p.Entry!).ToList();
+        if (entries.Count > 0)
+        {
+            await CommitEntries(batch, entries);
+        }
+        if (batch.Count > entries.Count || _indexPending >= IndexBatch || _indexPending >= IndexWhenIdle && !_queue.Reader.TryPeek(out _))
+        {
+            await WriteIndex();
+        }
+        foreach (var p in batch.Where(p => p.Entry is null))
+        {
+            p.Done.TrySetResult();
+        }
+    }
+
+    /// <summary>Writes the pending index rows (SQLite). A failure leaves them pending: they are tried again, and a
+    /// restart rebuilds them from the chain.</summary>
+    private async Task WriteIndex()
+    {
+        if (_indexPending == 0)
+        {
+            return;
+        }
+        try
+        {
+            _connection ??= await db.OpenWriterAsync(CancellationToken.None);
+            await store.WriteIndexAsync(_connection, _index, CancellationToken.None);
+            _indexPending = 0;
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            AuditLog.IndexNotWritten(logger, _index.Count, e.GetType().Name, e.Message);
+        }
+    }
+
+    private async Task CommitEntries(List<Pending> batch, List<AuditEntry> entries)
+    {
         try
         {
             if (!_migrated)
@@ -194,7 +289,9 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
                 throw new InvalidOperationException("the audit schema is not in place yet");
             }
             _connection ??= await db.OpenWriterAsync(CancellationToken.None);
-            await store.AppendAsync(_connection, entries, CancellationToken.None);
+            await store.AppendAsync(_connection, entries, CancellationToken.None, deferred: db.IsPostgres ? null : _index);
+            _indexPending = _index.Count;
+            _commits++;
             StoreHealthy = true;
             if ((_sinceWalCheckpoint += entries.Count) >= CheckpointEvery && _checkpointWanted.CurrentCount == 0)
             {
@@ -219,14 +316,14 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
             catch (Exception spoolError)
             {
                 AuditLog.SpoolFailed(logger, spoolError.GetType().Name, spoolError.Message);
-                foreach (var p in batch)
+                foreach (var p in batch.Where(p => p.Entry is not null))
                 {
                     p.Done.TrySetException(new InvalidOperationException("The audit record could be written neither to the store nor to the spool.", spoolError));
                 }
                 return;
             }
         }
-        foreach (var p in batch)
+        foreach (var p in batch.Where(p => p.Entry is not null))
         {
             p.Done.TrySetResult();
         }
@@ -400,6 +497,12 @@ internal static partial class AuditLog
 
     [LoggerMessage(48, LogLevel.Critical, "Audit checkpoint refused: {Message:l}")]
     public static partial void CheckpointRefused(ILogger logger, string message);
+
+    [LoggerMessage(51, LogLevel.Information, "Index rows of {Count} audited calls rebuilt from the chain (the process had stopped before writing them)")]
+    public static partial void IndexRebuilt(ILogger logger, int count);
+
+    [LoggerMessage(52, LogLevel.Error, "Index rows of {Count} audited calls not written yet ({Type:l}: {Message:l}); tried again, and rebuilt at start-up")]
+    public static partial void IndexNotWritten(ILogger logger, int count, string type, string message);
 
     [LoggerMessage(49, LogLevel.Error, "Audit checkpoint not written ({Type:l}: {Message:l}); the next one is tried at the next interval")]
     public static partial void CheckpointFailed(ILogger logger, string type, string message);

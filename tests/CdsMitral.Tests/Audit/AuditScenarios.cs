@@ -16,6 +16,8 @@ public static class AuditScenarios
 
     public static async Task Sql(ServiceFactory factory, string sql)
     {
+        // An edit of the index tables needs the rows of the calls answered so far in them (SQLite writes them after the answers).
+        await (factory.Services.GetRequiredService<AuditStore>().IndexCatchUp?.Invoke(CancellationToken.None) ?? Task.CompletedTask);
         var db = factory.Services.GetRequiredService<AuditDatabase>();
         await using var connection = await db.OpenAsync(CancellationToken.None);
         await AuditDatabase.Execute(connection, null, sql, CancellationToken.None);

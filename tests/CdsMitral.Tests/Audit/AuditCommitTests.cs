@@ -1,0 +1,114 @@
+using System.Buffers.Binary;
+using System.Text.Json.Nodes;
+using CdsMitral.Tests.Support;
+
+namespace CdsMitral.Tests.Audit;
+
+/// <summary>What a hook call waits for on SQLite: its event row and the chain head, durable; its index rows come after
+/// and are rebuilt from the chain when the process stopped before writing them.</summary>
+public sealed class AuditCommitTests
+{
+    private static JsonObject Coapt(string instance)
+    {
+        var request = Requests.PatientView("p1", new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01")
+            .Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Prefetch(Terminology.Terminology.Embedded));
+        request["hookInstance"] = instance;
+        return request;
+    }
+
+    [Fact]
+    public async Task AHookCallWaitsForACommitOfAtMostEightPagesItsEventAndTheChainHead()
+    {
+        await using var service = new ServiceFactory().Audited(Store.Sqlite);
+        Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, Coapt("first"))).Status);
+        await service.AuditApi("/audit/api/invocations"); // the first call's index rows are written by now
+        await AuditScenarios.Sql(service, "PRAGMA wal_checkpoint(TRUNCATE)");
+        var wal = Path.Combine(service.DataDirectory, "audit.db-wal");
+        Assert.Equal(0, new FileInfo(wal).Length);
+
+        Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, Coapt("measured"))).Status);
+
+        // The answered call's transaction is the first in the WAL (its index rows may follow in a second one).
+        var pages = PagesOfFirstCommit(wal);
+        Assert.InRange(pages, 1, 8);
+        var found = await service.AuditApi("/audit/api/invocations?patient=p1");
+        Assert.Contains(found["items"]!.AsArray(), i => (string?)i!["hookInstance"] == "measured");
+    }
+
+    [Fact]
+    public async Task IndexRowsTheProcessDidNotWriteBeforeItStoppedAreRebuiltFromTheChainAtStartUp()
+    {
+        await using var first = new ServiceFactory().Audited(Store.Sqlite);
+        foreach (var instance in new[] { "a", "b", "c" })
+        {
+            Assert.Equal(200, (await first.PostAsync(Requests.PatientViewId, Coapt(instance))).Status);
+        }
+        var cards = (await first.AuditApi("/audit/api/invocations"))["items"]!.AsArray().Sum(i => i!["ruleIds"]!.AsArray().Count);
+        Assert.True(cards > 0);
+        // What a kill between the answers and the index write leaves: the events and the head, no index rows for them.
+        await AuditScenarios.Sql(first, "DELETE FROM cards; DELETE FROM invocations; UPDATE index_head SET seq = 0");
+        Assert.Empty((await first.AuditApi("/audit/api/invocations"))["items"]!.AsArray());
+
+        await using var restarted = new ServiceFactory().Audited(Store.Sqlite)
+            .With("CdsMitral:Audit:ConnectionString", Path.Combine(first.DataDirectory, "audit.db"))
+            .With("CdsMitral:Audit:SpoolPath", Path.Combine(first.DataDirectory, "spool.ndjson"));
+        var items = (await restarted.AuditApi("/audit/api/invocations?patient=p1"))["items"]!.AsArray();
+        Assert.Equal(["a", "b", "c"], items.Select(i => (string)i!["hookInstance"]!).Order());
+        Assert.Equal(cards, items.Sum(i => i!["ruleIds"]!.AsArray().Count));
+        Assert.All(items, i => Assert.Null((string?)i!["problem"]));
+        var verify = await restarted.AuditApi("/audit/api/verify");
+        Assert.True((bool)verify["intact"]!, (string?)verify["problem"]);
+    }
+
+    /// <summary>Frames up to the first commit frame of a WAL file (https://sqlite.org/fileformat2.html#walformat): each frame
+    /// is one page, and a commit frame carries the database size after the commit.</summary>
+    private static int PagesOfFirstCommit(string wal)
+    {
+        using var file = new FileStream(wal, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+        var header = new byte[32];
+        file.ReadExactly(header);
+        var pageSize = (int)BinaryPrimitives.ReadUInt32BigEndian(header.AsSpan(8));
+        var frame = new byte[24 + pageSize];
+        for (var frames = 1; file.Read(frame) == frame.Length; frames++)
+        {
+            // Salts differ in frames left over from before the WAL restarted: those are not part of it.
+            Assert.True(frame.AsSpan(8, 8).SequenceEqual(header.AsSpan(16, 8)), "a frame of an older WAL generation");
+            if (BinaryPrimitives.ReadUInt32BigEndian(frame.AsSpan(4)) != 0)
+            {
+                return frames;
+            }
+        }
+        throw new InvalidOperationException("no commit in the WAL");
+    }
+}
+
+/// <summary>PostgreSQL commits from the head its connection last wrote, in one round trip; another instance appending
+/// to the same chain moves that head, and the next batch must notice and start from the real one.</summary>
+public sealed class PostgresCommitTests
+{
+    [PostgresFact]
+    public async Task TwoInstancesAppendingToOneChainInTurnAndAtOnceKeepItUnbroken()
+    {
+        var schema = AuditSupport.NewSchema();
+        await using var first = new ServiceFactory().Audited(Store.Postgres, schema).With("CdsMitral:Callers:PermitLimit", "100000");
+        await using var second = new ServiceFactory().Audited(Store.Postgres, schema).With("CdsMitral:Callers:PermitLimit", "100000");
+        JsonObject Call(string patient) => Requests.PatientView(patient, new Chart(patient).Mr("severe", "2026-10-01").Lvef(32, "2026-10-01").Prefetch(Terminology.Terminology.Embedded));
+        for (var i = 0; i < 4; i++)
+        {
+            Assert.Equal(200, (await first.PostAsync(Requests.PatientViewId, Call($"f{i}"))).Status);
+            Assert.Equal(200, (await second.PostAsync(Requests.PatientViewId, Call($"s{i}"))).Status);
+        }
+        await Task.WhenAll(Enumerable.Range(0, 4).Select(w => Task.Run(async () =>
+        {
+            for (var i = 0; i < 10; i++)
+            {
+                Assert.Equal(200, (await (w % 2 == 0 ? first : second).PostAsync(Requests.PatientViewId, Call($"w{w}-{i}"))).Status);
+            }
+        })));
+
+        var report = await first.AuditApi("/audit/api/verify");
+        Assert.True((bool)report["intact"]!, report.ToJsonString());
+        Assert.Equal(48, (long)report["events"]!);
+        Assert.Equal(48, (long)(await second.AuditApi("/audit/api/invocations"))["total"]!);
+    }
+}
