@@ -136,7 +136,10 @@ public sealed partial class SnapshotBuilder
     private static Measurement? PickMeasurement(MeasureSpec spec, List<Obs> observations,
         DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
-        var candidates = new List<(Measurement Value, bool Final, int Rank, RecordedDate Date)>(observations.Count);
+        // The Measurement itself is made only for the value chosen (and for conflicting ones, to name them).
+        var candidates = new List<(decimal Value, string? Comparator, string Source, bool Final, int Rank, RecordedDate Date)>(observations.Count);
+        Measurement Made((decimal Value, string? Comparator, string Source, bool Final, int Rank, RecordedDate Date) c) =>
+            new(spec.Name, c.Value, spec.Unit, c.Date.Value, c.Source, c.Date.Value < staleBefore, c.Comparator, c.Date.Precision);
         foreach (var o in observations)
         {
             if (Usable(spec.Name, o, asOf, findings) is not { } usable)
@@ -164,20 +167,19 @@ public sealed partial class SnapshotBuilder
                     $"value {quantity.Comparator}{value:0.##} {spec.Unit} ({usable.Date.Text}) is outside the plausible range {range.Min}–{range.Max} {spec.Unit}; not used"));
                 continue;
             }
-            candidates.Add((new Measurement(spec.Name, value, spec.Unit, usable.Date.Value, o.Key, usable.Date.Value < staleBefore, quantity.Comparator, usable.Date.Precision),
-                usable.Final, o.Rank, usable.Date));
+            candidates.Add((value, quantity.Comparator, o.Key, usable.Final, o.Rank, usable.Date));
         }
         // Never trust the server's sort order: final before preliminary, newest first, then the more specific method.
-        PreferFinal(candidates, c => c.Final, spec.Name, c => c.Value.Source, findings);
+        PreferFinal(candidates, c => c.Final, spec.Name, c => c.Source, findings);
         var (best, conflicting) = Newest(candidates, c => c.Date, c => c.Rank,
-            (a, b) => a.Value.Value == b.Value.Value && a.Value.Comparator == b.Value.Comparator);
+            (a, b) => a.Value == b.Value && a.Comparator == b.Comparator);
         if (conflicting is not null)
         {
-            findings.Add(new DataQualityFinding(spec.Name, string.Join(", ", conflicting.Select(c => c.Value.Source)),
-                $"record different values on {conflicting[0].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => c.Value.Display))}) " +
+            findings.Add(new DataQualityFinding(spec.Name, string.Join(", ", conflicting.Select(c => c.Source)),
+                $"record different values on {conflicting[0].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => Made(c).Display))}) " +
                 "that cannot be ordered in time; conflicting, not used"));
         }
-        return best < 0 ? null : candidates[best].Value;
+        return best < 0 ? null : Made(candidates[best]);
     }
 
     /// <summary>A value of at most 1 with unit "1" (or no unit) is a fraction: 0.35 means 35 %.</summary>

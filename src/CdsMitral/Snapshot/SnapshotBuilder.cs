@@ -99,7 +99,7 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
         {
             var r = all[i];
             // The same resource can arrive twice (two prefetch keys, or a page boundary that shifted).
-            var duplicate = r.Id is not null && !seen.Add(r.Key);
+            var duplicate = r.HasId && !seen.Add(r.Key);
             var subject = duplicate ? null : ForeignSubject(r, patient);
             if (subject is not null)
             {
