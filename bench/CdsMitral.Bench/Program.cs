@@ -4,6 +4,7 @@ using CdsMitral.Bench;
 
 // dotnet run -c Release --project bench/CdsMitral.Bench -- pipeline            the BenchmarkDotNet pipeline benchmark
 // dotnet run -c Release --project bench/CdsMitral.Bench -- stages              time and allocations per pipeline stage
+// dotnet run -c Release --project bench/CdsMitral.Bench -- types [stage]        which types the bytes go to (hook, unpack, snapshot, rules, fingerprint, cards, audit)
 // dotnet run -c Release --project bench/CdsMitral.Bench -- commits [count]      durable audit commits, one record each: latency
 //   (AUDIT_POSTGRES=<connection string> commits to PostgreSQL, in a schema of its own, instead of SQLite)
 // dotnet run -c Release --project bench/CdsMitral.Bench -- standback [count]    the stand-back lookup a hook with cards makes (SQLite)
@@ -25,6 +26,11 @@ if (args is ["standback", .. var m])
     Stages.StandBack(m is [var count] ? int.Parse(count, System.Globalization.CultureInfo.InvariantCulture) : 5000);
     return 0;
 }
+if (args is ["types", .. var which])
+{
+    AllocationTypes.Run(which is [var stage, ..] ? stage : "hook");
+    return 0;
+}
 if (args is ["stages"])
 {
     Stages.Run();
@@ -35,5 +41,5 @@ if (args is ["pipeline", .. var rest])
     BenchmarkRunner.Run<PipelineBenchmarks>(DefaultConfig.Instance.WithOptions(ConfigOptions.DisableOptimizationsValidator), rest);
     return 0;
 }
-Console.Error.WriteLine("usage: CdsMitral.Bench pipeline | stages | commits [count] | requests <folder>");
+Console.Error.WriteLine("usage: CdsMitral.Bench pipeline | stages | types [stage] | commits [count] | requests <folder>");
 return 2;

@@ -40,7 +40,11 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
         var tasks = service.Prefetch.Select(template => GatherKey(template, request.Prefetch, context, server, token, deadlineAt, deadline.Token)).ToList();
         var results = await Task.WhenAll(tasks);
 
-        var resources = results.SelectMany(r => r.Resources).ToList();
+        var resources = new List<RawResource>(results.Sum(r => r.Resources.Count)); // sized once: a chart is ~70 resources
+        foreach (var r in results)
+        {
+            resources.AddRange(r.Resources);
+        }
         var unavailable = results.Where(r => !Required(service, r.Report.Key) && r.Report.Source is KeySource.Failed or KeySource.NotAvailable)
             .Select(r => Category(r.Report.Key)).Distinct().ToList();
         var notes = results.SelectMany(r => r.Notes).ToList();
@@ -283,6 +287,7 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
         var resources = new List<RawResource>();
         if (value.TryGetProperty("entry", out var entries) && entries.ValueKind == JsonValueKind.Array)
         {
+            resources.Capacity = entries.GetArrayLength();
             var at = -1;
             foreach (var entry in entries.EnumerateArray())
             {

@@ -43,7 +43,8 @@ public sealed class HookHandler(
         try
         {
             // Each card left out because of earlier feedback is an audit event of its own, durable with the call's record.
-            await Task.WhenAll([audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs), .. parsed.Suppressions.Select(writer.WriteAsync)]);
+            var recorded = audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs);
+            await (parsed.Suppressions.Count == 0 ? recorded : Task.WhenAll([recorded, .. parsed.Suppressions.Select(writer.WriteAsync)]));
         }
         catch (InvalidOperationException e)
         {
@@ -51,12 +52,13 @@ public sealed class HookHandler(
             Log.Unhandled(logger, e, http.Request.Method, http.Request.Path);
             return OperationOutcomes.Error(503, "transient", "The audit trail is unavailable, so the call was not answered. Retry later.");
         }
-        if (status == 200)
+        if (status == 200 && logger.IsEnabled(LogLevel.Information))
         {
+            // The lists are joined only when the line is written: most deployments log warnings and above.
             Log.HookAnswered(logger, id, draft.Request!.HookInstance!, 200, totalMs,
                 string.Join(",", draft.Evaluation!.FiredRuleIds), string.Join(",", draft.Gathered!.Keys.Where(k => k.Source == KeySource.Fetched).Select(k => k.Key)));
         }
-        else
+        else if (status != 200)
         {
             Log.HookRejected(logger, id, draft.Request?.HookInstance, status, reason ?? "");
         }

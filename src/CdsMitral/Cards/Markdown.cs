@@ -21,7 +21,7 @@ public static class Markdown
     /// <summary>Finished, escaped markdown: the only kind a card's detail is built from.</summary>
     public readonly record struct Safe(string Text);
 
-    public static Safe Of(Md text) => new(text.Text);
+    public static Safe Of(Md text) => new(text.TakeText());
 
     /// <summary>Joins pieces that were each escaped on their own.</summary>
     public static Safe Join(string separator, IEnumerable<Safe> items) => new(string.Join(separator, items.Select(i => i.Text)));
@@ -136,7 +136,7 @@ public readonly ref struct Md
 {
     private readonly StringBuilder _md;
 
-    public Md(int literalLength, int formattedCount) => _md = new StringBuilder(literalLength + (formattedCount * 16));
+    public Md(int literalLength, int formattedCount) => _md = Builders.Rent(literalLength + (formattedCount * 16));
 
     public void AppendLiteral(string value) => _md.Append(value);
 
@@ -151,4 +151,65 @@ public readonly ref struct Md
     public void AppendFormatted<T>(T value, string format) where T : IFormattable => Markdown.AppendEscaped(_md, value.ToString(format, CultureInfo.InvariantCulture));
 
     public string Text => _md.ToString();
+
+    /// <summary>The text, once: the builder goes back to <see cref="Builders"/>, so the handler is not read again.</summary>
+    internal string TakeText()
+    {
+        var text = _md.ToString();
+        Builders.Return(_md);
+        return text;
+    }
+
+    /// <summary>Appends the text to <paramref name="into"/> without making a string of it; the builder goes back.</summary>
+    internal void MoveTo(StringBuilder into)
+    {
+        into.Append(_md);
+        Builders.Return(_md);
+    }
+}
+
+/// <summary>A few string builders kept per thread for card text: a card's detail is built from dozens of pieces, and a
+/// new builder for each (grown chunk by chunk) was most of what the rules allocated. Nested pieces each get their own.</summary>
+internal static class Builders
+{
+    private const int Kept = 8;
+    private const int LargestKept = 16 * 1024;
+
+    [ThreadStatic]
+    private static StringBuilder?[]? _free;
+
+    public static StringBuilder Rent(int capacity)
+    {
+        var free = _free;
+        if (free is not null)
+        {
+            for (var i = 0; i < free.Length; i++)
+            {
+                if (free[i] is { } builder)
+                {
+                    free[i] = null;
+                    return builder;
+                }
+            }
+        }
+        return new StringBuilder(Math.Max(capacity, 256));
+    }
+
+    public static void Return(StringBuilder builder)
+    {
+        if (builder.Capacity > LargestKept)
+        {
+            return;
+        }
+        builder.Clear();
+        var free = _free ??= new StringBuilder?[Kept];
+        for (var i = 0; i < free.Length; i++)
+        {
+            if (free[i] is null)
+            {
+                free[i] = builder;
+                return;
+            }
+        }
+    }
 }

@@ -79,28 +79,74 @@ public static class InputFingerprint
 {
     public static string Of(RuleOutcome outcome, Consideration consideration)
     {
-        var text = new StringBuilder();
+        // The same bytes as ever (the fingerprints on record must still compare), written into a reused builder and a
+        // pooled buffer rather than a new builder, string and byte array per fired rule.
+        var text = Builders.Rent(1024);
         text.Append(outcome.RuleId).Append('\u001f').Append(outcome.Version).Append('\u001e');
         foreach (var c in outcome.Criteria ?? [])
         {
-            text.Append(c.Name).Append('\u001f').Append(c.Verdict).Append('\u001f').Append(c.Reason).Append('\u001e');
+            text.Append(c.Name).Append('\u001f').Append(VerdictName(c.Verdict)).Append('\u001f').Append(c.Reason).Append('\u001e');
         }
         // Order-free: the same resources cited in another order are the same inputs.
-        foreach (var input in consideration.Inputs.Distinct().Order(StringComparer.Ordinal))
+        var inputs = System.Buffers.ArrayPool<string>.Shared.Rent(consideration.Inputs.Count);
+        var count = 0;
+        foreach (var input in consideration.Inputs)
         {
-            text.Append(input).Append('\u001d');
+            inputs[count++] = input;
         }
-        return Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())));
+        Array.Sort(inputs, 0, count, StringComparer.Ordinal);
+        for (var i = 0; i < count; i++)
+        {
+            if (i == 0 || !string.Equals(inputs[i], inputs[i - 1], StringComparison.Ordinal))
+            {
+                text.Append(inputs[i]).Append('\u001d');
+            }
+        }
+        System.Buffers.ArrayPool<string>.Shared.Return(inputs, clearArray: true);
+
+        var bytes = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(text.Length));
+        var length = 0;
+        var encoder = Encoding.UTF8.GetEncoder(); // a surrogate pair split between two chunks is encoded as one
+        foreach (var chunk in text.GetChunks())
+        {
+            length += encoder.GetBytes(chunk.Span, bytes.AsSpan(length), flush: false);
+        }
+        length += encoder.GetBytes([], bytes.AsSpan(length), flush: true);
+        Builders.Return(text);
+        Span<byte> hash = stackalloc byte[SHA256.HashSizeInBytes];
+        SHA256.HashData(bytes.AsSpan(0, length), hash);
+        System.Buffers.ArrayPool<byte>.Shared.Return(bytes);
+        return Convert.ToHexStringLower(hash);
     }
+
+    private static string VerdictName(Clinical.Verdict verdict) => verdict switch
+    {
+        Clinical.Verdict.Met => nameof(Clinical.Verdict.Met),
+        Clinical.Verdict.NotMet => nameof(Clinical.Verdict.NotMet),
+        Clinical.Verdict.CannotJudge => nameof(Clinical.Verdict.CannotJudge),
+        _ => verdict.ToString(),
+    };
 
     /// <summary>The evaluation with each fired rule's outcome carrying its fingerprint.</summary>
     public static Evaluation Stamp(Evaluation evaluation)
     {
-        var byRule = evaluation.Considerations.ToDictionary(c => c.Rule.Id, StringComparer.Ordinal);
-        return evaluation with
+        var outcomes = new List<RuleOutcome>(evaluation.Outcomes.Count);
+        foreach (var o in evaluation.Outcomes)
         {
-            Outcomes = evaluation.Outcomes
-                .Select(o => o.Fired && byRule.TryGetValue(o.RuleId, out var c) ? o with { Fingerprint = Of(o, c) } : o).ToList(),
-        };
+            outcomes.Add(o.Fired && Fired(evaluation.Considerations, o.RuleId) is { } c ? o with { Fingerprint = Of(o, c) } : o);
+        }
+        return evaluation with { Outcomes = outcomes };
+    }
+
+    private static Consideration? Fired(IReadOnlyList<Consideration> considerations, string ruleId)
+    {
+        foreach (var c in considerations)
+        {
+            if (c.Rule.Id == ruleId)
+            {
+                return c;
+            }
+        }
+        return null;
     }
 }

@@ -9,11 +9,13 @@ namespace CdsMitral.Rules;
 /// arrives as <see cref="Md"/> or <see cref="Markdown.Safe"/>: record text is escaped on its way in.</summary>
 internal sealed class Detail
 {
-    private readonly StringBuilder _md = new();
+    private readonly StringBuilder _md = Builders.Rent(4096);
+    private string? _text;
 
     public Detail Para(Md text)
     {
-        _md.Append(text.Text).Append("\n\n");
+        text.MoveTo(_md);
+        _md.Append("\n\n");
         return this;
     }
 
@@ -27,7 +29,9 @@ internal sealed class Detail
 
     public Detail Heading(Md text)
     {
-        _md.Append("**").Append(text.Text).Append("**\n\n");
+        _md.Append("**");
+        text.MoveTo(_md);
+        _md.Append("**\n\n");
         return this;
     }
 
@@ -84,7 +88,9 @@ internal sealed class Detail
 
     public Detail Evidence(Md text)
     {
-        _md.Append("*Basis:* ").Append(text.Text).Append("\n\n");
+        _md.Append("*Basis:* ");
+        text.MoveTo(_md);
+        _md.Append("\n\n");
         return this;
     }
 
@@ -98,5 +104,19 @@ internal sealed class Detail
         return lines.Count == 0 ? this : Heading($"Data notes").Bullets(lines);
     }
 
-    public override string ToString() => _md.ToString().TrimEnd();
+    /// <summary>The markdown without its trailing blank lines. The builder goes back to <see cref="Builders"/> after the first call.</summary>
+    public override string ToString()
+    {
+        if (_text is null)
+        {
+            var end = _md.Length;
+            while (end > 0 && char.IsWhiteSpace(_md[end - 1]))
+            {
+                end--;
+            }
+            _text = _md.ToString(0, end);
+            Builders.Return(_md);
+        }
+        return _text;
+    }
 }

@@ -14,7 +14,7 @@ public sealed partial class SnapshotBuilder
     /// <paramref name="Key"/> is the resource, or for a panel component the resource and the component's position.</summary>
     private sealed record Obs(
         string Measure, string Key, string? Status, RecordedDate? Date, Quantity? Quantity, decimal? Ordinal, int? ValueInteger, string? ValueString,
-        Coding? Mechanism, int Rank);
+        string? Mechanism, int Rank);
 
     /// <param name="Unit">The unit in its UCUM spelling when it is one the service understands, else as recorded.</param>
     /// <param name="Comparator">&lt;, &lt;=, &gt;=, &gt; as recorded; a comparator the service does not know is kept to refuse it.</param>
@@ -97,7 +97,7 @@ public sealed partial class SnapshotBuilder
     /// <param name="component">The component's position in the panel, or -1 for the observation's own value.</param>
     private Obs? ReadValue(System.Text.Json.JsonElement json, int component, string resourceKey, string? status, RecordedDate? date)
     {
-        if (json.Child("code"u8) is not { } code || _t.Find(_measureOf, code) is not { } match)
+        if (json.Child("code"u8) is not { } code || _t.Find(_measureOf, code, tableFromValueSets: true) is not { } match)
         {
             return null;
         }
@@ -136,7 +136,10 @@ public sealed partial class SnapshotBuilder
     private static Measurement? PickMeasurement(MeasureSpec spec, List<Obs> observations,
         DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
-        var candidates = new List<(Measurement Value, bool Final, int Rank, RecordedDate Date)>();
+        // The Measurement itself is made only for the value chosen (and for conflicting ones, to name them).
+        var candidates = new List<(decimal Value, string? Comparator, string Source, bool Final, int Rank, RecordedDate Date)>(observations.Count);
+        Measurement Made((decimal Value, string? Comparator, string Source, bool Final, int Rank, RecordedDate Date) c) =>
+            new(spec.Name, c.Value, spec.Unit, c.Date.Value, c.Source, c.Date.Value < staleBefore, c.Comparator, c.Date.Precision);
         foreach (var o in observations)
         {
             if (Usable(spec.Name, o, asOf, findings) is not { } usable)
@@ -164,23 +167,20 @@ public sealed partial class SnapshotBuilder
                     $"value {quantity.Comparator}{value:0.##} {spec.Unit} ({usable.Date.Text}) is outside the plausible range {range.Min}–{range.Max} {spec.Unit}; not used"));
                 continue;
             }
-            candidates.Add((new Measurement(spec.Name, value, spec.Unit, usable.Date.Value, o.Key, usable.Date.Value < staleBefore, quantity.Comparator, usable.Date.Precision),
-                usable.Final, o.Rank, usable.Date));
+            candidates.Add((value, quantity.Comparator, o.Key, usable.Final, o.Rank, usable.Date));
         }
         // Never trust the server's sort order: final before preliminary, newest first, then the more specific method.
-        var pool = PreferFinal(candidates, c => c.Final, spec.Name, c => c.Value.Source, findings);
-        var (best, conflicting) = Newest(pool.Select(c => new Ranked<Measurement>(c.Value, c.Date, c.Rank)).ToList(),
-            c => c.Date, c => c.Rank, (a, b) => a.Value.Value == b.Value.Value && a.Value.Comparator == b.Value.Comparator);
-        if (conflicting.Count > 0)
+        PreferFinal(candidates, c => c.Final, spec.Name, c => c.Source, findings);
+        var (best, conflicting) = Newest(candidates, c => c.Date, c => c.Rank,
+            (a, b) => a.Value == b.Value && a.Comparator == b.Comparator);
+        if (conflicting is not null)
         {
-            findings.Add(new DataQualityFinding(spec.Name, string.Join(", ", conflicting.Select(c => c.Value.Source)),
-                $"record different values on {conflicting[0].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => c.Value.Display))}) " +
+            findings.Add(new DataQualityFinding(spec.Name, string.Join(", ", conflicting.Select(c => c.Source)),
+                $"record different values on {conflicting[0].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => Made(c).Display))}) " +
                 "that cannot be ordered in time; conflicting, not used"));
         }
-        return best?.Value;
+        return best < 0 ? null : Made(candidates[best]);
     }
-
-    private sealed record Ranked<T>(T Value, RecordedDate Date, int Rank);
 
     /// <summary>A value of at most 1 with unit "1" (or no unit) is a fraction: 0.35 means 35 %.</summary>
     private static decimal? NormaliseLvef(decimal value, string unit) => unit switch
@@ -190,9 +190,20 @@ public sealed partial class SnapshotBuilder
         _ => null,
     };
 
-    private static Measurement? PickNyha(List<Obs> observations, DateTimeOffset staleBefore) =>
-        observations
-            .Where(x => x.Status is not ("entered-in-error" or "cancelled") && x.Date is not null && x.Ordinal is not null)
-            .Select(x => new Measurement("NYHA class", x.Ordinal!.Value, "", x.Date!.Value.Value, x.Key, x.Date.Value.Value < staleBefore, Precision: x.Date.Value.Precision))
-            .MaxBy(m => m.Date);
+    private static Measurement? PickNyha(List<Obs> observations, DateTimeOffset staleBefore)
+    {
+        Obs? newest = null;
+        foreach (var x in observations)
+        {
+            // The first of the newest, as MaxBy picks it.
+            if (x.Status is not ("entered-in-error" or "cancelled") && x.Date is { } date && x.Ordinal is not null
+                && (newest is null || date.Value > newest.Date!.Value.Value))
+            {
+                newest = x;
+            }
+        }
+        return newest is { Date: { } d, Ordinal: { } ordinal }
+            ? new Measurement("NYHA class", ordinal, "", d.Value, newest.Key, d.Value < staleBefore, Precision: d.Precision)
+            : null;
+    }
 }

@@ -23,7 +23,7 @@ public sealed partial class SnapshotBuilder
         Dictionary<string, JsonElement>? medications = null;
         foreach (var r in resources)
         {
-            if (r.ResourceType == "Medication" && r.Id is not null)
+            if (r.ResourceType == "Medication" && r.HasId)
             {
                 (medications ??= new(StringComparer.Ordinal))[r.Key] = r.Json;
             }

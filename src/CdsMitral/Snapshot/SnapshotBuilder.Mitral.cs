@@ -9,12 +9,13 @@ namespace CdsMitral.Snapshot;
 // rheumatic mitral disease).
 public sealed partial class SnapshotBuilder
 {
-    private Coding? ReadMechanismComponent(JsonElement observation)
+    /// <summary>The code of the mechanism component, if one is in the ValueSet (only the code is used).</summary>
+    private string? ReadMechanismComponent(JsonElement observation)
     {
         foreach (var component in observation.Objects("component"u8))
         {
             if (FhirRead.HasCoding(component.Child("code"u8), Terminology.Terminology.MechanismSystem, "mechanism")
-                && _t.Match(Vs.MrMechanism, component.Child("valueCodeableConcept"u8)) is { } m)
+                && _t.MatchCode(Vs.MrMechanism, component.Child("valueCodeableConcept"u8)) is { } m)
             {
                 return m;
             }
@@ -25,7 +26,7 @@ public sealed partial class SnapshotBuilder
     private static (MrSeverity? Severity, (MechanismKind Kind, string? Subtype, string Source)? Mechanism) PickMrSeverity(
         List<Obs> observations, DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
-        var candidates = new List<(MrSeverity Severity, bool Final, Obs Obs, RecordedDate Date)>();
+        var candidates = new List<(MrSeverity Severity, bool Final, Obs Obs, RecordedDate Date)>(observations.Count);
         foreach (var o in observations)
         {
             if (Usable("MR severity", o, asOf, findings) is not { } usable)
@@ -43,24 +44,27 @@ public sealed partial class SnapshotBuilder
             candidates.Add((new MrSeverity(grade.Value, label!, usable.Date.Value, o.Key, usable.Date.Value < staleBefore, usable.Date.Precision),
                 usable.Final, o, usable.Date));
         }
-        var pool = PreferFinal(candidates, c => c.Final, "MR severity", c => c.Severity.Source, findings);
-        var (best, conflicting) = Newest(pool.Select(c => new Ranked<(MrSeverity Severity, Obs Obs)>((c.Severity, c.Obs), c.Date, 0)).ToList(),
-            c => c.Date, _ => 0, (a, b) => a.Value.Severity.Grade == b.Value.Severity.Grade);
-        if (conflicting.Count > 0)
+        PreferFinal(candidates, c => c.Final, "MR severity", c => c.Severity.Source, findings);
+        var (best, conflicting) = Newest(candidates, c => c.Date, _ => 0, (a, b) => a.Severity.Grade == b.Severity.Grade);
+        if (conflicting is not null)
         {
             // The record shows the higher grade in one assessment: keep it, marked as conflicting, so that a data-gap card
             // can say so while no card rests on it.
-            var highest = conflicting.MaxBy(c => c.Value.Severity.Grade)!;
-            findings.Add(new DataQualityFinding("MR severity", string.Join(", ", conflicting.Select(c => c.Value.Severity.Source)),
-                $"record different grades on {highest.Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => c.Value.Severity.Label))}) that cannot be ordered in time; conflicting"));
-            return (highest.Value.Severity with { ConflictsWith = conflicting.Where(c => c != highest).Select(c => c.Value.Severity.Source).ToList() }, null);
+            var highest = 0;
+            for (var i = 1; i < conflicting.Count; i++)
+            {
+                highest = conflicting[i].Severity.Grade > conflicting[highest].Severity.Grade ? i : highest;
+            }
+            findings.Add(new DataQualityFinding("MR severity", string.Join(", ", conflicting.Select(c => c.Severity.Source)),
+                $"record different grades on {conflicting[highest].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => c.Severity.Label))}) that cannot be ordered in time; conflicting"));
+            return (conflicting[highest].Severity with { ConflictsWith = conflicting.Where((_, i) => i != highest).Select(c => c.Severity.Source).ToList() }, null);
         }
-        if (best is null)
+        if (best < 0)
         {
             return (null, null);
         }
-        var mechanism = best.Value.Obs.Mechanism;
-        return (best.Value.Severity, mechanism is null ? null : (MechanismFromCode(mechanism.Code), SubtypeFromCode(mechanism.Code), best.Value.Severity.Source));
+        var mechanism = candidates[best].Obs.Mechanism;
+        return (candidates[best].Severity, mechanism is null ? null : (MechanismFromCode(mechanism), SubtypeFromCode(mechanism), candidates[best].Severity.Source));
     }
 
     private static (decimal? Grade, string? Label) MrGrade(Obs o)

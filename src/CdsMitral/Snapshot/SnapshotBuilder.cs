@@ -19,6 +19,7 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
     private static readonly string[] ExcludedStatuses = ["entered-in-error", "cancelled"];
     private static readonly FhirRead.KnownStrings KnownStatuses = new([.. FinalStatuses, .. ExcludedStatuses, "preliminary", "registered", "unknown"]);
     private const string Unreadable = "is not readable as FHIR R4; ignored";
+    private static readonly List<Obs> NoObservations = []; // read, never written
 
     public ClinicalSnapshot Build(PatientRecord record, DateTimeOffset asOf)
     {
@@ -53,7 +54,7 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
                 list.Add(observation);
             }
         }
-        List<Obs> Of(string valueSet) => byMeasure.TryGetValue(valueSet, out var list) ? list : [];
+        List<Obs> Of(string valueSet) => byMeasure.TryGetValue(valueSet, out var list) ? list : NoObservations;
 
         Measurement? Pick(MeasureSpec spec) => PickMeasurement(spec, Of(spec.ValueSet), asOf, staleBefore, findings);
 
@@ -89,24 +90,29 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
 
     private static List<RawResource> OwnResources(PatientRecord record, List<DataQualityFinding> findings)
     {
-        var own = new List<RawResource>(record.Resources.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        // Usually every resource is the patient's own, once: the record's list is then used as it is, not copied.
+        var all = record.Resources;
+        List<RawResource>? own = null;
+        var seen = new HashSet<string>(all.Count, StringComparer.Ordinal);
         var patient = $"Patient/{record.PatientId}";
-        foreach (var r in record.Resources)
+        for (var i = 0; i < all.Count; i++)
         {
+            var r = all[i];
             // The same resource can arrive twice (two prefetch keys, or a page boundary that shifted).
-            if (r.Id is not null && !seen.Add(r.Key))
-            {
-                continue;
-            }
-            if (ForeignSubject(r, patient) is { } subject)
+            var duplicate = r.HasId && !seen.Add(r.Key);
+            var subject = duplicate ? null : ForeignSubject(r, patient);
+            if (subject is not null)
             {
                 findings.Add(new DataQualityFinding(r.ResourceType, r.Key, $"belongs to {subject}, not to the patient in context; ignored"));
+            }
+            if (duplicate || subject is not null)
+            {
+                own ??= [.. all.Take(i)];
                 continue;
             }
-            own.Add(r);
+            own?.Add(r);
         }
-        return own;
+        return own ?? all as List<RawResource> ?? [.. all];
     }
 
     /// <summary>Reads each resource of one type. One whose members are not shaped as FHIR R4 is named in the findings and
@@ -172,42 +178,78 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
         return (date, o.Status is { } s && FinalStatuses.Contains(s));
     }
 
-    /// <summary>The final values if there are any; otherwise the preliminary ones, with a finding that says so.</summary>
-    private static List<T> PreferFinal<T>(List<T> candidates, Func<T, bool> isFinal, string measure, Func<T, string> source, List<DataQualityFinding> findings)
+    /// <summary>Keeps only the final values if there are any; otherwise keeps the preliminary ones, with a finding that says
+    /// so. Filters <paramref name="candidates"/> in place (their order kept): no list is copied when all are final.</summary>
+    private static void PreferFinal<T>(List<T> candidates, Func<T, bool> isFinal, string measure, Func<T, string> source, List<DataQualityFinding> findings)
     {
-        var finals = candidates.Where(isFinal).ToList();
-        if (finals.Count > 0 || candidates.Count == 0)
+        var finals = 0;
+        foreach (var c in candidates)
         {
-            return finals;
+            finals += isFinal(c) ? 1 : 0;
+        }
+        if (finals == candidates.Count)
+        {
+            return;
+        }
+        if (finals > 0)
+        {
+            candidates.RemoveAll(c => !isFinal(c));
+            return;
         }
         findings.Add(new DataQualityFinding(measure, string.Join(", ", candidates.Select(source)), "only preliminary values are on record; the newest was used"));
-        return candidates;
     }
 
     /// <summary>
     /// The newest of several values of one measure (decision 6 of 2026-11-28): the newest calendar date as recorded; on that
     /// date the more specific method; then, among different values, the later instant when both carry distinct times.
-    /// Values that cannot be ordered come back as a conflict (all of them), never as a guess.
+    /// Values that cannot be ordered come back as a conflict (all of them, the latest first), never as a guess.
+    /// Best is an index into <paramref name="candidates"/>, -1 when there is none or they conflict. Plain loops: this runs
+    /// for every measure of every call.
     /// </summary>
-    private static (T? Best, List<T> Conflicting) Newest<T>(List<T> candidates, Func<T, RecordedDate> date, Func<T, int> rank, Func<T, T, bool> sameValue)
-        where T : class
+    private static (int Best, List<T>? Conflicting) Newest<T>(List<T> candidates, Func<T, RecordedDate> date, Func<T, int> rank, Func<T, T, bool> sameValue)
     {
         if (candidates.Count == 0)
         {
-            return (null, []);
+            return (-1, null);
         }
-        var day = candidates.Max(c => date(c).CalendarDate);
-        var onDay = candidates.Where(c => date(c).CalendarDate == day).ToList();
-        var bestRank = onDay.Max(rank);
-        var top = onDay.Where(c => rank(c) == bestRank).ToList();
-        var latest = top.MaxBy(c => date(c).Value)!;
-        var differing = top.Where(c => !sameValue(c, latest)).ToList();
-        if (differing.Count == 0)
+        var day = date(candidates[0]).CalendarDate;
+        foreach (var c in candidates)
         {
-            return (latest, []);
+            if (date(c).CalendarDate > day)
+            {
+                day = date(c).CalendarDate;
+            }
         }
+        var bestRank = int.MinValue;
+        foreach (var c in candidates)
+        {
+            if (date(c).CalendarDate == day && rank(c) > bestRank)
+            {
+                bestRank = rank(c);
+            }
+        }
+        bool Top(T c) => date(c).CalendarDate == day && rank(c) == bestRank;
+        var latest = -1;
+        for (var i = 0; i < candidates.Count; i++)
+        {
+            // The first of the latest instants, as MaxBy picks it.
+            if (Top(candidates[i]) && (latest < 0 || date(candidates[i]).Value > date(candidates[latest]).Value))
+            {
+                latest = i;
+            }
+        }
+        var latestDate = date(candidates[latest]);
+        List<T>? differing = null;
         // The latest wins only if it has a time and is strictly later than every differing value, which also have times.
-        var ordered = date(latest).HasTime && differing.All(c => date(c).HasTime && date(c).Value < date(latest).Value);
-        return ordered ? (latest, []) : (null, [latest, .. differing]);
+        var ordered = latestDate.HasTime;
+        foreach (var c in candidates)
+        {
+            if (Top(c) && !sameValue(c, candidates[latest]))
+            {
+                (differing ??= [candidates[latest]]).Add(c);
+                ordered &= date(c).HasTime && date(c).Value < latestDate.Value;
+            }
+        }
+        return differing is null || ordered ? (latest, null) : (-1, differing);
     }
 }

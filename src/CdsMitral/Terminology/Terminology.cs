@@ -42,7 +42,12 @@ public sealed class Terminology
                 .SelectMany(include => (include.Concept ?? []).Select(c => (Key: (include.System!, c.Code), Concept: c)))
                 .ToFrozenDictionary(x => x.Key, x => x.Concept));
         Systems = new FhirRead.KnownStrings(_sets.Values.SelectMany(set => set.Keys.Select(k => k.System)).Concat(SystemAliases.Keys));
+        _codes = _sets.Values.SelectMany(set => set.Keys.Select(k => k.Code)).ToFrozenSet(StringComparer.Ordinal).GetAlternateLookup<ReadOnlySpan<char>>();
     }
+
+    /// <summary>Every code any ValueSet holds, looked up by characters: a coding's code is compared without making a string
+    /// of it (each observation and medication is matched against several ValueSets).</summary>
+    private readonly FrozenSet<string>.AlternateLookup<ReadOnlySpan<char>> _codes;
 
     public static Terminology Embedded { get; } = LoadEmbedded();
 
@@ -78,28 +83,68 @@ public sealed class Terminology
     /// <summary>The first coding of a CodeableConcept, read in place from JSON, that is in the ValueSet, if any.</summary>
     /// <exception cref="FhirShapeException">The concept or one of its codings is not shaped as FHIR R4.</exception>
     public Coding? Match(string valueSetId, JsonElement? concept) =>
-        concept is { } c && Find(Set(valueSetId), c) is { } coding
+        concept is { } c && Find(Set(valueSetId), c, tableFromValueSets: true) is { } coding
             ? new Coding(coding.System, coding.Code, coding.Json.Text("display"u8))
             : null;
 
+    /// <summary>The code of the first coding in the ValueSet, without reading its display.</summary>
+    internal string? MatchCode(string valueSetId, JsonElement? concept) =>
+        concept is { } c && Find(Set(valueSetId), c, tableFromValueSets: true) is { } coding ? coding.Code : null;
+
     /// <inheritdoc cref="Match(string, JsonElement?)"/>
-    public bool Matches(string valueSetId, JsonElement? concept) => concept is { } c && Find(Set(valueSetId), c) is not null;
+    public bool Matches(string valueSetId, JsonElement? concept) => concept is { } c && Find(Set(valueSetId), c, tableFromValueSets: true) is not null;
 
     /// <inheritdoc cref="Match(string, JsonElement?)"/>
     public decimal? Ordinal(string valueSetId, JsonElement? concept) => Ordinal(valueSetId, Match(valueSetId, concept));
 
     /// <summary>The first coding of <paramref name="concept"/> whose (system, code) is a key of <paramref name="table"/>.</summary>
-    public (string System, string Code, JsonElement Json)? Find<T>(IReadOnlyDictionary<(string System, string Code), T> table, JsonElement concept)
+    public (string System, string Code, JsonElement Json)? Find<T>(IReadOnlyDictionary<(string System, string Code), T> table, JsonElement concept) =>
+        Find(table, concept, tableFromValueSets: false);
+
+    /// <param name="tableFromValueSets">Every code of <paramref name="table"/> is in a ValueSet: a code in none of them
+    /// cannot match, and is not read as a string.</param>
+    internal (string System, string Code, JsonElement Json)? Find<T>(IReadOnlyDictionary<(string System, string Code), T> table, JsonElement concept, bool tableFromValueSets)
     {
         foreach (var coding in concept.Objects("coding"u8))
         {
-            if (coding.OneOf("system"u8, Systems) is { } known && coding.Text("code"u8) is { } code
+            if (coding.OneOf("system"u8, Systems) is { } known && Code(coding, tableFromValueSets) is { } code
                 && Canonical(known) is var system && table.ContainsKey((system, code)))
             {
                 return (system, code, coding);
             }
         }
         return null;
+    }
+
+    /// <summary>A coding's code: the ValueSets' own instance when one of them holds it (nothing allocated), else the code
+    /// read as a string, or null with <paramref name="knownOnly"/>. Absent or null is null; another JSON type throws, as
+    /// <see cref="FhirRead.Text"/> does.</summary>
+    private string? Code(JsonElement coding, bool knownOnly)
+    {
+        if (!coding.TryGetProperty("code"u8, out var value) || value.ValueKind == JsonValueKind.Null)
+        {
+            return null;
+        }
+        if (value.ValueKind != JsonValueKind.String)
+        {
+            return coding.Text("code"u8); // throws the shape error
+        }
+        var raw = System.Runtime.InteropServices.JsonMarshal.GetRawUtf8Value(value); // with its quotes
+        if (raw.Length <= 130 && raw.IndexOf((byte)'\\') < 0)
+        {
+            Span<char> chars = stackalloc char[raw.Length];
+            var length = System.Text.Encoding.UTF8.GetChars(raw[1..^1], chars);
+            if (_codes.TryGetValue(chars[..length], out var known))
+            {
+                return known;
+            }
+            if (knownOnly)
+            {
+                return null;
+            }
+        }
+        var code = value.GetString();
+        return code is not null && _codes.TryGetValue(code, out var instance) ? instance : knownOnly ? null : code;
     }
 
     private decimal? Ordinal(string valueSetId, Coding? coding) =>
