@@ -206,6 +206,32 @@ public sealed partial class LaunchTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_standalone_launch_asks_the_EHR_to_pick_the_patient_and_reads_the_one_it_names_with_the_issued_token()
+    {
+        using var browser = Browser();
+        // Opened from the EHR's app list or a bookmark: only iss, no launch.
+        using var launch = await browser.GetAsync($"/navigator/launch?iss={Uri.EscapeDataString(_fhir.BaseUrl)}");
+        Assert.Equal(HttpStatusCode.Redirect, launch.StatusCode);
+        var asked = QueryHelpers.ParseQuery(launch.Headers.Location!.Query);
+        Assert.False(asked.ContainsKey("launch"));
+        var scopes = asked["scope"].ToString().Split(' ');
+        Assert.Contains("launch/patient", scopes);
+        Assert.DoesNotContain("launch", scopes);
+        Assert.Equal(_fhir.BaseUrl, asked["aud"]);
+        using var answer = await AuthBrowser.GetAsync(launch.Headers.Location);
+        Assert.Equal(HttpStatusCode.Redirect, answer.StatusCode);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(answer.Headers.Location!));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        Assert.Equal("/navigator/step/" + StepIds.All[0], callback.Headers.Location!.OriginalString);
+        var token = Assert.Single(_auth.IssuedTokens);
+        var reads = _fhir.Requests.Where(r => r.Method == "GET" && !r.PathAndQuery.Contains(".well-known", StringComparison.Ordinal)).ToList();
+        Assert.Contains(reads, r => r.PathAndQuery.Contains(_auth.Patient, StringComparison.Ordinal));
+        Assert.All(reads, r => Assert.Equal("Bearer " + token, r.Authorization));
+        using var window = await browser.GetAsync("/navigator/step/" + StepIds.Window);
+        Assert.Contains("58", await window.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
     public async Task A_clinician_who_declines_at_the_EHR_gets_a_clear_page_and_nothing_is_read()
     {
         _auth.Decline = true;
