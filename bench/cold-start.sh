@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Cold start: a fresh service process (fresh audit database), /health/ready polled every 10 ms until it says ready,
 # then the first hook and a second one timed by curl (time_total), RUNS times. Audit on (SQLite, synchronous=FULL).
-# Usage: bench/cold-start.sh [runs=5]   SERVICE_DLL=... runs another build (e.g. a ReadyToRun publish)
+# Usage: bench/cold-start.sh [runs=5]   SERVICE_DLL=... runs another build (e.g. a ReadyToRun publish); AUDIT=None turns the audit off
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${1:-5}
@@ -15,7 +15,7 @@ firsts=()
 for run in $(seq "$RUNS"); do
   data=$(mktemp -d)
   start=$(date +%s%N)
-  CdsMitral__Audit__ConnectionString="$data/audit.db" CdsMitral__Audit__SpoolPath="$data/spool" Logging__LogLevel__Default=Error \
+  CdsMitral__Audit__Store="${AUDIT:-Sqlite}" CdsMitral__Audit__ConnectionString="$data/audit.db" CdsMitral__Audit__SpoolPath="$data/spool" Logging__LogLevel__Default=Error \
     dotnet "$SERVICE_DLL" --environment Development --urls "http://127.0.0.1:$PORT" >/dev/null 2>&1 &
   pid=$!
   until curl -sf -o /dev/null "http://127.0.0.1:$PORT/health/ready"; do sleep 0.01; done

@@ -124,11 +124,17 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 
     /// <summary>Runs an append of <paramref name="entry"/> and rolls it back: the warm-up's way through the write path
     /// (statements, binding, hashing) that leaves nothing in the store and does not move the chain.</summary>
-    public async Task RehearseAppendAsync(AuditEntry entry, CancellationToken cancellationToken)
+    public async Task RehearseAppendAsync(DbConnection connection, AuditEntry entry, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
         await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
-        await AppendInTransaction(connection, transaction, [entry], replay: false, cancellationToken);
+        // SQLite answers after the event and head only and writes the index rows later: rehearse both halves.
+        var later = connection is Npgsql.NpgsqlConnection ? null : new PendingIndex();
+        await AppendInTransaction(connection, transaction, [entry], replay: false, cancellationToken, later);
+        if (later is not null)
+        {
+            await InsertRows(connection, transaction, "invocations", InvocationColumns, later.Invocations, cancellationToken, eventColumn: 0);
+            await InsertRows(connection, transaction, "cards", CardColumns, later.Cards, cancellationToken, eventColumn: 1);
+        }
         await transaction.RollbackAsync(cancellationToken);
     }
 

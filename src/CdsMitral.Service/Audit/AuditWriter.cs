@@ -15,7 +15,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     : BackgroundService
 {
     /// <summary>An entry to make durable, or (Entry null) a reader waiting for the index rows of what was answered.</summary>
-    private sealed record Pending(AuditEntry? Entry, TaskCompletionSource Done);
+    private sealed record Pending(AuditEntry? Entry, TaskCompletionSource Done, bool Rehearsal = false);
 
     private readonly Channel<Pending> _queue = Channel.CreateUnbounded<Pending>(new UnboundedChannelOptions { SingleReader = true });
     private readonly SemaphoreSlim _spoolLock = new(1, 1);
@@ -45,6 +45,14 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     public string SpoolFile => _options.Resolve(_options.SpoolPath);
 
     /// <summary>Completes when the entry is durable (in the store or the spool); throws if it could be neither.</summary>
+    /// <summary>The warm-up's way through this writer's own connection and statements: <paramref name="entry"/> is
+    /// appended and rolled back, so the first real commit finds them open, prepared and compiled. Nothing is kept.</summary>
+    public Task RehearseAsync(AuditEntry entry)
+    {
+        var pending = new Pending(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously), Rehearsal: true);
+        return _queue.Writer.TryWrite(pending) ? pending.Done.Task : Task.CompletedTask;
+    }
+
     public Task WriteAsync(AuditEntry entry)
     {
         if (!Enabled)
@@ -245,7 +253,11 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
 
     private async Task Commit(List<Pending> batch)
     {
-        var entries = batch.Where(p => p.Entry is not null).Select(p => p.Entry!).ToList();
+        foreach (var p in batch.Where(p => p.Rehearsal))
+        {
+            await Rehearse(p);
+        }
+        var entries = batch.Where(p => p.Entry is not null && !p.Rehearsal).Select(p => p.Entry!).ToList();
         if (entries.Count > 0)
         {
             await CommitEntries(batch, entries);
@@ -258,6 +270,25 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         {
             p.Done.TrySetResult();
         }
+    }
+
+    private async Task Rehearse(Pending rehearsal)
+    {
+        try
+        {
+            if (_migrated)
+            {
+                _connection ??= await db.OpenWriterAsync(CancellationToken.None);
+                await store.RehearseAppendAsync(_connection, rehearsal.Entry!, CancellationToken.None);
+            }
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException)
+        {
+            // A failed rehearsal only costs the first call some speed; the connection is opened afresh for it.
+            await (_connection?.DisposeAsync() ?? ValueTask.CompletedTask);
+            _connection = null;
+        }
+        rehearsal.Done.TrySetResult();
     }
 
     /// <summary>Writes the pending index rows (SQLite). A failure leaves them pending: they are tried again, and a

@@ -94,7 +94,7 @@ public static class Health
 /// clinician's call waited ~0.4 s (0.7 s on a busy machine) for the JIT. Nothing is committed: the trail holds no record
 /// of the warm-up.
 /// </summary>
-public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registry, HookEvaluation evaluation, AuditStore store, AuditWriter writer,
+public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registry, HookEvaluation evaluation, AuditWriter writer,
     TimeProvider time, IHostApplicationLifetime lifetime, ILogger<WarmUp> logger) : IHostedService
 {
     private double? _finished;
@@ -139,7 +139,18 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
     private async Task RunOnce(CancellationToken cancellationToken)
     {
         var bytes = Synthetic();
-        var http = new DefaultHttpContext { RequestServices = services };
+        await using var scope = services.CreateAsyncScope();
+        var http = new DefaultHttpContext { RequestServices = scope.ServiceProvider };
+        // What the authentication middleware does on every request: ask each remote sign-in handler (the Navigator's
+        // SMART callback) whether this request is its callback. The first ask builds the handler's options.
+        var handlers = scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationHandlerProvider>();
+        foreach (var scheme in await scope.ServiceProvider.GetRequiredService<Microsoft.AspNetCore.Authentication.IAuthenticationSchemeProvider>().GetRequestHandlerSchemesAsync())
+        {
+            if (await handlers.GetHandlerAsync(http, scheme.Name) is Microsoft.AspNetCore.Authentication.IAuthenticationRequestHandler handler)
+            {
+                await handler.HandleRequestAsync();
+            }
+        }
         http.Request.ContentType = "application/json";
         http.Request.ContentLength = bytes.Length;
         http.Request.Body = new MemoryStream(bytes);
@@ -168,7 +179,7 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
         var entry = InvocationAudit.Entry(draft, new CallingClient("https://warm-up.invalid", "warm-up", null, null, false), 200, null, 0);
         if (writer.Enabled)
         {
-            await store.RehearseAppendAsync(entry, cancellationToken);
+            await writer.RehearseAsync(entry).WaitAsync(cancellationToken);
         }
     }
 
