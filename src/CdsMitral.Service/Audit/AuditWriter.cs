@@ -44,7 +44,6 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
 
     public string SpoolFile => _options.Resolve(_options.SpoolPath);
 
-    /// <summary>Completes when the entry is durable (in the store or the spool); throws if it could be neither.</summary>
     /// <summary>The warm-up's way through this writer's own connection and statements: <paramref name="entry"/> is
     /// appended and rolled back, so the first real commit finds them open, prepared and compiled. Nothing is kept.</summary>
     public Task RehearseAsync(AuditEntry entry)
@@ -53,6 +52,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         return _queue.Writer.TryWrite(pending) ? pending.Done.Task : Task.CompletedTask;
     }
 
+    /// <summary>Completes when the entry is durable (in the store or the spool); throws if it could be neither.</summary>
     public Task WriteAsync(AuditEntry entry)
     {
         if (!Enabled)
