@@ -168,7 +168,7 @@ public static partial class NavigatorEndpoints
             NavigatorLog.LaunchRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CdsMitral.Navigator"), refusal);
             return Problem(http, 400, "This FHIR server is not allowed", $"The Navigator does not read this FHIR server: {refusal}");
         }
-        if (patient is null || !FhirId().IsMatch(patient))
+        if (!HookValidation.IsFhirId(patient))
         {
             return Problem(http, 400, "No patient in context", "The launch names no patient (patientId), or an id that is not a FHIR id.");
         }
@@ -224,7 +224,7 @@ public static partial class NavigatorEndpoints
     }
 
     private static Task<IResult> StartSessionAsync(HttpContext http, string iss, SmartGrant grant) =>
-        grant.Patient is not { } patient || !FhirId().IsMatch(patient)
+        grant.Patient is not { } patient || !HookValidation.IsFhirId(patient)
             ? Task.FromResult(Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id)."))
             : StartSessionAsync(http, iss, patient, grant, grant.User ?? "the launching clinician");
 
@@ -244,7 +244,7 @@ public static partial class NavigatorEndpoints
         var session = new NavigatorSession(iss, grant?.AccessToken, patient, grant?.Scope ?? "", user, now + lifetime, snapshot, NavigatorAnswers.None(user, now))
         {
             From = LaunchOrigin.From(grant?.AppContext),
-            Encounter = grant?.Encounter is { } encounter && FhirId().IsMatch(encounter) ? encounter : null,
+            Encounter = HookValidation.IsFhirId(grant?.Encounter) ? grant!.Encounter : null,
             NeedPatientBanner = grant?.NeedPatientBanner,
         };
         var id = await services.GetRequiredService<NavigatorSessions>().AddSessionAsync(session, http.RequestAborted);
@@ -388,22 +388,9 @@ public static partial class NavigatorEndpoints
 
     private static CookieOptions Cookie(HttpContext http, TimeSpan lifetime)
     {
-        var framed = http.RequestServices.GetRequiredService<IOptions<NavigatorOptions>>().Value.Framed;
-        var cookie = new CookieOptions
-        {
-            HttpOnly = true,
-            // In an EHR's frame the Navigator is a third party: see NavigatorRegistration.FramedCookie.
-            SameSite = framed ? SameSiteMode.None : SameSiteMode.Lax,
-            Secure = framed || http.Request.IsHttps,
-            Path = "/navigator",
-            MaxAge = lifetime > TimeSpan.Zero ? lifetime : null,
-            IsEssential = true,
-        };
-        if (framed)
-        {
-            cookie.Extensions.Add("Partitioned");
-        }
-        return cookie;
+        var cookie = new CookieBuilder { MaxAge = lifetime > TimeSpan.Zero ? lifetime : null, IsEssential = true };
+        NavigatorRegistration.NavigatorCookie(cookie, http.RequestServices.GetRequiredService<IOptions<NavigatorOptions>>().Value, SameSiteMode.Lax);
+        return cookie.Build(http);
     }
 
     public static IResult Problem(HttpContext http, int status, string title, string message) =>
@@ -418,9 +405,6 @@ public static partial class NavigatorEndpoints
         headers["Referrer-Policy"] = "no-referrer";
         return Results.Content(page, "text/html; charset=utf-8", Encoding.UTF8, status);
     }
-
-    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
-    private static partial Regex FhirId();
 }
 
 /// <summary>Which iss the Navigator will talk to: one some configured client (or the unverified list) may name as

@@ -43,10 +43,7 @@ public static class NavigatorRegistration
         services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>().Configure<IOptions<NavigatorOptions>>((o, navigator) =>
         {
             o.Cookie.Name = "cdsmitral-nav-af";
-            o.Cookie.Path = "/navigator";
-            o.Cookie.SameSite = SameSiteMode.Strict;
-            o.Cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            FramedCookie(o.Cookie, navigator.Value);
+            NavigatorCookie(o.Cookie, navigator.Value, SameSiteMode.Strict);
         });
         services.AddAuthentication().AddOAuth<SmartOAuthOptions, SmartOAuthHandler>(SmartOAuthHandler.SchemeName, _ => { });
         services.AddOptions<SmartOAuthOptions>(SmartOAuthHandler.SchemeName).Configure<IOptions<NavigatorOptions>, IHttpMessageHandlerFactory>((o, navigator, handlers) =>
@@ -65,12 +62,8 @@ public static class NavigatorRegistration
             }
             o.RemoteAuthenticationTimeout = navigator.Value.LaunchLifetime;
             o.CorrelationCookie.Name = "cdsmitral-nav-corr.";
-            o.CorrelationCookie.Path = "/navigator";
-            // The authorization server sends the browser back with a top-level GET: Lax is enough, and Secure follows https.
-            o.CorrelationCookie.SameSite = SameSiteMode.Lax;
-            o.CorrelationCookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
-            o.CorrelationCookie.HttpOnly = true;
-            FramedCookie(o.CorrelationCookie, navigator.Value);
+            // The authorization server sends the browser back with a top-level GET: Lax is enough.
+            NavigatorCookie(o.CorrelationCookie, navigator.Value, SameSiteMode.Lax);
             // The handler's clock only dates the correlation cookie, which the browser expires by its own (real) clock;
             // the launch's lifetime on this server is NavigatorSessions', on the injected TimeProvider.
             o.TimeProvider = TimeProvider.System;
@@ -89,10 +82,15 @@ public static class NavigatorRegistration
         return app;
     }
 
-    /// <summary>Inside an EHR's frame the Navigator is a third party: its cookies must be SameSite=None (so Secure), and
-    /// Partitioned, so a browser that blocks third-party cookies still keeps them, for that EHR's site only.</summary>
-    private static void FramedCookie(CookieBuilder cookie, NavigatorOptions navigator)
+    /// <summary>Every Navigator cookie: HttpOnly, on /navigator only, Secure on https, with <paramref name="sameSite"/>.
+    /// Inside an EHR's frame the Navigator is a third party: then SameSite=None (so Secure), and Partitioned, so a browser
+    /// that blocks third-party cookies still keeps them, for that EHR's site only.</summary>
+    internal static void NavigatorCookie(CookieBuilder cookie, NavigatorOptions navigator, SameSiteMode sameSite)
     {
+        cookie.Path = "/navigator";
+        cookie.HttpOnly = true;
+        cookie.SameSite = sameSite;
+        cookie.SecurePolicy = CookieSecurePolicy.SameAsRequest;
         if (navigator.Framed)
         {
             cookie.SameSite = SameSiteMode.None;

@@ -20,6 +20,9 @@ public static partial class HookValidation
     [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
     private static partial Regex FhirId();
 
+    /// <summary>Whether the text is a FHIR id (R4 "id": 1–64 of A–Z, a–z, 0–9, '-', '.'), safe to put in a FHIR URL.</summary>
+    public static bool IsFhirId([System.Diagnostics.CodeAnalysis.NotNullWhen(true)] string? text) => text is not null && FhirId().IsMatch(text);
+
     [GeneratedRegex(@"^[A-Za-z]+/[A-Za-z0-9\-\.]{1,64}$")]
     private static partial Regex TypedReference();
 

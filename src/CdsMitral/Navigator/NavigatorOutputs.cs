@@ -225,7 +225,7 @@ public static partial class NavigatorOutputs
         result is PathwayResult.CoaptLikeReferToHeartValveTeam or PathwayResult.OutsideCoaptLikeRange or PathwayResult.AtrialOrPreservedEfSecondaryMr;
 
     private static JsonObject PatientReference(string patientId) =>
-        FhirId().IsMatch(patientId)
+        Hooks.HookValidation.IsFhirId(patientId)
             ? new JsonObject { ["reference"] = $"Patient/{patientId}" }
             : throw new ArgumentException("Not a FHIR resource id.", nameof(patientId));
 
@@ -239,9 +239,6 @@ public static partial class NavigatorOutputs
     private static string Capitalise(string text) => Rules.Wording.Capitalise(text);
 
     private static string Instant(DateTimeOffset at) => at.ToString("yyyy-MM-dd'T'HH:mm:ssK", CultureInfo.InvariantCulture);
-
-    [GeneratedRegex(@"^[A-Za-z0-9\-\.]{1,64}$")]
-    private static partial Regex FhirId();
 
     [GeneratedRegex(@"^(https://[A-Za-z0-9\-\.:]+(/[A-Za-z0-9\-\._~]+)*/)?(Practitioner|PractitionerRole|Patient|RelatedPerson)/[A-Za-z0-9\-\.]{1,64}$")]
     private static partial Regex UserLiteral();
