@@ -14,6 +14,7 @@ public sealed class AuditDatabase : IAsyncDisposable
     private readonly AuditOptions _options;
     private readonly NpgsqlDataSource? _postgres;
     private readonly string? _sqlite;
+    private readonly string? _sqliteUnpooled;
 
     public AuditDatabase(IOptions<AuditOptions> options)
     {
@@ -28,16 +29,22 @@ public sealed class AuditDatabase : IAsyncDisposable
             Directory.CreateDirectory(Path.GetDirectoryName(file)!);
             // Microsoft.Data.Sqlite retries a busy database until the command timeout: that, not only busy_timeout, is how
             // long a locked store holds a call before its record goes to the spool.
-            _sqlite = new SqliteConnectionStringBuilder
+            var builder = new SqliteConnectionStringBuilder
             {
                 DataSource = file,
                 Pooling = true,
                 DefaultTimeout = Math.Max(1, (int)Math.Ceiling(_options.BusyTimeout.TotalSeconds)),
-            }.ToString();
+            };
+            _sqlite = builder.ToString();
+            builder.Pooling = false;
+            _sqliteUnpooled = builder.ToString();
         }
     }
 
     public bool IsPostgres => _postgres is not null;
+
+    private static readonly object Configured = new();
+    private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
 
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -48,8 +55,13 @@ public sealed class AuditDatabase : IAsyncDisposable
         var connection = new SqliteConnection(_sqlite);
         await connection.OpenAsync(cancellationToken);
         // FULL so that a commit survives a crash of the machine, not only of the process (WAL is set once, at migration:
-        // it is a property of the file).
-        await Execute(connection, null, $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};", cancellationToken);
+        // it is a property of the file). Both stay with the native connection while the pool keeps it, so they are sent
+        // once per native connection, not parsed and run on every open (every hook with cards opens one).
+        if (!_configured.TryGetValue(connection.Handle!, out _))
+        {
+            await Execute(connection, null, $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};", cancellationToken);
+            _configured.AddOrUpdate(connection.Handle!, Configured);
+        }
         return connection;
     }
 
@@ -58,11 +70,15 @@ public sealed class AuditDatabase : IAsyncDisposable
     /// checkpoints itself, should the background one fall behind.</summary>
     public async Task<DbConnection> OpenWriterAsync(CancellationToken cancellationToken)
     {
-        var connection = await OpenAsync(cancellationToken);
-        if (!IsPostgres)
+        if (_postgres is not null)
         {
-            await Execute(connection, null, $"PRAGMA wal_autocheckpoint={WriterCheckpointBackstop}", cancellationToken);
+            return await _postgres.OpenConnectionAsync(cancellationToken);
         }
+        // Its own native connection, never returned to the pool: the settings it changes (the backstop below, synchronous
+        // while it writes index rows) must not reach a pooled connection that is then taken as configured.
+        var connection = new SqliteConnection(_sqliteUnpooled);
+        await connection.OpenAsync(cancellationToken);
+        await Execute(connection, null, $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds}; PRAGMA wal_autocheckpoint={WriterCheckpointBackstop}", cancellationToken);
         return connection;
     }
 

@@ -9,7 +9,9 @@ namespace CdsMitral.Service.Audit;
 /// Makes audit entries durable before their call is answered. Requests queue their entry and wait; one loop commits
 /// whatever has queued up as a single transaction (group commit), so many calls share one fsync. If the store cannot
 /// be written, the batch is appended to a spool file and fsync'd instead — still durable — and moved into the store
-/// when it is back (appends are idempotent by event id, so a crash mid-move duplicates nothing).
+/// when it is back (appends are idempotent by event id, so a crash mid-move duplicates nothing). A call that finds the
+/// writer idle and nothing queued commits its own entry on its own thread: one clinician opening a chart then pays the
+/// commit, not two thread hand-offs around it.
 /// </summary>
 public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
     : BackgroundService
@@ -36,6 +38,10 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     private readonly AuditStore.PendingIndex _index = new();
     private volatile int _indexPending;
     private volatile int _commits;
+    // One committer at a time: the loop, or a call committing inline. It guards the connection, the chain head and the
+    // pending index rows.
+    private readonly SemaphoreSlim _committing = new(1, 1);
+    private volatile bool _running;
 
     public bool Enabled => _options.Store != AuditStoreKind.None;
 
@@ -59,12 +65,41 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         {
             return Task.CompletedTask;
         }
+        if (_running && !_queue.Reader.TryPeek(out _) && _committing.Wait(0))
+        {
+            return CommitInline(entry);
+        }
         var pending = new Pending(entry, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
         if (!_queue.Writer.TryWrite(pending))
         {
             pending.Done.SetException(new InvalidOperationException("The audit writer has stopped."));
         }
         return pending.Done.Task;
+    }
+
+    /// <summary>The caller's own commit, on its thread, while it holds the writer. Index rows that are due are left to the
+    /// loop, off the caller's path.</summary>
+    private async Task CommitInline(AuditEntry entry)
+    {
+        var pending = new Pending(entry, new TaskCompletionSource());
+        try
+        {
+            if (!_running)
+            {
+                // Stopped between the check and the lock: the loop has drained and will write nothing more.
+                throw new InvalidOperationException("The audit writer has stopped.");
+            }
+            await CommitEntries([pending], [entry]);
+        }
+        finally
+        {
+            _committing.Release();
+        }
+        if (_indexPending >= IndexWhenIdle)
+        {
+            _queue.Writer.TryWrite(new Pending(null, new TaskCompletionSource()));
+        }
+        await pending.Done.Task;
     }
 
     public override async Task StartAsync(CancellationToken cancellationToken)
@@ -125,19 +160,31 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         var walCheckpoints = WalCheckpoints(stoppingToken);
         var idleIndex = IdleIndex(stoppingToken);
         var batch = new List<Pending>(_options.MaxBatch);
+        _running = true;
         try
         {
             while (await _queue.Reader.WaitToReadAsync(stoppingToken))
             {
-                await DrainAndCommit(batch);
+                await _committing.WaitAsync(stoppingToken);
+                try
+                {
+                    await DrainAndCommit(batch);
+                }
+                finally
+                {
+                    _committing.Release();
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
-            // Shutting down: what is queued still gets written.
+            // Shutting down: what is queued still gets written, after any inline commit under way.
+            await _committing.WaitAsync(CancellationToken.None);
+            _running = false;
             _queue.Writer.TryComplete();
             await DrainAndCommit(batch);
         }
+        _running = false;
         await WriteIndex();
         await idleIndex;
         await maintenance;
@@ -492,6 +539,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
     {
         _connection?.Dispose();
         _spoolLock.Dispose();
+        _committing.Dispose();
         _checkpointWanted.Dispose();
         base.Dispose();
     }

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json.Nodes;
+using CdsMitral.Service.Audit;
 using CdsMitral.Tests.Support;
 
 namespace CdsMitral.Tests.Audit;
@@ -58,6 +59,72 @@ public sealed class AuditCommitTests
         Assert.All(items, i => Assert.Null((string?)i!["problem"]));
         var verify = await restarted.AuditApi("/audit/api/verify");
         Assert.True((bool)verify["intact"]!, (string?)verify["problem"]);
+    }
+
+    [Fact]
+    public async Task CallsThatCommitOnTheirOwnThreadAndCallsQueuedBehindThemKeepOneUnbrokenChainWithNothingSpooled()
+    {
+        await using var service = new ServiceFactory().Audited(Store.Sqlite);
+        var instances = new List<string>();
+        // One at a time (each finds the writer idle and commits inline), then bursts that find it busy and queue.
+        for (var n = 0; n < 8; n++)
+        {
+            instances.Add($"alone-{n}");
+            Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, Coapt($"alone-{n}"))).Status);
+        }
+        for (var burst = 0; burst < 4; burst++)
+        {
+            var names = Enumerable.Range(0, 8).Select(n => $"burst-{burst}-{n}").ToList();
+            instances.AddRange(names);
+            var answers = await Task.WhenAll(names.Select(name => service.PostAsync(Requests.PatientViewId, Coapt(name))));
+            Assert.All(answers, a => Assert.Equal(200, a.Status));
+        }
+
+        var items = (await service.AuditApi("/audit/api/invocations?patient=p1"))["items"]!.AsArray();
+        Assert.Equal(instances.Order(), items.Select(i => (string)i!["hookInstance"]!).Order());
+        var verify = await service.AuditApi("/audit/api/verify");
+        Assert.True((bool)verify["intact"]!, (string?)verify["problem"]);
+        // A commit that raced another on the writer's connection would have failed and gone to the spool.
+        var spool = new FileInfo(Path.Combine(service.DataDirectory, "spool.ndjson"));
+        Assert.True(!spool.Exists || spool.Length == 0, "records were spooled");
+    }
+
+    [Fact]
+    public async Task EveryPooledConnectionCommitsWithSynchronousFullAfterTheWriterLoweredItsOwnForIndexRows()
+    {
+        var directory = Path.Combine(Path.GetTempPath(), "cdsmitral-tests", Guid.NewGuid().ToString("N"));
+        try
+        {
+            await using var db = new AuditDatabase(Microsoft.Extensions.Options.Options.Create(new AuditOptions { ConnectionString = Path.Combine(directory, "audit.db") }));
+            await db.MigrateAsync(CancellationToken.None);
+            // What writing index rows does to the writer's connection for a moment, left as a failure could leave it.
+            await using (var writer = await db.OpenWriterAsync(CancellationToken.None))
+            {
+                await AuditDatabase.Execute(writer, null, "PRAGMA synchronous=NORMAL", CancellationToken.None);
+            }
+            var open = new List<System.Data.Common.DbConnection>();
+            try
+            {
+                for (var n = 0; n < 3; n++)
+                {
+                    open.Add(await db.OpenAsync(CancellationToken.None));
+                    await using var read = AuditDatabase.Command(open[^1], null, "PRAGMA synchronous");
+                    Assert.Equal(2L, await read.ExecuteScalarAsync()); // 2 = FULL
+                }
+            }
+            finally
+            {
+                foreach (var c in open)
+                {
+                    await c.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            Directory.Delete(directory, recursive: true);
+        }
     }
 
     /// <summary>Frames up to the first commit frame of a WAL file (https://sqlite.org/fileformat2.html#walformat): each frame
