@@ -32,6 +32,8 @@ public static class HookEndpoints
             });
             // What the process has allocated so far, for bench/allocations.sh to divide by the hooks it posted between two reads.
             group.MapGet("/bench-allocated", () => Results.Text($$"""{"allocatedBytes":{{GC.GetTotalAllocatedBytes(precise: true)}}}""", "application/json"));
+            // How many methods the JIT has compiled so far: the comparison's warm-up runs until this stops growing (tiering done).
+            group.MapGet("/bench-jit", () => Results.Text($$"""{"compiledMethods":{{System.Runtime.JitInfo.GetCompiledMethodCount()}}}""", "application/json"));
         }
         // Anything else under /cds-services is mapped too, so that it sits behind the same authentication and rate:
         // an unknown path costs an unverified caller a 401 within its budget, not an unmetered 404 and record each.
