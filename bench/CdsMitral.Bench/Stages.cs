@@ -89,7 +89,8 @@ public static class Stages
         Console.WriteLine($"audit record {Encoding.UTF8.GetByteCount(entry.Document) / 1024.0:0.0} KB");
         Stage("  build and serialise the record", () => InvocationAudit.Entry(draft, client, 200, null, 1), counts: false);
         var key = AuditKeyring.Ephemeral().Current;
-        Stage("  sign it into the chain (HMAC)", () => key.Sign(AuditStore.Genesis, 1, entry.Id.ToString(), entry.Kind, "2026-11-21T12:00:00.0000000Z", entry.Document), counts: false);
+        var utf8 = Encoding.UTF8.GetBytes(entry.Document); // as the store signs it: the record's UTF-8
+        Stage("  sign it into the chain (HMAC)", () => key.Sign(AuditStore.Genesis, 1, entry.Id.ToString(), entry.Kind, "2026-11-21T12:00:00.0000000Z", utf8), counts: false);
         AuditAppends(entry);
     }
 

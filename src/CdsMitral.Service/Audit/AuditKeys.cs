@@ -22,17 +22,28 @@ public sealed class AuditKey
     /// hashed in one call: no allocation per record beyond the hex string it returns.</summary>
     public string Sign(string prevHash, long seq, string id, string kind, string at, string document)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(document.Length + prevHash.Length + id.Length + kind.Length + at.Length + Id.Length) + 32);
+        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(document.Length));
+        try
+        {
+            return Sign(prevHash, seq, id, kind, at, buffer.AsSpan(0, Encoding.UTF8.GetBytes(document, buffer)));
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>The same HMAC, over a document already in UTF-8 (a hook's record, as stored).</summary>
+    public string Sign(string prevHash, long seq, string id, string kind, string at, ReadOnlySpan<byte> document)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(document.Length + Encoding.UTF8.GetMaxByteCount(prevHash.Length + id.Length + kind.Length + at.Length + Id.Length) + 32);
         try
         {
             var length = 0;
-            void Add(string part, bool last = false)
+            void Add(string part)
             {
                 length += Encoding.UTF8.GetBytes(part, buffer.AsSpan(length));
-                if (!last)
-                {
-                    buffer[length++] = (byte)'\n';
-                }
+                buffer[length++] = (byte)'\n';
             }
             Add(prevHash);
             seq.TryFormat(buffer.AsSpan(length), out var digits, default, CultureInfo.InvariantCulture);
@@ -42,7 +53,8 @@ public sealed class AuditKey
             Add(kind);
             Add(at);
             Add(Id);
-            Add(document, last: true);
+            document.CopyTo(buffer.AsSpan(length));
+            length += document.Length;
             Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
             HMACSHA256.HashData(_secret, buffer.AsSpan(0, length), mac);
             return Convert.ToHexStringLower(mac);

@@ -61,8 +61,52 @@ public static class EventKind
 }
 
 /// <summary>What the writer is asked to make durable: a kind, an id, a time and the document (JSON) — and, for
-/// feedback, the key that makes a second delivery of the same item a no-op.</summary>
-public sealed record AuditEntry(Guid Id, string Kind, DateTimeOffset At, string Document, InvocationRecord? Invocation = null, FeedbackRecord? Feedback = null);
+/// feedback, the key that makes a second delivery of the same item a no-op. The document is held as text or as its
+/// UTF-8 (a hook's record is serialised straight to UTF-8, which the chain signs and the store binds as TEXT); the
+/// other form is made when first asked for.</summary>
+public sealed record AuditEntry
+{
+    private string? _document;
+    private byte[]? _utf8;
+
+    [JsonConstructor]
+    public AuditEntry(Guid Id, string Kind, DateTimeOffset At, string Document, InvocationRecord? Invocation = null, FeedbackRecord? Feedback = null)
+        : this(Id, Kind, At, Invocation, Feedback) => _document = Document;
+
+    /// <param name="Utf8Document">The document's UTF-8, valid, and the entry's from now on (not written to after).</param>
+    public AuditEntry(Guid Id, string Kind, DateTimeOffset At, byte[] Utf8Document, InvocationRecord? Invocation = null, FeedbackRecord? Feedback = null)
+        : this(Id, Kind, At, Invocation, Feedback) => _utf8 = Utf8Document;
+
+    private AuditEntry(Guid id, string kind, DateTimeOffset at, InvocationRecord? invocation, FeedbackRecord? feedback) =>
+        (Id, Kind, At, Invocation, Feedback) = (id, kind, at, invocation, feedback);
+
+    public Guid Id { get; init; }
+
+    public string Kind { get; init; }
+
+    public DateTimeOffset At { get; init; }
+
+    /// <summary>The document as text: for the spool and the rare readers; a hook's is decoded from its UTF-8 on first use.</summary>
+    public string Document
+    {
+        get => _document ??= System.Text.Encoding.UTF8.GetString(_utf8!);
+        init => (_document, _utf8) = (value, null);
+    }
+
+    public InvocationRecord? Invocation { get; init; }
+
+    public FeedbackRecord? Feedback { get; init; }
+
+    /// <summary>The document's UTF-8, exactly the bytes hashed and stored. Not to be written to.</summary>
+    internal byte[] Utf8Document => _utf8 ??= System.Text.Encoding.UTF8.GetBytes(_document!);
+
+    // By content, whichever form the document is held in.
+    public bool Equals(AuditEntry? other) =>
+        other is not null && Id == other.Id && Kind == other.Kind && At == other.At && Invocation == other.Invocation && Feedback == other.Feedback
+        && (_utf8 is not null && other._utf8 is not null ? _utf8.AsSpan().SequenceEqual(other._utf8) : Document == other.Document);
+
+    public override int GetHashCode() => HashCode.Combine(Id, Kind, At);
+}
 
 /// <summary>What a walk of the chain found. <paramref name="LegacyEvents"/> were written before the chain was keyed
 /// (plain SHA-256, which anyone who can write the database can recompute); <paramref name="KeyIds"/> are the keys that

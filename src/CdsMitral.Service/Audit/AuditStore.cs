@@ -194,8 +194,9 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
             }
             seq++;
             var at = Timestamp(entry.At);
-            var next = key.Sign(hash, seq, id, entry.Kind, at, entry.Document);
-            events.Add([seq, id, entry.Kind, at, entry.Document, hash, next, key.Id]);
+            var document = entry.Utf8Document;
+            var next = key.Sign(hash, seq, id, entry.Kind, at, document);
+            events.Add([seq, id, entry.Kind, at, new Utf8Text(document), hash, next, key.Id]);
             IndexRows(id, at, entry, invocations, cards, feedback);
             hash = next;
             results.Add(Appended.Written);
@@ -235,6 +236,9 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         await update.ExecuteNonQueryAsync(cancellationToken);
         return (results, new ChainPosition(seq, hash));
     }
+
+    /// <summary>A document's UTF-8, bound as it is and stored as TEXT: no string to encode again at every append.</summary>
+    private sealed record Utf8Text(byte[] Bytes);
 
     private static readonly string[] InvocationColumns = ["event_id", "at", "service_id", "hook", "hook_instance", "patient_id", "user_id", "client_issuer", "status", "rule_ids", "indicators"];
 
@@ -399,7 +403,9 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         // SQLite: one prepared statement, run once per row. It resolves named parameters by a linear search, so a
         // multi-row INSERT with hundreds of them costs quadratically (measured: ~200 µs of CPU per record at 32 per
         // commit); a reused statement binds a handful of values per row. No round trips here.
-        var values = string.Join(",", columns.Select((_, c) => $"@p{c}"));
+        // The document comes as UTF-8, which Microsoft.Data.Sqlite binds as a BLOB: the cast stores the same bytes as TEXT
+        // (the database's encoding, UTF-8), exactly what binding its string stored.
+        var values = string.Join(",", columns.Select((column, c) => column == "document" ? $"CAST(@p{c} AS TEXT)" : $"@p{c}"));
         var command = Prepared(connection, transaction, eventColumn is { } e
             ? $"INSERT INTO {table} ({string.Join(",", columns)}) SELECT {values} WHERE EXISTS (SELECT 1 FROM audit_events WHERE id = @p{e})"
             : $"INSERT INTO {table} ({string.Join(",", columns)}) VALUES ({values})", columns.Length);
@@ -407,7 +413,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         {
             for (var c = 0; c < columns.Length; c++)
             {
-                command.Parameters[c].Value = row[c] ?? DBNull.Value;
+                command.Parameters[c].Value = row[c] is Utf8Text text ? text.Bytes : row[c] ?? DBNull.Value;
             }
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -439,7 +445,10 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         var command = new Npgsql.NpgsqlBatchCommand(sql);
         foreach (var value in values)
         {
-            command.Parameters.Add(new Npgsql.NpgsqlParameter { Value = value ?? DBNull.Value });
+            // Npgsql writes a byte[] typed as text as it is: the document's UTF-8, no string encoded again.
+            command.Parameters.Add(value is Utf8Text text
+                ? new Npgsql.NpgsqlParameter { NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text, Value = text.Bytes }
+                : new Npgsql.NpgsqlParameter { Value = value ?? DBNull.Value });
         }
         return command;
     }

@@ -84,7 +84,9 @@ public sealed class InvocationAudit(AuditWriter writer, IHttpContextAccessor? ac
             new StageTimings(draft.ParseMs, draft.GatherMs, draft.EvaluateMs, totalMs),
             ServiceVersion,
             SecondaryMrRules.RuleSetVersion);
-        var document = JsonSerializer.Serialize(record, AuditJson.Default.InvocationRecord);
+        // Straight to UTF-8 (pooled while written, one exact array kept): the bytes the chain signs and the store binds
+        // as TEXT. The string Serialize made was twice as large, and signing and binding each encoded it again.
+        var document = JsonSerializer.SerializeToUtf8Bytes(record, AuditJson.Default.InvocationRecord);
         // Time-ordered ids (UUIDv7): the store's indexes on them grow at one end instead of touching a random page per record.
         return new AuditEntry(Guid.CreateVersion7(), EventKind.Hook, draft.At, document, record);
     }

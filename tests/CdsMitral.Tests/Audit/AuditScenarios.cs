@@ -54,6 +54,36 @@ public static class AuditScenarios
         Assert.Equal(64, ((string)detail["hash"]!).Length);
     }
 
+    /// <summary>The chain signs, exports and verifies the stored text: a hook's record, now serialised straight to UTF-8
+    /// and bound as bytes, must still be stored as TEXT, byte for byte the JSON the record's string serialisation gives.</summary>
+    public static async Task TheStoredDocumentIsTextByteForByteTheRecordsJson(Store store)
+    {
+        await using var service = new ServiceFactory().Audited(store);
+        Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, CoaptRequest())).Status);
+        var refused = CoaptRequest();
+        refused["context"]!.AsObject().Remove("patientId");
+        Assert.Equal(400, (await service.PostAsync(Requests.PatientViewId, refused)).Status);
+
+        var db = service.Services.GetRequiredService<AuditDatabase>();
+        await using var connection = await db.OpenAsync(CancellationToken.None);
+        await using var command = AuditDatabase.Command(connection, null, store == Store.Sqlite
+            ? "SELECT typeof(document), CAST(document AS BLOB), document FROM audit_events WHERE kind = 'hook' ORDER BY seq"
+            : "SELECT pg_typeof(document)::text, convert_to(document, 'UTF8'), document FROM audit_events WHERE kind = 'hook' ORDER BY seq");
+        await using var reader = await command.ExecuteReaderAsync();
+        var statuses = new List<int>();
+        while (await reader.ReadAsync())
+        {
+            Assert.Equal("text", reader.GetString(0));
+            var stored = (byte[])reader.GetValue(1);
+            var record = System.Text.Json.JsonSerializer.Deserialize(reader.GetString(2), AuditJson.Default.InvocationRecord)!;
+            Assert.Equal(Encoding.UTF8.GetBytes(System.Text.Json.JsonSerializer.Serialize(record, AuditJson.Default.InvocationRecord)), stored);
+            statuses.Add(record.Status);
+        }
+        Assert.Equal([200, 400], statuses);
+        var verify = await service.AuditApi("/audit/api/verify");
+        Assert.True((bool)verify["intact"]!, (string?)verify["problem"]);
+    }
+
     public static async Task RefusedCallsAreRecordedWithTheirReason(Store store)
     {
         await using var service = new ServiceFactory().Audited(store);

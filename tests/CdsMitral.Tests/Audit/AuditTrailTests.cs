@@ -15,6 +15,7 @@ public sealed class SqliteAuditTrailTests
     [Fact] public Task ConcurrentCallsAllGetTheirRecord() => AuditScenarios.ConcurrentCallsAllGetTheirRecord(Store.Sqlite);
     [Fact] public Task AuditorsFilterAndExport() => AuditScenarios.AuditorsFilterAndExport(Store.Sqlite);
     [Fact] public Task OnlyAuditorsMayRead() => AuditScenarios.OnlyAuditorsMayRead(Store.Sqlite);
+    [Fact] public Task TheStoredDocumentIsTextByteForByteTheRecordsJson() => AuditScenarios.TheStoredDocumentIsTextByteForByteTheRecordsJson(Store.Sqlite);
 }
 
 public sealed class PostgresAuditTrailTests
@@ -28,6 +29,7 @@ public sealed class PostgresAuditTrailTests
     [PostgresFact] public Task ConcurrentCallsAllGetTheirRecord() => AuditScenarios.ConcurrentCallsAllGetTheirRecord(Store.Postgres);
     [PostgresFact] public Task AuditorsFilterAndExport() => AuditScenarios.AuditorsFilterAndExport(Store.Postgres);
     [PostgresFact] public Task OnlyAuditorsMayRead() => AuditScenarios.OnlyAuditorsMayRead(Store.Postgres);
+    [PostgresFact] public Task TheStoredDocumentIsTextByteForByteTheRecordsJson() => AuditScenarios.TheStoredDocumentIsTextByteForByteTheRecordsJson(Store.Postgres);
 }
 
 public sealed class AuditHashTests

@@ -108,6 +108,7 @@ public sealed class ChainKeyTests
         var expected = Convert.ToHexStringLower(HMACSHA256.HashData(secret,
             Encoding.UTF8.GetBytes($"{prev}\n42\nevent-id\nhook\n2026-11-21T12:00:00.0000000Z\n{key.Id}\n{document}")));
         Assert.Equal(expected, key.Sign(prev, 42, "event-id", "hook", "2026-11-21T12:00:00.0000000Z", document));
+        Assert.Equal(expected, key.Sign(prev, 42, "event-id", "hook", "2026-11-21T12:00:00.0000000Z", Encoding.UTF8.GetBytes(document).AsSpan()));
     }
 
     [Fact]
