@@ -101,7 +101,6 @@ public static partial class NavigatorEndpoints
         nav.MapGet("/summary", (HttpContext http, TimeProvider time) =>
             WithSessionAsync(http, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
         nav.MapGet("/patient", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
-        nav.MapGet("/patient-page", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
         nav.MapPost("/write-back", WriteBack);
         app.MapGet(NavigatorPages.StylesheetPath, (HttpContext http) =>
         {
@@ -333,14 +332,7 @@ public static partial class NavigatorEndpoints
         {
             return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {outcome.Status}).");
         }
-        var what = NavigatorOutputs.SuggestsReferral(view.Result) ? "The answers and a draft Heart Valve Team request were" : "The answers were";
-        return Html(http, $"""
-            <!doctype html>
-            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-            <title>Saved to the EHR · Secondary MR Navigator</title><link rel="stylesheet" href="{WebUtility.HtmlEncode(Links.Stylesheet)}"></head>
-            <body><main id="main"><h1>Saved to the EHR</h1><p>{what} saved to the patient's record.</p>
-            <p><a href="{WebUtility.HtmlEncode(Links.Result)}">Back to the result</a> · <a href="{WebUtility.HtmlEncode(Links.Summary)}">Referral summary</a></p></main></body></html>
-            """);
+        return Html(http, NavigatorPages.Saved(NavigatorOutputs.SuggestsReferral(view.Result), Links));
     }
 
     private static PathwayView View(NavigatorSession session, TimeProvider time) =>

@@ -288,6 +288,17 @@ public static class NavigatorPages
         return Page(page.Title, body, links);
     }
 
+    /// <summary>After the write-back: what the EHR saved, and the way back to the result and the summary.</summary>
+    public static string Saved(bool withReferral, NavigatorLinks? links = null)
+    {
+        links ??= new NavigatorLinks();
+        var what = withReferral ? "The answers and a draft Heart Valve Team request were" : "The answers were";
+        return Page("Saved to the EHR", $"""
+            <h1>Saved to the EHR</h1><p>{what} saved to the patient's record.</p>
+            <p><a href="{E(links.Result)}">Back to the result</a> · <a href="{E(links.Summary)}">Referral summary</a></p>
+            """, links);
+    }
+
     /// <summary>A clear page for what went wrong (a refused launch, an expired session), with no detail of tokens.</summary>
     public static string Problem(string title, string message, NavigatorLinks? links = null) =>
         Page(title, $"<h1>{E(title)}</h1><p>{E(message)}</p><p>Nothing was written to the record. Open the Navigator again from the card or the EHR's app list.</p>",

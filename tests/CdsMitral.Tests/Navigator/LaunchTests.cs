@@ -138,7 +138,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         pages.Add(summaryHtml);
         Assert.Contains("Heart Valve Team referral summary", summaryHtml, StringComparison.Ordinal);
         Assert.Contains("Patient/p1", summaryHtml, StringComparison.Ordinal);
-        using var patientPage = await browser.GetAsync("/navigator/patient-page");
+        using var patientPage = await browser.GetAsync("/navigator/patient");
         Assert.Equal(HttpStatusCode.OK, patientPage.StatusCode);
         using var css = await browser.GetAsync(NavigatorPages.StylesheetPath);
         Assert.Equal("text/css", css.Content.Headers.ContentType!.MediaType);

@@ -97,6 +97,7 @@ public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutput
         }
         yield return ("patient page", NavigatorPages.PatientPage());
         yield return ("problem", NavigatorPages.Problem("The launch was refused", "The EHR declined the request."));
+        yield return ("saved", NavigatorPages.Saved(withReferral: true));
     }
 
     [ChromiumFact]
