@@ -337,8 +337,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
                 }
                 var (id, at) = (reader.GetString(1), reader.GetString(2));
                 var expected = Expected(at, view);
-                rebuilt.Invocations.Add([id, at, expected.ServiceId, expected.Hook, expected.HookInstance, expected.PatientId, expected.UserId,
-                    expected.ClientIssuer, expected.Status, expected.RuleIds, expected.Indicators]);
+                rebuilt.Invocations.Add(expected.Row(id));
                 rebuilt.Cards.AddRange((view.Cards ?? []).Select(c => new object?[] { c.Uuid, id, c.Source?.Topic?.Code ?? "", c.Indicator ?? "" }));
             }
         }
@@ -617,7 +616,11 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 
     /// <summary>An invocations row, as stored or as derived from its document.</summary>
     private sealed record IndexedInvocation(string At, string ServiceId, string? Hook, string? HookInstance, string? PatientId, string? UserId,
-        string? ClientIssuer, int Status, string RuleIds, string Indicators);
+        string? ClientIssuer, int Status, string RuleIds, string Indicators)
+    {
+        /// <summary>The row's values in <see cref="InvocationColumns"/> order.</summary>
+        public object?[] Row(string eventId) => [eventId, At, ServiceId, Hook, HookInstance, PatientId, UserId, ClientIssuer, Status, RuleIds, Indicators];
+    }
 
     private static IndexedInvocation Expected(string at, InvocationIndexView view)
     {

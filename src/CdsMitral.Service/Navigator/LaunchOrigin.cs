@@ -8,7 +8,7 @@ namespace CdsMitral.Service.Navigator;
 /// <c>{"card": uuid, "rule": id, "hook": name}</c>) and the EHR handed it back in the token response. The text came
 /// through the EHR from anyone who can shape a launch, so only a well-formed uuid and the ids this service issues are
 /// kept; anything else is dropped and marked, never copied.</summary>
-public sealed partial record LaunchOrigin(string? Card, string? Rule, string? Hook, bool Unrecognised)
+public sealed record LaunchOrigin(string? Card, string? Rule, string? Hook, bool Unrecognised)
 {
     private static readonly HashSet<string> Rules =
         [RuleIds.CoaptProfile, RuleIds.GdmtGap, RuleIds.OutsideRange, RuleIds.DataGaps, RuleIds.PostTeer, RuleIds.OrderTeer, RuleIds.Periop];
@@ -30,7 +30,7 @@ public sealed partial record LaunchOrigin(string? Card, string? Rule, string? Ho
                 return new LaunchOrigin(null, null, null, true);
             }
             string? Text(string name) => doc.RootElement.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;
-            var card = Text("card") is { } c && Uuid().IsMatch(c) ? c.ToLowerInvariant() : null;
+            var card = Text("card") is { } c && Guid.TryParseExact(c, "D", out var uuid) ? uuid.ToString("D") : null;
             var rule = Text("rule") is { } r && Rules.Contains(r) ? r : null;
             var hook = Text("hook") is { } h && Hooks.Contains(h) ? h : null;
             return new LaunchOrigin(card, rule, hook, card is null || rule is null);
@@ -40,9 +40,6 @@ public sealed partial record LaunchOrigin(string? Card, string? Rule, string? Ho
             return new LaunchOrigin(null, null, null, true);
         }
     }
-
-    [GeneratedRegex("^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")]
-    private static partial Regex Uuid();
 }
 
 /// <summary>What the write-back came to: saved (with the ids the FHIR server returned), refused (its HTTP status),

@@ -155,9 +155,8 @@ public sealed class NavigatorSessions(IOptions<NavigatorOptions> options, TimePr
 
     private IDataProtector Protector => services.GetRequiredService<IDataProtectionProvider>().CreateProtector("CdsMitral.Navigator.Session.v1");
 
-    public static string NewId() => Base64Url(RandomNumberGenerator.GetBytes(32));
+    public static string NewId() => System.Buffers.Text.Base64Url.EncodeToString(RandomNumberGenerator.GetBytes(32));
 
-    public static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
     /// <summary>A launch between the redirect to the authorization server and the callback: the id travels in the
     /// library's protected state; the browser binding is the library's correlation cookie.</summary>

@@ -195,7 +195,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         using var browser = Browser();
         // Someone swaps the challenge on the way to the authorization server: the Navigator's verifier no longer fits.
         var (_, _, back) = await LaunchAsync(browser, authorize => new Uri(Regex.Replace(authorize.AbsoluteUri, "code_challenge=[^&]+",
-            "code_challenge=" + NavigatorSessions.Base64Url(System.Security.Cryptography.SHA256.HashData("another-verifier-of-sufficient-length-000000"u8.ToArray())))));
+            "code_challenge=" + System.Buffers.Text.Base64Url.EncodeToString(System.Security.Cryptography.SHA256.HashData("another-verifier-of-sufficient-length-000000"u8.ToArray())))));
         using var answer = await browser.GetAsync(CallbackPathAndQuery(back));
         Assert.Equal(HttpStatusCode.Unauthorized, answer.StatusCode);
         var html = await answer.Content.ReadAsStringAsync();
