@@ -2,11 +2,14 @@ using System.Diagnostics;
 using System.Text.Json;
 using CdsMitral.Hooks;
 using CdsMitral.Service.Audit;
+using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Trust;
+using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Hosting;
 
@@ -181,6 +184,44 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
         {
             await writer.RehearseAsync(entry).WaitAsync(cancellationToken);
         }
+        await AroundTheHandler(scope.ServiceProvider, http, service, request!, context, gathered, answer, now, cancellationToken);
+    }
+
+    /// <summary>What a hook meets around the steps above, each built or compiled on first use: the client-trust scheme
+    /// (its handler, verifier, JWKS cache and token handler: ~40 % of the first hook after ready, traced), the caller's
+    /// rate partition, the handler and its dependencies, and the stand-back lookup of earlier feedback (a read).</summary>
+    private async Task AroundTheHandler(IServiceProvider scoped, DefaultHttpContext http, ServiceDefinition service, HookRequest request,
+        HookContext context, Gathered gathered, HookOutcome answer, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        // The public base URL is resolved once and kept: not before Kestrel has said where it listens.
+        await Started(cancellationToken);
+        http.Request.Method = HttpMethods.Post;
+        http.Request.Scheme = "http";
+        http.Request.Host = new HostString("warm-up.invalid");
+        http.Request.Path = "/cds-services/" + service.Id;
+        // No bearer token: the verifier says so without a network call, and nothing is refused or audited (that is the challenge's part).
+        var authenticated = await http.AuthenticateAsync(ClientAuthentication.Scheme);
+        if (authenticated.Succeeded)
+        {
+            http.User = authenticated.Principal;
+        }
+        CallerLimits.PartitionOf(http, scoped.GetRequiredService<IOptions<CallerOptions>>().Value);
+        _ = http.PublicBaseUrl();
+        scoped.GetRequiredService<HookHandler>();
+        _ = gathered.MissingRequired(service).ToList();
+        if (answer.Cards.Count > 0)
+        {
+            var standBack = scoped.GetRequiredService<StandBack>();
+            var (notShown, _) = await standBack.CheckAsync(service.Id, request.HookInstance, context, http.CallingClient().Issuer, answer, now, cancellationToken);
+            HookEvaluation.StandBack(answer, notShown, standBack.MaxCardsPerAnswer);
+        }
+    }
+
+    private Task Started(CancellationToken cancellationToken)
+    {
+        var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        return started.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>The COAPT-like sample patient-view with its full prefetch (samples/requests, embedded at build): echoes,
