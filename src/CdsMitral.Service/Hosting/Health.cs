@@ -1,4 +1,6 @@
 using System.Diagnostics;
+using System.Reflection;
+using System.Runtime.CompilerServices;
 using System.Text.Json;
 using CdsMitral.Hooks;
 using CdsMitral.Service.Audit;
@@ -185,6 +187,25 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
             await writer.RehearseAsync(entry).WaitAsync(cancellationToken);
         }
         await AroundTheHandler(scope.ServiceProvider, http, service, request!, context, gathered, answer, now, cancellationToken);
+        CompileWhatOnlyARealCallRuns();
+    }
+
+    /// <summary>The handler itself and the writer's commit cannot run here (each would keep an audit record): their
+    /// async methods' bodies are compiled instead (traced: ~15 % of the first hook after ready, the commit's at full
+    /// optimisation on the writer's thread).</summary>
+    private static void CompileWhatOnlyARealCallRuns()
+    {
+        foreach (var type in new[] { typeof(HookHandler), typeof(AuditWriter), typeof(AuditStore) })
+        {
+            foreach (var machine in type.GetNestedTypes(BindingFlags.NonPublic))
+            {
+                if (typeof(IAsyncStateMachine).IsAssignableFrom(machine) && !machine.ContainsGenericParameters
+                    && machine.GetMethod(nameof(IAsyncStateMachine.MoveNext), BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.Instance) is { } moveNext)
+                {
+                    RuntimeHelpers.PrepareMethod(moveNext.MethodHandle);
+                }
+            }
+        }
     }
 
     /// <summary>What a hook meets around the steps above, each built or compiled on first use: the client-trust scheme
