@@ -9,6 +9,8 @@ using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Trust;
 using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Authorization;
+using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
@@ -209,7 +211,7 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
     }
 
     /// <summary>What a hook meets around the steps above, each built or compiled on first use: the client-trust scheme
-    /// (its handler, verifier, JWKS cache and token handler: ~40 % of the first hook after ready, traced), the caller's
+    /// (its handler, verifier, JWKS cache and token handler: ~40 % of the first hook after ready, traced) and policy, the caller's
     /// rate partition, the handler and its dependencies, and the stand-back lookup of earlier feedback (a read).</summary>
     private async Task AroundTheHandler(IServiceProvider scoped, DefaultHttpContext http, ServiceDefinition service, HookRequest request,
         HookContext context, Gathered gathered, HookOutcome answer, DateTimeOffset now, CancellationToken cancellationToken)
@@ -220,11 +222,13 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
         http.Request.Scheme = "http";
         http.Request.Host = new HostString("warm-up.invalid");
         http.Request.Path = "/cds-services/" + service.Id;
-        // No bearer token: the verifier says so without a network call, and nothing is refused or audited (that is the challenge's part).
-        var authenticated = await http.AuthenticateAsync(ClientAuthentication.Scheme);
-        if (authenticated.Succeeded)
+        // No bearer token: the verifier says so without a network call, and nothing is refused or audited (that is the
+        // challenge's part, which is not asked for). Without an HttpContext as resource, Trust:Mode=Off logs no line.
+        var policy = await scoped.GetRequiredService<IAuthorizationPolicyProvider>().GetPolicyAsync(ClientAuthentication.Policy);
+        if (policy is not null)
         {
-            http.User = authenticated.Principal;
+            var evaluator = scoped.GetRequiredService<IPolicyEvaluator>();
+            await evaluator.AuthorizeAsync(policy, await evaluator.AuthenticateAsync(policy, http), http, resource: null);
         }
         CallerLimits.PartitionOf(http, scoped.GetRequiredService<IOptions<CallerOptions>>().Value);
         _ = http.PublicBaseUrl();
