@@ -8,7 +8,6 @@ using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Trust;
-using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
 using Microsoft.AspNetCore.Authorization.Policy;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
@@ -211,8 +210,8 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
     }
 
     /// <summary>What a hook meets around the steps above, each built or compiled on first use: the client-trust scheme
-    /// (its handler, verifier, JWKS cache and token handler: ~40 % of the first hook after ready, traced) and policy, the caller's
-    /// rate partition, the handler and its dependencies, and the stand-back lookup of earlier feedback (a read).</summary>
+    /// and policy (the handler, verifier, JWKS cache and token handler were ~40 % of the first hook after ready, traced),
+    /// the caller's rate partition, the handler and its dependencies, and the stand-back read of earlier feedback.</summary>
     private async Task AroundTheHandler(IServiceProvider scoped, DefaultHttpContext http, ServiceDefinition service, HookRequest request,
         HookContext context, Gathered gathered, HookOutcome answer, DateTimeOffset now, CancellationToken cancellationToken)
     {
@@ -242,11 +241,11 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
         }
     }
 
-    private Task Started(CancellationToken cancellationToken)
+    private async Task Started(CancellationToken cancellationToken)
     {
         var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        lifetime.ApplicationStarted.Register(() => started.TrySetResult());
-        return started.Task.WaitAsync(cancellationToken);
+        using var registration = lifetime.ApplicationStarted.Register(() => started.TrySetResult());
+        await started.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>The COAPT-like sample patient-view with its full prefetch (samples/requests, embedded at build): echoes,
