@@ -1,7 +1,11 @@
+using System.Collections.Concurrent;
+using System.Text;
 using System.Text.Json.Nodes;
 using CdsMitral.Service.Audit;
 using CdsMitral.Tests.Support;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace CdsMitral.Tests.Http;
 
@@ -38,5 +42,59 @@ public sealed class WarmUpTests
         Assert.Equal(0, total);
         Assert.Empty(rows);
         Assert.Null(store.Head);
+    }
+
+    [Fact]
+    public async Task TheFirstHookAfterReadyBuildsNoneOfTheServicesOwnPartsTheWarmUpLeftUnbuilt()
+    {
+        // Each part of the service gets its logger when it is built: a category first asked for after ready is a part
+        // the first clinician's call had to build (and compile) itself. The client-trust handler, its verifier and JWKS
+        // cache, the handler and the stand-back were such parts, ~40 % of the first hook (docs/performance.md).
+        var built = new BuiltParts();
+        await using var factory = new ServiceFactory();
+        await using var service = factory.WithWebHostBuilder(b => b.ConfigureTestServices(s => s.AddLogging(l => l.AddProvider(built))));
+        using var client = service.CreateClient();
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            using var ready = await client.GetAsync("/health/ready");
+            if (ready.IsSuccessStatusCode || DateTime.UtcNow > deadline)
+            {
+                Assert.True(ready.IsSuccessStatusCode, "the service did not say ready within 60 s");
+                break;
+            }
+            await Task.Delay(20);
+        }
+        built.Ready = true;
+
+        using var signed = service.CreateDefaultClient(new SigningHandler(TestEhr.Default, factory.PublicBaseUrl, factory.Clock));
+        var body = await File.ReadAllTextAsync(Repo.PathOf("samples", "requests", "coapt-profile.patient-view.prefetch.json"));
+        using var response = await signed.PostAsync("/cds-services/secondary-mr-patient-view", new StringContent(body, Encoding.UTF8, "application/json"));
+        var answer = JsonNode.Parse(await response.Content.ReadAsStringAsync())!;
+
+        Assert.Equal(200, (int)response.StatusCode);
+        Assert.NotEmpty(answer["cards"]!.AsArray());
+        Assert.DoesNotContain(built.AfterReady, c => c.StartsWith("CdsMitral.", StringComparison.Ordinal));
+    }
+
+    /// <summary>The logger categories asked for, and those first asked for once the service said ready.</summary>
+    private sealed class BuiltParts : ILoggerProvider
+    {
+        public volatile bool Ready;
+
+        public ConcurrentQueue<string> AfterReady { get; } = new();
+
+        public ILogger CreateLogger(string categoryName)
+        {
+            if (Ready)
+            {
+                AfterReady.Enqueue(categoryName);
+            }
+            return Microsoft.Extensions.Logging.Abstractions.NullLogger.Instance;
+        }
+
+        public void Dispose()
+        {
+        }
     }
 }
