@@ -73,6 +73,17 @@ public sealed partial class LaunchTests : IAsyncLifetime
         return (m.Groups[1].Value, WebUtility.HtmlDecode(m.Groups[2].Value));
     }
 
+    /// <summary>What an EHR grants when it lets the Navigator read the chart but create nothing.</summary>
+    private static readonly string[] ReadOnlyScopes =
+        ["launch", "openid", "fhirUser", "patient/Observation.rs", "patient/MedicationRequest.rs", "patient/Condition.rs", "patient/Procedure.rs", "patient/MedicationStatement.rs"];
+
+    /// <summary>Posts the write-back form with the antiforgery token of <paramref name="pageHtml"/>, as the browser would.</summary>
+    private static Task<HttpResponseMessage> WriteBackAsync(HttpClient browser, string pageHtml)
+    {
+        var (name, value) = Antiforgery(pageHtml);
+        return browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+    }
+
     [Fact]
     public async Task An_EHR_launch_walks_every_step_to_the_result_and_summary_and_writes_back_while_the_token_stays_on_the_server()
     {
@@ -112,7 +123,8 @@ public sealed partial class LaunchTests : IAsyncLifetime
             Assert.Equal(NavigatorPages.ContentSecurityPolicy, page.Headers.GetValues("Content-Security-Policy").Single());
             var html = await page.Content.ReadAsStringAsync();
             pages.Add(html);
-            var form = new List<KeyValuePair<string, string>> { new(Antiforgery(html).Name, Antiforgery(html).Value), new("step", location["/navigator/step/".Length..]), new("go", "next") };
+            var (name, value) = Antiforgery(html);
+            var form = new List<KeyValuePair<string, string>> { new(name, value), new("step", location["/navigator/step/".Length..]), new("go", "next") };
             // Answer each question with its first option: the answers travel through NavigatorForms into the pathway.
             foreach (var group in RadioInput().Matches(html).Where(m => m.Groups[2].Value.Length > 0).GroupBy(m => m.Groups[1].Value))
             {
@@ -143,8 +155,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         using var css = await browser.GetAsync(NavigatorPages.StylesheetPath);
         Assert.Equal("text/css", css.Content.Headers.ContentType!.MediaType);
 
-        var (name, value) = Antiforgery(resultHtml);
-        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        using var written = await WriteBackAsync(browser, resultHtml);
         Assert.Equal(HttpStatusCode.OK, written.StatusCode);
         var post = Assert.Single(_fhir.Requests, r => r.Method == "POST");
         Assert.Equal("Bearer " + token, post.Authorization);
@@ -256,7 +267,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
     [Fact]
     public async Task Without_the_create_scopes_the_result_offers_no_write_back_and_a_post_says_the_EHR_did_not_grant_it()
     {
-        _auth.GrantedScopes = ["launch", "openid", "fhirUser", "patient/Observation.rs", "patient/MedicationRequest.rs", "patient/Condition.rs", "patient/Procedure.rs", "patient/MedicationStatement.rs"];
+        _auth.GrantedScopes = ReadOnlyScopes;
         using var browser = Browser();
         var (_, _, back) = await LaunchAsync(browser);
         using var callback = await browser.GetAsync(CallbackPathAndQuery(back));
@@ -265,8 +276,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         var html = await result.Content.ReadAsStringAsync();
         Assert.DoesNotContain("/navigator/write-back", html, StringComparison.Ordinal);
         using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
-        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
-        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        using var written = await WriteBackAsync(browser, await step.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, written.StatusCode);
         Assert.Contains("did not grant", await written.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
@@ -298,12 +308,12 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
         using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
         Assert.Equal(HttpStatusCode.OK, step.StatusCode);
-        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
+        var stepHtml = await step.Content.ReadAsStringAsync();
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         using var later = await browser.GetAsync("/navigator/result");
         Assert.Equal(HttpStatusCode.Unauthorized, later.StatusCode);
         Assert.Contains("session has ended", await later.Content.ReadAsStringAsync(), StringComparison.Ordinal);
-        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        using var written = await WriteBackAsync(browser, stepHtml);
         Assert.Equal(HttpStatusCode.Unauthorized, written.StatusCode);
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
     }
@@ -350,8 +360,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Contains("open FHIR server without authorization", html, StringComparison.Ordinal);
         // The result has no form to take a token from; a step page's stands in for a hand-made POST.
         using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
-        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
-        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        using var written = await WriteBackAsync(browser, await step.Content.ReadAsStringAsync());
         Assert.Equal(HttpStatusCode.Forbidden, written.StatusCode);
         Assert.Contains("Nothing is saved to an open FHIR server", await written.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
@@ -570,8 +579,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
             ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created","location":"QuestionnaireResponse/qr-1/_history/1"}},{"response":{"status":"201 Created","location":"ServiceRequest/sr-9/_history/1"}}]}""")
             : null;
         using var browser = Browser();
-        var (name, value) = Antiforgery(await ResultPageAsync(browser));
-        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        using var written = await WriteBackAsync(browser, await ResultPageAsync(browser));
         Assert.Equal(HttpStatusCode.OK, written.StatusCode);
 
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
@@ -589,8 +597,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
             ? new FakeReply(422, """{"resourceType":"OperationOutcome","issue":[{"severity":"error","code":"processing","diagnostics":"FORGED location QuestionnaireResponse/evil"}]}""")
             : null;
         using var browser = Browser();
-        var (name, value) = Antiforgery(await ResultPageAsync(browser));
-        using var written = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(name, value)]));
+        using var written = await WriteBackAsync(browser, await ResultPageAsync(browser));
         Assert.Equal(HttpStatusCode.BadGateway, written.StatusCode);
 
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
@@ -604,7 +611,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
     public async Task An_appContext_that_is_not_JSON_is_audited_as_unrecognised_and_a_session_without_create_scopes_as_not_granted()
     {
         _auth.AppContext = "card=1; rule=FORGED";
-        _auth.GrantedScopes = ["launch", "openid", "fhirUser", "patient/Observation.rs", "patient/MedicationRequest.rs", "patient/Condition.rs", "patient/Procedure.rs", "patient/MedicationStatement.rs"];
+        _auth.GrantedScopes = ReadOnlyScopes;
         using var browser = Browser();
         await ResultPageAsync(browser);
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
