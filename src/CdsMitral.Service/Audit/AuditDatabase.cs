@@ -62,6 +62,10 @@ public sealed class AuditDatabase : IAsyncDisposable
     private static readonly object Configured = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
 
+    /// <summary>What every SQLite connection of the store runs once: commits durable against a crash of the machine, and
+    /// how long to wait for the write lock.</summary>
+    private string ConnectionSettings => $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};";
+
     public async Task<DbConnection> OpenAsync(CancellationToken cancellationToken)
     {
         if (_postgres is not null)
@@ -75,7 +79,7 @@ public sealed class AuditDatabase : IAsyncDisposable
         // once per native connection, not parsed and run on every open (every hook with cards opens one).
         if (!_configured.TryGetValue(connection.Handle!, out _))
         {
-            await Execute(connection, null, $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds};", cancellationToken);
+            await Execute(connection, null, ConnectionSettings, cancellationToken);
             _configured.AddOrUpdate(connection.Handle!, Configured);
         }
         return connection;
@@ -94,7 +98,7 @@ public sealed class AuditDatabase : IAsyncDisposable
         // while it writes index rows) must not reach a pooled connection that is then taken as configured.
         var connection = new SqliteConnection(_sqliteUnpooled);
         await connection.OpenAsync(cancellationToken);
-        await Execute(connection, null, $"PRAGMA synchronous=FULL; PRAGMA busy_timeout={(int)_options.BusyTimeout.TotalMilliseconds}; PRAGMA wal_autocheckpoint={WriterCheckpointBackstop}", cancellationToken);
+        await Execute(connection, null, $"{ConnectionSettings} PRAGMA wal_autocheckpoint={WriterCheckpointBackstop};", cancellationToken);
         return connection;
     }
 
