@@ -71,22 +71,52 @@ public sealed partial class SuppressionJson : JsonSerializerContext;
 
 /// <summary>The suppressions table (migration 004): written after a feedback event is durable, read by every hook call
 /// that has cards, in whichever instance it runs.</summary>
-public sealed class SuppressionStore(AuditDatabase db)
+/// <remarks>SQLite: one process owns the file (several instances use PostgreSQL), so every suppression it holds was
+/// written through here. The ones in force are kept in memory — read from the table once, added to as they are
+/// written — and a hook's check costs no query: the query with its connection was a third of an audited call's CPU at
+/// eight connections. PostgreSQL, where other instances write too, reads the table on every call.</remarks>
+public sealed class SuppressionStore(AuditDatabase db) : IDisposable
 {
     private const string Columns = "dedupe_key, feedback_event_id, invocation_event_id, card_uuid, client_issuer, patient_id, rule_id, rule_version, "
         + "fingerprint, outcome, reason_system, reason_code, reason_display, user_id, at, until_at";
 
+    // SQLite: the suppressions in force by client and patient, replaced whole (copy on write) under _gate; null until read.
+    private volatile Dictionary<(string Issuer, string Patient), Suppression[]>? _inForce;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public void Dispose() => _gate.Dispose();
+
     public async Task AddAsync(Suppression s, CancellationToken cancellationToken)
     {
-        await using var connection = await db.OpenAsync(cancellationToken);
-        // What has run out stands nothing back any more: the table holds only suppressions in force (and no patient ids beyond them).
-        await AuditDatabase.Execute(connection, null, "DELETE FROM suppressions WHERE until_at <= @now", cancellationToken, ("now", AuditStore.Timestamp(s.At)));
-        await AuditDatabase.Execute(connection, null,
-            $"INSERT INTO suppressions ({Columns}) VALUES (@k, @f, @i, @c, @iss, @p, @r, @v, @fp, @o, @rs, @rc, @rd, @u, @at, @until) ON CONFLICT (dedupe_key) DO NOTHING",
-            cancellationToken,
-            ("k", s.DedupeKey), ("f", s.FeedbackEventId), ("i", s.InvocationEventId), ("c", s.CardUuid), ("iss", s.ClientIssuer), ("p", s.PatientId),
-            ("r", s.RuleId), ("v", s.RuleVersion), ("fp", s.Fingerprint), ("o", s.Outcome), ("rs", s.Reason?.System), ("rc", s.Reason?.Code),
-            ("rd", s.Reason?.Display), ("u", s.UserId), ("at", AuditStore.Timestamp(s.At)), ("until", AuditStore.Timestamp(s.Until)));
+        await using (var connection = await db.OpenAsync(cancellationToken))
+        {
+            // What has run out stands nothing back any more: the table holds only suppressions in force (and no patient ids beyond them).
+            await AuditDatabase.Execute(connection, null, "DELETE FROM suppressions WHERE until_at <= @now", cancellationToken, ("now", AuditStore.Timestamp(s.At)));
+            await AuditDatabase.Execute(connection, null,
+                $"INSERT INTO suppressions ({Columns}) VALUES (@k, @f, @i, @c, @iss, @p, @r, @v, @fp, @o, @rs, @rc, @rd, @u, @at, @until) ON CONFLICT (dedupe_key) DO NOTHING",
+                cancellationToken,
+                ("k", s.DedupeKey), ("f", s.FeedbackEventId), ("i", s.InvocationEventId), ("c", s.CardUuid), ("iss", s.ClientIssuer), ("p", s.PatientId),
+                ("r", s.RuleId), ("v", s.RuleVersion), ("fp", s.Fingerprint), ("o", s.Outcome), ("rs", s.Reason?.System), ("rc", s.Reason?.Code),
+                ("rd", s.Reason?.Display), ("u", s.UserId), ("at", AuditStore.Timestamp(s.At)), ("until", AuditStore.Timestamp(s.Until)));
+        }
+        if (db.IsPostgres)
+        {
+            return;
+        }
+        // After the row is committed, under the gate the first read holds: a read that began before the commit and
+        // missed the row finishes first, and the row is added here; one that saw it is not added to twice.
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_inForce is { } current)
+            {
+                _inForce = Added(current, s);
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
     }
 
     /// <summary>The suppressions in force at <paramref name="now"/> for these rules of this patient, newest first.</summary>
@@ -95,6 +125,13 @@ public sealed class SuppressionStore(AuditDatabase db)
         if (ruleIds.Count == 0)
         {
             return [];
+        }
+        if (!db.IsPostgres)
+        {
+            var inForce = _inForce ?? await ReadInForceAsync(cancellationToken);
+            return inForce.Count == 0 || !inForce.TryGetValue((clientIssuer, patientId), out var held)
+                ? []
+                : [.. held.Where(h => h.Until > now && ruleIds.Contains(h.RuleId)).OrderByDescending(h => h.At)];
         }
         var rules = ruleIds.Select((r, n) => ($"r{n}", (object?)r)).ToArray();
         await using var connection = await db.OpenAsync(cancellationToken);
@@ -108,6 +145,59 @@ public sealed class SuppressionStore(AuditDatabase db)
             found.Add(Read(reader));
         }
         return found;
+    }
+
+    /// <summary>SQLite: the table read once into memory. A failure leaves nothing read, and the next call tries again.</summary>
+    private async Task<Dictionary<(string Issuer, string Patient), Suppression[]>> ReadInForceAsync(CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            if (_inForce is { } read)
+            {
+                return read;
+            }
+            var inForce = new Dictionary<(string Issuer, string Patient), Suppression[]>();
+            await using var connection = await db.OpenAsync(cancellationToken);
+            // Rows that have run out are left for AddAsync to delete; they are filtered at every check anyway.
+            await using var command = AuditDatabase.Command(connection, null, $"SELECT {Columns} FROM suppressions");
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                Add(inForce, Read(reader));
+            }
+            return _inForce = inForce;
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>A copy of <paramref name="current"/> without what ran out before <paramref name="s"/> was given, and with it.</summary>
+    private static Dictionary<(string Issuer, string Patient), Suppression[]> Added(Dictionary<(string Issuer, string Patient), Suppression[]> current, Suppression s)
+    {
+        var copy = new Dictionary<(string Issuer, string Patient), Suppression[]>(current.Count + 1);
+        foreach (var (key, held) in current)
+        {
+            if (held.Where(h => h.Until > s.At).ToArray() is { Length: > 0 } still)
+            {
+                copy[key] = still;
+            }
+        }
+        Add(copy, s);
+        return copy;
+    }
+
+    private static void Add(Dictionary<(string Issuer, string Patient), Suppression[]> inForce, Suppression s)
+    {
+        var key = (s.ClientIssuer, s.PatientId);
+        var held = inForce.GetValueOrDefault(key, []);
+        // A second delivery of the same feedback adds nothing, as the table's key on it.
+        if (!held.Any(h => h.DedupeKey == s.DedupeKey))
+        {
+            inForce[key] = [.. held, s];
+        }
     }
 
     private static Suppression Read(DbDataReader r)
