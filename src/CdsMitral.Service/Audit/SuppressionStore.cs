@@ -71,20 +71,34 @@ public sealed partial class SuppressionJson : JsonSerializerContext;
 
 /// <summary>The suppressions table (migration 004): written after a feedback event is durable, read by every hook call
 /// that has cards, in whichever instance it runs.</summary>
-/// <remarks>SQLite: one process owns the file (several instances use PostgreSQL), so every suppression it holds was
-/// written through here. The ones in force are kept in memory — read from the table once, added to as they are
-/// written — and a hook's check costs no query: the query with its connection was a third of an audited call's CPU at
-/// eight connections. PostgreSQL, where other instances write too, reads the table on every call.</remarks>
-public sealed class SuppressionStore(AuditDatabase db) : IDisposable
+/// <remarks>The suppressions in force are kept in memory, and a hook's check costs no query (the query, with its
+/// connection, was a third of an audited call's CPU at eight connections on SQLite, and half on PostgreSQL).
+/// <list type="bullet">
+/// <item>SQLite: one process owns the file (several instances use PostgreSQL), so every suppression was written through
+/// here: the table is read once, and the copy is added to as rows are written.</item>
+/// <item>PostgreSQL: other instances write too. Each addition is announced (NOTIFY) when it commits, and every instance
+/// listens and reads the table again, so a stand-back given through one instance holds in the others a moment later.
+/// While an instance is not listening (starting, or its listening connection lost) its calls read the table, as before.</item>
+/// </list></remarks>
+public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore> logger) : BackgroundService
 {
     private const string Columns = "dedupe_key, feedback_event_id, invocation_event_id, card_uuid, client_issuer, patient_id, rule_id, rule_version, "
         + "fingerprint, outcome, reason_system, reason_code, reason_display, user_id, at, until_at";
 
-    // SQLite: the suppressions in force by client and patient, replaced whole (copy on write) under _gate; null until read.
+    /// <summary>PostgreSQL's channel for additions; the payload is the schema written to, so stores sharing a database
+    /// do not read each other's.</summary>
+    private const string Channel = "cdsmitral_suppressions";
+
+    // The suppressions in force by client and patient, replaced whole (copy on write) under _gate. Null: not read yet
+    // (SQLite), or not listening (PostgreSQL).
     private volatile Dictionary<(string Issuer, string Patient), Suppression[]>? _inForce;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
-    public void Dispose() => _gate.Dispose();
+    public override void Dispose()
+    {
+        _gate.Dispose();
+        base.Dispose();
+    }
 
     public async Task AddAsync(Suppression s, CancellationToken cancellationToken)
     {
@@ -98,12 +112,12 @@ public sealed class SuppressionStore(AuditDatabase db) : IDisposable
                 ("k", s.DedupeKey), ("f", s.FeedbackEventId), ("i", s.InvocationEventId), ("c", s.CardUuid), ("iss", s.ClientIssuer), ("p", s.PatientId),
                 ("r", s.RuleId), ("v", s.RuleVersion), ("fp", s.Fingerprint), ("o", s.Outcome), ("rs", s.Reason?.System), ("rc", s.Reason?.Code),
                 ("rd", s.Reason?.Display), ("u", s.UserId), ("at", AuditStore.Timestamp(s.At)), ("until", AuditStore.Timestamp(s.Until)));
+            if (db.IsPostgres)
+            {
+                await AuditDatabase.Execute(connection, null, $"SELECT pg_notify('{Channel}', current_schema())", cancellationToken);
+            }
         }
-        if (db.IsPostgres)
-        {
-            return;
-        }
-        // After the row is committed, under the gate the first read holds: a read that began before the commit and
+        // After the row is committed, under the gate a read of the table holds: a read that began before the commit and
         // missed the row finishes first, and the row is added here; one that saw it is not added to twice.
         await _gate.WaitAsync(cancellationToken);
         try
@@ -126,9 +140,8 @@ public sealed class SuppressionStore(AuditDatabase db) : IDisposable
         {
             return [];
         }
-        if (!db.IsPostgres)
+        if ((_inForce ?? (db.IsPostgres ? null : await ReadTableAsync(again: false, cancellationToken))) is { } inForce)
         {
-            var inForce = _inForce ?? await ReadInForceAsync(cancellationToken);
             return inForce.Count == 0 || !inForce.TryGetValue((clientIssuer, patientId), out var held)
                 ? []
                 : [.. held.Where(h => h.Until > now && ruleIds.Contains(h.RuleId)).OrderByDescending(h => h.At)];
@@ -147,19 +160,20 @@ public sealed class SuppressionStore(AuditDatabase db) : IDisposable
         return found;
     }
 
-    /// <summary>SQLite: the table read once into memory. A failure leaves nothing read, and the next call tries again.</summary>
-    private async Task<Dictionary<(string Issuer, string Patient), Suppression[]>> ReadInForceAsync(CancellationToken cancellationToken)
+    /// <summary>Reads the table into memory (<paramref name="again"/>: even if it was read). A failure leaves the copy
+    /// as it was, and SQLite's next call tries again.</summary>
+    private async Task<Dictionary<(string Issuer, string Patient), Suppression[]>> ReadTableAsync(bool again, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
         {
-            if (_inForce is { } read)
+            if (!again && _inForce is { } read)
             {
                 return read;
             }
             var inForce = new Dictionary<(string Issuer, string Patient), Suppression[]>();
             await using var connection = await db.OpenAsync(cancellationToken);
-            // Rows that have run out are left for AddAsync to delete; they are filtered at every check anyway.
+            // Rows that have run out are left for AddAsync to delete; every check filters them anyway.
             await using var command = AuditDatabase.Command(connection, null, $"SELECT {Columns} FROM suppressions");
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
@@ -171,6 +185,68 @@ public sealed class SuppressionStore(AuditDatabase db) : IDisposable
         finally
         {
             _gate.Release();
+        }
+    }
+
+    /// <summary>PostgreSQL: listens for additions made by any instance and keeps the copy current; while it cannot, the
+    /// copy is dropped and calls read the table. Reconnects after 1 s, doubling up to 30 s.</summary>
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (!db.IsPostgres)
+        {
+            return;
+        }
+        var wait = TimeSpan.FromSeconds(1);
+        while (!stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await using var connection = (Npgsql.NpgsqlConnection)await db.OpenAsync(stoppingToken);
+                string? schema;
+                await using (var query = AuditDatabase.Command(connection, null, "SELECT current_schema()"))
+                {
+                    schema = (string?)await query.ExecuteScalarAsync(stoppingToken);
+                }
+                var announced = 0;
+                connection.Notification += (_, e) =>
+                {
+                    if (e.Channel == Channel && e.Payload == schema)
+                    {
+                        Volatile.Write(ref announced, 1);
+                    }
+                };
+                await AuditDatabase.Execute(connection, null, $"LISTEN {Channel}", stoppingToken);
+                // Read after listening: an addition committed before is in what is read, one after is announced.
+                await ReadTableAsync(again: true, stoppingToken);
+                SuppressionLog.Listening(logger);
+                wait = TimeSpan.FromSeconds(1);
+                while (true)
+                {
+                    await connection.WaitAsync(stoppingToken);
+                    if (Interlocked.Exchange(ref announced, 0) == 1)
+                    {
+                        await ReadTableAsync(again: true, stoppingToken);
+                    }
+                }
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException or TimeoutException or InvalidCastException)
+            {
+                _inForce = null;
+                SuppressionLog.NotListening(logger, e.GetType().Name, e.Message, wait.TotalSeconds);
+            }
+            try
+            {
+                await Task.Delay(wait, stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
         }
     }
 
@@ -220,4 +296,13 @@ public sealed class SuppressionStore(AuditDatabase db) : IDisposable
             return null;
         }
     }
+}
+
+internal static partial class SuppressionLog
+{
+    [LoggerMessage(53, LogLevel.Information, "Stand-backs held in memory, kept current by the store's announcements")]
+    public static partial void Listening(ILogger logger);
+
+    [LoggerMessage(54, LogLevel.Warning, "Not listening for stand-backs ({Type:l}: {Message:l}); calls read them from the store until listening again, tried in {Seconds} s")]
+    public static partial void NotListening(ILogger logger, string type, string message, double seconds);
 }

@@ -223,4 +223,40 @@ public sealed class PostgresStandBackTests
     [PostgresFact] public Task ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot() => StandBackScenarios.ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot(Store.Postgres);
     [PostgresFact] public Task TheStandBackEndsWhenItsTimeIsUp() => StandBackScenarios.TheStandBackEndsWhenItsTimeIsUp(Store.Postgres);
     [PostgresFact] public Task AnAcceptedSuggestionStandsTheCardBack() => StandBackScenarios.AnAcceptedSuggestionStandsTheCardBack(Store.Postgres);
+
+    /// <summary>Each instance keeps the stand-backs in memory; another instance's are announced to it when they commit,
+    /// and when it loses its listening connection it reads the table until it listens again.</summary>
+    [PostgresFact]
+    public async Task AStandBackGivenThroughOneInstanceHoldsInAnotherAlsoAfterItsListeningConnectionWasCut()
+    {
+        var schema = AuditSupport.NewSchema();
+        var name = "cdsmitral-second-" + Guid.NewGuid().ToString("N")[..8];
+        await using var first = new ServiceFactory().Audited(Store.Postgres, schema);
+        await using var second = new ServiceFactory().Audited(Store.Postgres, schema)
+            .With("CdsMitral:Audit:ConnectionString", $"{Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)};Search Path={schema};Application Name={name}");
+        var chart = StandBackScenarios.CoaptWithGap("p-shared");
+        Assert.Contains("smr-coapt-profile", (await second.OpenAsync(chart)).RuleIds);
+        await first.OverrideAsync((await first.OpenAsync(chart)).Card("smr-coapt-profile"), StandBackScenarios.Ours, "already-evaluated-hvt");
+        await StandsBackWithin(second, chart, "smr-coapt-profile");
+
+        await using (var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)))
+        {
+            await connection.OpenAsync();
+            await using var cut = new Npgsql.NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = @name AND query LIKE 'LISTEN%'", connection);
+            cut.Parameters.AddWithValue("name", name);
+            Assert.Equal(1L, await cut.ExecuteScalarAsync());
+        }
+        await first.OverrideAsync((await first.OpenAsync(chart)).Card("smr-gdmt-gap"), StandBackScenarios.Ours, "gdmt-max-tolerated");
+        await StandsBackWithin(second, chart, "smr-gdmt-gap");
+        Assert.Empty((await second.OpenAsync(chart)).Cards);
+    }
+
+    private static async Task StandsBackWithin(ServiceFactory service, Chart chart, string rule)
+    {
+        for (var tries = 0; tries < 50 && (await service.OpenAsync(chart)).RuleIds.Contains(rule); tries++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.DoesNotContain(rule, (await service.OpenAsync(chart)).RuleIds);
+    }
 }
