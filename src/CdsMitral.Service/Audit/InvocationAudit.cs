@@ -42,7 +42,8 @@ public sealed class InvocationAudit(AuditWriter writer, IHttpContextAccessor? ac
         {
             http.Items[RecordedItem] = true;
         }
-        return writer.WriteAsync(Entry(draft, client, status, reason, totalMs));
+        // With the audit off (a measuring option) no record is built: its JSON was a tenth of such a call's CPU.
+        return writer.Enabled ? writer.WriteAsync(Entry(draft, client, status, reason, totalMs)) : Task.CompletedTask;
     }
 
     /// <summary>A call refused before the hook handler read it (authentication, rate limit, no such route): a compact
