@@ -22,10 +22,11 @@ public sealed class AuditKey
     /// hashed in one call: no allocation per record beyond the hex string it returns.</summary>
     public string Sign(string prevHash, long seq, string id, string kind, string at, string document)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(document.Length));
+        var (buffer, length) = Header(prevHash, seq, id, kind, at, Encoding.UTF8.GetMaxByteCount(document.Length));
         try
         {
-            return Sign(prevHash, seq, id, kind, at, buffer.AsSpan(0, Encoding.UTF8.GetBytes(document, buffer)));
+            // Encoded straight after the fields, not into a buffer of its own first.
+            return Mac(buffer, length + Encoding.UTF8.GetBytes(document, buffer.AsSpan(length)));
         }
         finally
         {
@@ -36,33 +37,44 @@ public sealed class AuditKey
     /// <summary>The same HMAC, over a document already in UTF-8 (a hook's record, as stored).</summary>
     public string Sign(string prevHash, long seq, string id, string kind, string at, ReadOnlySpan<byte> document)
     {
-        var buffer = ArrayPool<byte>.Shared.Rent(document.Length + Encoding.UTF8.GetMaxByteCount(prevHash.Length + id.Length + kind.Length + at.Length + Id.Length) + 32);
+        var (buffer, length) = Header(prevHash, seq, id, kind, at, document.Length);
         try
         {
-            var length = 0;
-            void Add(string part)
-            {
-                length += Encoding.UTF8.GetBytes(part, buffer.AsSpan(length));
-                buffer[length++] = (byte)'\n';
-            }
-            Add(prevHash);
-            seq.TryFormat(buffer.AsSpan(length), out var digits, default, CultureInfo.InvariantCulture);
-            length += digits;
-            buffer[length++] = (byte)'\n';
-            Add(id);
-            Add(kind);
-            Add(at);
-            Add(Id);
             document.CopyTo(buffer.AsSpan(length));
-            length += document.Length;
-            Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
-            HMACSHA256.HashData(_secret, buffer.AsSpan(0, length), mac);
-            return Convert.ToHexStringLower(mac);
+            return Mac(buffer, length + document.Length);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(buffer);
         }
+    }
+
+    /// <summary>A pooled buffer holding "prev\nseq\nid\nkind\nat\nkeyId\n" with room for the document after it.</summary>
+    private (byte[] Buffer, int Length) Header(string prevHash, long seq, string id, string kind, string at, int documentBytes)
+    {
+        var buffer = ArrayPool<byte>.Shared.Rent(documentBytes + Encoding.UTF8.GetMaxByteCount(prevHash.Length + id.Length + kind.Length + at.Length + Id.Length) + 32);
+        var length = 0;
+        void Add(string part)
+        {
+            length += Encoding.UTF8.GetBytes(part, buffer.AsSpan(length));
+            buffer[length++] = (byte)'\n';
+        }
+        Add(prevHash);
+        seq.TryFormat(buffer.AsSpan(length), out var digits, default, CultureInfo.InvariantCulture);
+        length += digits;
+        buffer[length++] = (byte)'\n';
+        Add(id);
+        Add(kind);
+        Add(at);
+        Add(Id);
+        return (buffer, length);
+    }
+
+    private string Mac(byte[] buffer, int length)
+    {
+        Span<byte> mac = stackalloc byte[HMACSHA256.HashSizeInBytes];
+        HMACSHA256.HashData(_secret, buffer.AsSpan(0, length), mac);
+        return Convert.ToHexStringLower(mac);
     }
 
     /// <summary>HMAC-SHA256 of a short text (a checkpoint's fields).</summary>
