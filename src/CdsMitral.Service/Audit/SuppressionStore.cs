@@ -94,6 +94,11 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
     private volatile Dictionary<(string Issuer, string Patient), Suppression[]>? _inForce;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
+    /// <summary>How hook calls check stand-backs now, in words for /health/ready.</summary>
+    public string Mode => !db.IsPostgres ? "stand-backs checked in memory"
+        : _inForce is null ? "stand-backs read from the store on every call (not listening for additions: starting, or reconnecting)"
+        : "stand-backs checked in memory, kept current by the store's announcements";
+
     public override void Dispose()
     {
         _gate.Dispose();

@@ -60,7 +60,7 @@ public static class Health
         return http.Response.Body.WriteAsync(stream.ToArray()).AsTask();
     }
 
-    private sealed class AuditStoreCheck(AuditWriter writer, AuditDatabase db) : IHealthCheck
+    private sealed class AuditStoreCheck(AuditWriter writer, AuditDatabase db, SuppressionStore suppressions) : IHealthCheck
     {
         public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
@@ -79,7 +79,7 @@ public static class Health
                 return HealthCheckResult.Unhealthy("the audit store cannot be reached; records go to the spool");
             }
             return writer.StoreHealthy
-                ? HealthCheckResult.Healthy("the audit store is reachable")
+                ? HealthCheckResult.Healthy($"the audit store is reachable; {suppressions.Mode}")
                 : HealthCheckResult.Degraded("the audit store is back, spooled records are still being moved");
         }
     }

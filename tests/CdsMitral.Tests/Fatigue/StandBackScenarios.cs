@@ -238,6 +238,7 @@ public sealed class PostgresStandBackTests
         Assert.Contains("smr-coapt-profile", (await second.OpenAsync(chart)).RuleIds);
         await first.OverrideAsync((await first.OpenAsync(chart)).Card("smr-coapt-profile"), StandBackScenarios.Ours, "already-evaluated-hvt");
         await StandsBackWithin(second, chart, "smr-coapt-profile");
+        Assert.EndsWith("kept current by the store's announcements", await StandBackMode(second));
 
         await using (var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)))
         {
@@ -249,6 +250,19 @@ public sealed class PostgresStandBackTests
         await first.OverrideAsync((await first.OpenAsync(chart)).Card("smr-gdmt-gap"), StandBackScenarios.Ours, "gdmt-max-tolerated");
         await StandsBackWithin(second, chart, "smr-gdmt-gap");
         Assert.Empty((await second.OpenAsync(chart)).Cards);
+        // It listens again (after 1 s), rather than reading the table on every call from then on.
+        for (var tries = 0; tries < 50 && !(await StandBackMode(second)).EndsWith("announcements", StringComparison.Ordinal); tries++)
+        {
+            await Task.Delay(100);
+        }
+        Assert.EndsWith("kept current by the store's announcements", await StandBackMode(second));
+    }
+
+    private static async Task<string> StandBackMode(ServiceFactory service)
+    {
+        using var client = service.CreateClient();
+        var ready = System.Text.Json.Nodes.JsonNode.Parse(await client.GetStringAsync("/health/ready"))!;
+        return (string)ready["checks"]!["audit-store"]!["description"]!;
     }
 
     private static async Task StandsBackWithin(ServiceFactory service, Chart chart, string rule)

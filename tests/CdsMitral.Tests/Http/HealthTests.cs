@@ -37,6 +37,7 @@ public sealed class HealthTests
         var ready = await Ready(service);
         Assert.Equal((200, "Healthy"), (ready.Status, (string?)ready.Body["status"]));
         Assert.Equal("Healthy", (string?)ready.Body["checks"]!["audit-store"]!["status"]);
+        Assert.Equal("the audit store is reachable; stand-backs checked in memory", (string?)ready.Body["checks"]!["audit-store"]!["description"]);
     }
 
     [Fact]
