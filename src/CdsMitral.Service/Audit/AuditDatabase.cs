@@ -85,6 +85,30 @@ public sealed class AuditDatabase : IAsyncDisposable
         return connection;
     }
 
+    /// <summary>PostgreSQL: a connection of its own, outside the pool, for LISTEN: it stays open for the process's life, and
+    /// must never go back to the pool still listening. TCP keepalives (30 s, unless the connection string sets them) let
+    /// a connection dropped without a reset be noticed.</summary>
+    public async Task<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellationToken)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = _options.ConnectionString };
+        var settings = new NpgsqlConnectionStringBuilder(_options.ConnectionString) { Pooling = false };
+        if (!given.ContainsKey("Keepalive"))
+        {
+            settings.KeepAlive = 30;
+        }
+        var connection = new NpgsqlConnection(settings.ToString());
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        return connection;
+    }
+
     /// <summary>The writer's own connection. On SQLite it leaves checkpoints to <see cref="CheckpointWalAsync"/>, off the
     /// path of the calls that wait for their commit; past <see cref="WriterCheckpointBackstop"/> pages of WAL it still
     /// checkpoints itself, should the background one fall behind.</summary>

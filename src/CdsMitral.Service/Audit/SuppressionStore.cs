@@ -76,18 +76,25 @@ public sealed partial class SuppressionJson : JsonSerializerContext;
 /// <list type="bullet">
 /// <item>SQLite: one process owns the file (several instances use PostgreSQL), so every suppression was written through
 /// here: the table is read once, and the copy is added to as rows are written.</item>
-/// <item>PostgreSQL: other instances write too. Each addition is announced (NOTIFY) when it commits, and every instance
-/// listens and reads the table again, so a stand-back given through one instance holds in the others a moment later.
-/// While an instance is not listening (starting, or its listening connection lost) its calls read the table, as before.</item>
+/// <item>PostgreSQL: other instances write too. A trigger announces every change (NOTIFY, migration 008) when it
+/// commits, and every instance listens and reads the table again, so a stand-back given through one instance holds in
+/// the others a moment later. While an instance is not listening (starting, or its listening connection lost) its calls
+/// read the table, as before.</item>
+/// <item>Both read the whole table again every <see cref="Refresh"/>, so that a change nothing announced (a row deleted
+/// by hand in SQLite, an announcement lost) is seen within that time; a read that fails drops the copy, and calls read
+/// the table themselves (every card is shown while it cannot be read).</item>
 /// </list></remarks>
 public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore> logger) : BackgroundService
 {
     private const string Columns = "dedupe_key, feedback_event_id, invocation_event_id, card_uuid, client_issuer, patient_id, rule_id, rule_version, "
         + "fingerprint, outcome, reason_system, reason_code, reason_display, user_id, at, until_at";
 
-    /// <summary>PostgreSQL's channel for additions; the payload is the schema written to, so stores sharing a database
-    /// do not read each other's.</summary>
+    /// <summary>PostgreSQL's channel for changes (migration 008); the payload is the schema changed, so stores sharing a
+    /// database do not read each other's.</summary>
     private const string Channel = "cdsmitral_suppressions";
+
+    /// <summary>How often the copy is read again whatever was announced.</summary>
+    public static readonly TimeSpan Refresh = TimeSpan.FromSeconds(30);
 
     // The suppressions in force by client and patient, replaced whole (copy on write) under _gate. Null: not read yet
     // (SQLite), or not listening (PostgreSQL).
@@ -95,9 +102,11 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>How hook calls check stand-backs now, in words for /health/ready.</summary>
-    public string Mode => !db.IsPostgres ? "stand-backs checked in memory"
-        : _inForce is null ? "stand-backs read from the store on every call (not listening for additions: starting, or reconnecting)"
-        : "stand-backs checked in memory, kept current by the store's announcements";
+    public string Mode => _inForce is null
+        ? db.IsPostgres
+            ? "stand-backs read from the store on every call (not listening for changes: starting, or reconnecting)"
+            : "stand-backs read from the store when a call needs them (not held in memory: not read yet, or the last read failed)"
+        : db.IsPostgres ? "stand-backs checked in memory, kept current by the store's announcements" : "stand-backs checked in memory";
 
     public override void Dispose()
     {
@@ -117,14 +126,11 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
                 ("k", s.DedupeKey), ("f", s.FeedbackEventId), ("i", s.InvocationEventId), ("c", s.CardUuid), ("iss", s.ClientIssuer), ("p", s.PatientId),
                 ("r", s.RuleId), ("v", s.RuleVersion), ("fp", s.Fingerprint), ("o", s.Outcome), ("rs", s.Reason?.System), ("rc", s.Reason?.Code),
                 ("rd", s.Reason?.Display), ("u", s.UserId), ("at", AuditStore.Timestamp(s.At)), ("until", AuditStore.Timestamp(s.Until)));
-            if (db.IsPostgres)
-            {
-                await AuditDatabase.Execute(connection, null, $"SELECT pg_notify('{Channel}', current_schema())", cancellationToken);
-            }
         }
         // After the row is committed, under the gate a read of the table holds: a read that began before the commit and
-        // missed the row finishes first, and the row is added here; one that saw it is not added to twice.
-        await _gate.WaitAsync(cancellationToken);
+        // missed the row finishes first, and the row is added here; one that saw it is not added to twice. Not cancelled
+        // with the request: the row is in the table, and the copy must have it too.
+        await _gate.WaitAsync(CancellationToken.None);
         try
         {
             if (_inForce is { } current)
@@ -193,54 +199,38 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
         }
     }
 
-    /// <summary>PostgreSQL: listens for additions made by any instance and keeps the copy current; while it cannot, the
-    /// copy is dropped and calls read the table. Reconnects after 1 s, doubling up to 30 s.</summary>
+    /// <summary>Keeps the copy current: SQLite reads the table again every <see cref="Refresh"/>; PostgreSQL listens for
+    /// the changes any instance makes, and checks its connection and reads again every <see cref="Refresh"/>. When it
+    /// cannot, the copy is dropped and calls read the table; it reconnects after 1 s, doubling up to 30 s.</summary>
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        if (!db.IsPostgres)
-        {
-            return;
-        }
         var wait = TimeSpan.FromSeconds(1);
         while (!stoppingToken.IsCancellationRequested)
         {
             try
             {
-                await using var connection = (Npgsql.NpgsqlConnection)await db.OpenAsync(stoppingToken);
-                string? schema;
-                await using (var query = AuditDatabase.Command(connection, null, "SELECT current_schema()"))
+                if (db.IsPostgres)
                 {
-                    schema = (string?)await query.ExecuteScalarAsync(stoppingToken);
+                    await ListenAsync(() => wait = TimeSpan.FromSeconds(1), stoppingToken);
                 }
-                var announced = 0;
-                connection.Notification += (_, e) =>
+                else
                 {
-                    if (e.Channel == Channel && e.Payload == schema)
-                    {
-                        Volatile.Write(ref announced, 1);
-                    }
-                };
-                await AuditDatabase.Execute(connection, null, $"LISTEN {Channel}", stoppingToken);
-                // Read after listening: an addition committed before is in what is read, one after is announced.
-                await ReadTableAsync(again: true, stoppingToken);
-                SuppressionLog.Listening(logger);
-                wait = TimeSpan.FromSeconds(1);
-                while (true)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                    if (Interlocked.Exchange(ref announced, 0) == 1)
+                    await Task.Delay(Refresh, stoppingToken);
+                    if (_inForce is not null)
                     {
                         await ReadTableAsync(again: true, stoppingToken);
                     }
+                    continue;
                 }
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException or TimeoutException or InvalidCastException)
+            catch (Exception e)
             {
-                _inForce = null;
+                // Whatever went wrong, no copy that may be stale is used: calls read the table until it is read again.
+                await DropAsync();
                 SuppressionLog.NotListening(logger, e.GetType().Name, e.Message, wait.TotalSeconds);
             }
             try
@@ -252,6 +242,55 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
                 return;
             }
             wait = TimeSpan.FromTicks(Math.Min(wait.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
+        }
+    }
+
+    private async Task ListenAsync(Action listening, CancellationToken stoppingToken)
+    {
+        await using var connection = await db.OpenListenerAsync(stoppingToken);
+        string? schema;
+        await using (var query = AuditDatabase.Command(connection, null, "SELECT current_schema()"))
+        {
+            schema = (string?)await query.ExecuteScalarAsync(stoppingToken);
+        }
+        var announced = 0;
+        connection.Notification += (_, e) =>
+        {
+            if (e.Channel == Channel && e.Payload == schema)
+            {
+                Volatile.Write(ref announced, 1);
+            }
+        };
+        await AuditDatabase.Execute(connection, null, $"LISTEN {Channel}", stoppingToken);
+        // Read after listening: a change committed before is in what is read, one after is announced.
+        await ReadTableAsync(again: true, stoppingToken);
+        SuppressionLog.Listening(logger);
+        listening();
+        while (true)
+        {
+            if (!await connection.WaitAsync(Refresh, stoppingToken))
+            {
+                // Nothing for a while: a connection dropped without a reset would wait here for ever. Ask it something.
+                await AuditDatabase.Execute(connection, null, "SELECT 1", stoppingToken);
+                Volatile.Write(ref announced, 1);
+            }
+            if (Interlocked.Exchange(ref announced, 0) == 1)
+            {
+                await ReadTableAsync(again: true, stoppingToken);
+            }
+        }
+    }
+
+    private async Task DropAsync()
+    {
+        await _gate.WaitAsync(CancellationToken.None);
+        try
+        {
+            _inForce = null;
+        }
+        finally
+        {
+            _gate.Release();
         }
     }
 
@@ -308,6 +347,6 @@ internal static partial class SuppressionLog
     [LoggerMessage(53, LogLevel.Information, "Stand-backs held in memory, kept current by the store's announcements")]
     public static partial void Listening(ILogger logger);
 
-    [LoggerMessage(54, LogLevel.Warning, "Not listening for stand-backs ({Type:l}: {Message:l}); calls read them from the store until listening again, tried in {Seconds} s")]
+    [LoggerMessage(54, LogLevel.Warning, "Stand-backs not kept in memory ({Type:l}: {Message:l}); calls read them from the store until they are read again, tried in {Seconds} s")]
     public static partial void NotListening(ILogger logger, string type, string message, double seconds);
 }
