@@ -23,9 +23,6 @@ public sealed class AuditDatabase : IAsyncDisposable
         {
             var builder = new NpgsqlDataSourceBuilder(_options.ConnectionString);
             var settings = builder.ConnectionStringBuilder;
-            // Npgsql's own builder answers ContainsKey for every keyword it knows; the generic one only for those given.
-            var given = new DbConnectionStringBuilder { ConnectionString = _options.ConnectionString };
-            bool Given(string keyword) => given.ContainsKey(keyword) || given.ContainsKey(keyword.Replace(" ", "", StringComparison.Ordinal));
             // Unless the connection string says otherwise: the append's and the stand-back's statements, the same few texts
             // on every call, are prepared once per connection instead of parsed and planned each time; and no connection
             // sets session state, so none is reset (RESET ALL, parsed on the server) each time the pool takes one back.
@@ -59,6 +56,14 @@ public sealed class AuditDatabase : IAsyncDisposable
 
     public bool IsPostgres => _postgres is not null;
 
+    /// <summary>Whether the configured connection string sets this keyword (with or without its spaces). Npgsql's own
+    /// builder answers ContainsKey for every keyword it knows; the generic one only for those given.</summary>
+    private bool Given(string keyword)
+    {
+        var given = new DbConnectionStringBuilder { ConnectionString = _options.ConnectionString };
+        return given.ContainsKey(keyword) || given.ContainsKey(keyword.Replace(" ", "", StringComparison.Ordinal));
+    }
+
     private static readonly object Configured = new();
     private readonly System.Runtime.CompilerServices.ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
 
@@ -90,9 +95,8 @@ public sealed class AuditDatabase : IAsyncDisposable
     /// a connection dropped without a reset be noticed.</summary>
     public async Task<NpgsqlConnection> OpenListenerAsync(CancellationToken cancellationToken)
     {
-        var given = new DbConnectionStringBuilder { ConnectionString = _options.ConnectionString };
         var settings = new NpgsqlConnectionStringBuilder(_options.ConnectionString) { Pooling = false };
-        if (!given.ContainsKey("Keepalive"))
+        if (!Given("Keepalive"))
         {
             settings.KeepAlive = 30;
         }

@@ -96,8 +96,8 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
     /// <summary>How often the copy is read again whatever was announced.</summary>
     public static readonly TimeSpan Refresh = TimeSpan.FromSeconds(30);
 
-    // The suppressions in force by client and patient, replaced whole (copy on write) under _gate. Null: not read yet
-    // (SQLite), or not listening (PostgreSQL).
+    // The suppressions in force by client and patient, replaced whole (copy on write) under _gate. Null: not read yet,
+    // the last read failed, or (PostgreSQL) not listening.
     private volatile Dictionary<(string Issuer, string Patient), Suppression[]>? _inForce;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
@@ -171,8 +171,8 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
         return found;
     }
 
-    /// <summary>Reads the table into memory (<paramref name="again"/>: even if it was read). A failure leaves the copy
-    /// as it was, and SQLite's next call tries again.</summary>
+    /// <summary>Reads the table into memory (<paramref name="again"/>: even if it was read). A failure installs nothing:
+    /// a call's first read leaves the next call to try again, and <see cref="ExecuteAsync"/> drops the copy.</summary>
     private async Task<Dictionary<(string Issuer, string Patient), Suppression[]>> ReadTableAsync(bool again, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);

@@ -58,7 +58,8 @@ public static class FeedbackRegistration
         services.AddOptions<FatigueOptions>().BindConfiguration(FatigueOptions.Section).ValidateOnStart();
         services.AddSingleton<IValidateOptions<FatigueOptions>, FatigueOptionsValidator>();
         services.AddSingleton<SuppressionStore>();
-        // PostgreSQL: listens for stand-backs other instances add (after the audit writer, which migrates the schema).
+        // Keeps the stand-backs held in memory current: re-read every 30 s, and on PostgreSQL when any instance changes
+        // them (registered after the audit writer, which migrates the schema).
         services.AddHostedService(provider => provider.GetRequiredService<SuppressionStore>());
         services.AddSingleton<StandBack>();
         return services;
