@@ -17,6 +17,7 @@ BASE = "https://fhir.cdsmitral.org"
 VERSION = "1.0.0"
 LOINC, SNOMED, RXNORM = "http://loinc.org", "http://snomed.info/sct", "http://www.nlm.nih.gov/research/umls/rxnorm"
 ICD10CM, CPT = "http://hl7.org/fhir/sid/icd-10-cm", "http://www.ama-assn.org/go/cpt"
+ICD10PCS = "http://www.cms.gov/Medicare/Coding/ICD10"
 ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 CODE_SOURCE = "https://fhir.cdsmitral.org/StructureDefinition/code-source"
 
@@ -42,6 +43,11 @@ VSAC_EF = _vsac("2.16.840.1.113883.3.526.3.1134", "Ejection Fraction")
 VSAC_MAJOR_SURGERY = _vsac("2.16.840.1.113883.3.3157.4056", "Major Surgical Procedure")
 VSAC_MOD_SEVERE = _vsac("2.16.840.1.113883.3.526.3.1092", "Moderate or Severe")
 DICOM = "DICOM PS3.16 {} (as FHIR: github.com/bvdh/dicom-terminology-in-fhir)".format
+VSAC_SHOCK = _vsac("2.16.840.1.113762.1.4.1029.239", "Shock")
+VSAC_MCS = _vsac("2.16.840.1.113883.3.3157.4052", "Mechanical Circulatory Assist Device")
+VSAC_AKI_PROCEDURES = _vsac("2.16.840.1.113762.1.4.1248.19", "High Risk Procedures for AKI")
+VSAC_CABG_OR_PCI = _vsac("2.16.840.1.113762.1.4.1138.566", "CABG or PCI Procedure")
+VSAC_CABG = _vsac("2.16.840.1.113883.3.666.5.694", "CABG Surgeries")
 SOURCES = {
     **{c: VSAC_CARDIAC_DISEASE for c in ["I25.5", "I34.1", "I48.0", "I48.11", "I48.19", "I48.20", "I48.21", "I48.91", "I50.22"]},
     **{c: VSAC_ACUTE_HF for c in ["I50.20", "I50.21", "I50.23"]},
@@ -203,6 +209,56 @@ GDMT_DESCRIPTIONS = {
                             "(e.g. Synjardy, Xigduo XR, Glyxambi, Trijardy XR, Qtern clinical drugs).",
 }
 
+# Decision 19 of 2026-12-07: the acute setting. Codes read in VSAC expansions (as published in
+# github.com/canvas-medical/canvas-plugins canvas_sdk/value_set/v2026) and DICOM PS3.16; CPT 33946/33947 (ECMO initiation)
+# are corroborated by the AMA wording in several coding references, never the only way the rule fires (SNOMED and
+# ICD-10-PCS ECMO codes are verified). Permanent ventricular assist device codes are left out: not an acute support.
+acute_shock = [
+    (SNOMED, "89138009", "Cardiogenic shock (disorder)", DICOM("CID 3700 Cath Diagnosis; CID 3726; CID 3727; CID 3755")),
+    (ICD10CM, "R57.0", "Cardiogenic shock", VSAC_SHOCK),
+    (ICD10CM, "T81.11XA", "Postprocedural cardiogenic shock, initial encounter", VSAC_SHOCK),
+]
+MCS_DESCRIPTION = (
+    "Temporary mechanical circulatory support in progress marks the acute setting (decision 19): ECMO, intra-aortic balloon "
+    "pump, percutaneous ventricular assist device (Impella, TandemHeart). Implantation of a durable ventricular assist device "
+    "(SNOMED 232965003-232968001) and intraoperative ECMO are left out; no SNOMED concept specific to a percutaneous VAD was "
+    "found, so SNOMED 700151002 (temporary LV assist device) stands for it.")
+mcs = [
+    (SNOMED, "233573008", "Extracorporeal membrane oxygenation (procedure)", VSAC_AKI_PROCEDURES),
+    (SNOMED, "786451004", "Venoarterial extracorporeal membrane oxygenation (procedure)", VSAC_AKI_PROCEDURES),
+    (SNOMED, "786453001", "Venovenous extracorporeal membrane oxygenation (procedure)", VSAC_AKI_PROCEDURES),
+    (SNOMED, "786452006", "Arteriovenous extracorporeal membrane oxygenation (procedure)", VSAC_AKI_PROCEDURES),
+    (SNOMED, "232969009", "Cardiac support using extracorporeal membrane oxygenation circuitry (procedure)", VSAC_AKI_PROCEDURES),
+    (SNOMED, "399217008", "Cardioassist by aortic balloon pump (procedure)", VSAC_MCS),
+    (SNOMED, "16965008", "Insertion of intra-aortic balloon counterpulsation (procedure)", VSAC_MCS),
+    (SNOMED, "175113001", "Transluminal insertion of aortic balloon pump (procedure)", VSAC_MCS),
+    (SNOMED, "432375008", "Insertion of intra-aortic balloon pump using fluoroscopic guidance with contrast (procedure)", VSAC_MCS),
+    (SNOMED, "83676006", "Percutaneous insertion of intra-aortic balloon catheter (procedure)", VSAC_AKI_PROCEDURES),
+    (SNOMED, "399052009", "Aortic balloon pump operation (procedure)", VSAC_MCS),
+    (SNOMED, "700151002", "Temporary implantation of left cardiac ventricular assist device (procedure)", VSAC_MCS),
+    (ICD10PCS, "5A1522F", "Extracorporeal Oxygenation, Membrane, Central", VSAC_AKI_PROCEDURES),
+    (ICD10PCS, "5A1522G", "Extracorporeal Oxygenation, Membrane, Peripheral Veno-arterial", VSAC_AKI_PROCEDURES),
+    (ICD10PCS, "5A1522H", "Extracorporeal Oxygenation, Membrane, Peripheral Veno-venous", VSAC_AKI_PROCEDURES),
+    (ICD10PCS, "5A02210", "Assistance with Cardiac Output using Balloon Pump, Continuous", VSAC_MCS),
+    (ICD10PCS, "5A02110", "Assistance with Cardiac Output using Balloon Pump, Intermittent", VSAC_MCS),
+    (ICD10PCS, "5A0221D", "Assistance with Cardiac Output using Impeller Pump, Continuous", VSAC_MCS),
+    (ICD10PCS, "5A0211D", "Assistance with Cardiac Output using Impeller Pump, Intermittent", VSAC_MCS),
+    (ICD10PCS, "02HA3RZ", "Insertion of Short-term External Heart Assist System into Heart, Percutaneous Approach", VSAC_MCS),
+    (CPT, "33967", "Insertion of intra-aortic balloon assist device, percutaneous", VSAC_MCS),
+    (CPT, "33990", "Insertion of ventricular assist device, percutaneous; left heart, arterial access only", VSAC_MCS),
+    (CPT, "33991", "Insertion of ventricular assist device, percutaneous; left heart, both arterial and venous access, with transseptal puncture", VSAC_MCS),
+    (CPT, "33995", "Insertion of ventricular assist device, percutaneous; right heart, venous access only", VSAC_MCS),
+    (CPT, "33946", "ECMO/ECLS provided by physician; initiation, veno-venous", "corroborated: AMA wording in codingahead.com/cpt/codes/33946 and AAP Coding News, CPT 2015 new codes for ECMO/ECLS"),
+    (CPT, "33947", "ECMO/ECLS provided by physician; initiation, veno-arterial", "corroborated: AMA wording in codingahead.com/cpt/codes/33947 and AAP Coding News, CPT 2015 new codes for ECMO/ECLS"),
+]
+# Decision 24: known procedures get short labels on cards. CPT displays are left out where the AMA text was not read.
+cabg = ([(SNOMED, "232717009", "Coronary artery bypass grafting (procedure)", VSAC_CABG),
+         (CPT, "33510", "Coronary artery bypass, vein only; single coronary venous graft", VSAC_CABG_OR_PCI),
+         (CPT, "33533", "Coronary artery bypass, using arterial graft(s); single arterial graft", VSAC_CABG_OR_PCI),
+         (CPT, "33536", "Coronary artery bypass, using arterial graft(s); 4 or more coronary arterial grafts", VSAC_CABG_OR_PCI)]
+        + [(CPT, c, None, VSAC_CABG_OR_PCI) for c in ["33511", "33512", "33513", "33514", "33516", "33517", "33518", "33519",
+                                                      "33521", "33522", "33523", "33534", "33535"]])
+
 resources = [
     value_set("lvef", "LVEF observation codes", "LOINC left ventricular ejection fraction codes (VSAC 2.16.840.1.113883.3.526.3.1134). The view-specific range 104149-0..104256-3 is not enumerated here.", lo(L, *lvef_all)),
     value_set("lvef-method-specific", "LVEF codes with a stated calculation method", "Preferred over other LVEF codes of the same date (biplane, Simpson, 3D, Teichholz, area-length).", lo(L, *method_specific)),
@@ -240,6 +296,13 @@ resources = [
               + [(RXNORM, c, d, src) for c, d, src in gc.MRA_SCD] + rx_branded("gdmt-mra")),
     value_set("gdmt-sglt2-inhibitor", "SGLT2 inhibitors", GDMT_DESCRIPTIONS["gdmt-sglt2-inhibitor"],
               rx_ingredients("gdmt-sglt2-inhibitor") + rx_products("dapagliflozin", "empagliflozin", "sotagliflozin") + rx_branded("gdmt-sglt2-inhibitor")),
+    value_set("non-steroidal-mra", "Non-steroidal MRA (finerenone)",
+              "Finerenone: a non-steroidal mineralocorticoid receptor antagonist, studied in diabetic kidney disease and in heart "
+              "failure with LVEF of 40 % or more; not an HFrEF MRA pillar (decision 24). Recognised so that the card names it as such.",
+              rx_products("finerenone")),
+    value_set("cardiogenic-shock", "Cardiogenic shock", "An active, confirmed diagnosis of cardiogenic shock marks the acute setting (decision 19).", acute_shock),
+    value_set("mechanical-circulatory-support", "Temporary mechanical circulatory support", MCS_DESCRIPTION, mcs),
+    value_set("cabg-procedures", "Coronary artery bypass grafting", "CABG, for the short label of a surgical order (decision 24).", cabg),
     value_set("metoprolol-unspecified-salt", "Metoprolol without its salt",
               "Ingredient-level metoprolol (RxNorm IN 6918): it may be the tartrate, which is not an HFrEF beta-blocker, so the record "
               "is ambiguous. Metoprolol succinate and its products are in gdmt-beta-blocker; metoprolol tartrate (Lopressor) is in neither.",
@@ -284,10 +347,13 @@ def observation_profile(pid, title, description, code_vs, value_elements):
 
 def quantity_value(units_short, min_v, max_v):
     return [
-        {"path": "Observation.value[x]", "min": 1, "type": [{"code": "Quantity"}], "short": f"plausible range {min_v}–{max_v}; outside it the value is not used", "mustSupport": True},
-        {"path": "Observation.value[x].system", "fixedUri": "http://unitsofmeasure.org"},
+        # Decision 17 of 2026-12-07: a valueRange is read as an interval, judged like a comparator.
+        {"path": "Observation.value[x]", "min": 1, "type": [{"code": "Quantity"}, {"code": "Range"}],
+         "short": f"plausible range {min_v}–{max_v}; outside it the value is not used. A Range is an interval: a criterion is met only when all of it is", "mustSupport": True},
         # Decision 8: unit text alone (%, percent, mm, cm, mmHg, mm Hg, any case) is read, so a UCUM code is not required.
-        {"path": "Observation.value[x].code", "short": f"{units_short}; without a UCUM code the unit text is read (%, percent, mm, cm, mmHg, mm Hg, any case)"},
+        {"id": "Observation.value[x]:valueQuantity", "path": "Observation.value[x]", "sliceName": "valueQuantity", "type": [{"code": "Quantity"}]},
+        {"id": "Observation.value[x]:valueQuantity.system", "path": "Observation.value[x].system", "fixedUri": "http://unitsofmeasure.org"},
+        {"id": "Observation.value[x]:valueQuantity.code", "path": "Observation.value[x].code", "short": f"{units_short}; without a UCUM code the unit text is read (%, percent, mm, cm, mmHg, mm Hg, any case)"},
     ]
 
 

@@ -35,4 +35,18 @@ public static class Thresholds
     public static string LvefWindowText => $"{LvefLow.Value:0}–{LvefHigh.Value:0} %";
     public static string LvesdWindowText => $"≤ {LvesdMax.Text("mm")}";
     public static string PaspWindowText => $"≤ {PaspMax.Text("mmHg")}";
+
+    /// <summary>The numbers by name, for the content pages ({{threshold:lvef-window}}) and the review page.</summary>
+    public static IReadOnlyDictionary<string, string> ByKey { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
+    {
+        ["lvef-window"] = LvefWindowText,
+        ["lvef-low"] = LvefLow.Text("%"),
+        ["lvef-high"] = LvefHigh.Text("%"),
+        ["lvesd-max"] = LvesdMax.Text("mm"),
+        ["lvesd-window"] = LvesdWindowText,
+        ["pasp-max"] = PaspMax.Text("mmHg"),
+        ["pasp-window"] = PaspWindowText,
+        ["reduced-ef"] = ReducedEfBelow.Text("%"),
+        ["significant-mr"] = $"moderate-severe ({SignificantMrGrade:0}+) or severe (4+)",
+    };
 }

@@ -10,8 +10,9 @@ public readonly record struct Interval(decimal? Low, bool LowInclusive, decimal?
 {
     public static Interval Point(decimal value) => new(value, true, value, true);
 
-    /// <summary>A recorded value as an interval: "<20" is everything below 20 (decision 5 of 2026-11-28).</summary>
-    public static Interval Of(Measurement m) => m.Comparator switch
+    /// <summary>A recorded value as an interval: "<20" is everything below 20 (decision 5 of 2026-11-28); a valueRange
+    /// "35–40" is everything from 35 to 40 (decision 17 of 2026-12-07).</summary>
+    public static Interval Of(Measurement m) => m.High is { } high ? new(m.Value, true, high, true) : m.Comparator switch
     {
         "<" => new(null, false, m.Value, false),
         "<=" => new(null, false, m.Value, true),

@@ -18,7 +18,7 @@ public sealed class HookEvaluation(SnapshotBuilder snapshots, CardBuilder cards,
     public HookOutcome Evaluate(string hook, HookContext context, PatientRecord record, DateTimeOffset now, string baseUrl, Func<Guid> newId)
     {
         var snapshot = snapshots.Build(record, now);
-        IReadOnlyList<SelectedOrder> orders = hook == Hook.PatientView ? [] : Orders.Classify(context.Selections, context.DraftOrders, terminology);
+        IReadOnlyList<SelectedOrder> orders = hook == Hook.PatientView ? [] : Orders.Classify(context.Selections, context.DraftOrders, terminology, context.PatientId);
         var evaluation = InputFingerprint.Stamp(SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders)));
         return new HookOutcome(snapshot, evaluation, cards.Build(evaluation.Considerations, context.PatientId, baseUrl, newId, hook));
     }

@@ -74,8 +74,8 @@ public static class CdsServices
             // the referenced Medications itself.
             new("medicationStatements", $"MedicationStatement?{patient}&status=active&_include=MedicationStatement:medication", Required: true),
             new("medicationRequests", $"MedicationRequest?{patient}&status=active&_include=MedicationRequest:medication", Required: true),
-            new("conditions", $"Condition?{patient}&code={Codes(t, Vs.HfrefConditions, Vs.CardiomyopathyConditions, Vs.AtrialFibrillationConditions, Vs.PrimaryMrDisorders, Vs.MrMechanism)}", Required: false),
-            new("procedures", $"Procedure?{patient}&code={Codes(t, Vs.TeerProcedures, Vs.MitralSurgicalRepair, Vs.MitralReplacement)}", Required: false),
+            new("conditions", $"Condition?{patient}&code={Codes(t, Vs.HfrefConditions, Vs.CardiomyopathyConditions, Vs.AtrialFibrillationConditions, Vs.PrimaryMrDisorders, Vs.MrMechanism, Vs.CardiogenicShock)}", Required: false),
+            new("procedures", $"Procedure?{patient}&code={Codes(t, Vs.TeerProcedures, Vs.MitralSurgicalRepair, Vs.MitralReplacement, Vs.MechanicalCirculatorySupport)}", Required: false),
         ];
     }
 

@@ -29,22 +29,22 @@ public static class StepIds
 /// </summary>
 public static class NavigatorPathway
 {
-    /// <summary>The evidence each step and result names, worded as the cards word it.</summary>
+    /// <summary>The evidence each step and result names: the statements the cards and pages make (<see cref="Clinical.Evidence"/>).</summary>
     internal static class Evidence
     {
-        public static string Coapt =>
-            $"2020 ACC/AHA valve guideline: TEER is reasonable (class 2a, level B-R) in severe secondary MR with persistent symptoms on optimal GDMT, " +
-            $"LVEF {Thresholds.LvefWindowText}, LVESD {Thresholds.LvesdWindowText}, PASP {Thresholds.PaspWindowText} and suitable anatomy. Trial: COAPT (Stone, NEJM 2018).";
+        public static string Coapt(ClinicalSnapshot s) => s.Mr is { Grade: >= 4 }
+            ? $"{Clinical.Evidence.TeerGradesSevere} {Clinical.Evidence.Coapt5Year}"
+            : $"{Clinical.Evidence.ModerateSevere} {Clinical.Evidence.Coapt5Year} {Clinical.Evidence.ReshapeHf2}";
 
-        public const string Gdmt = "GDMT before intervention: 2020 ACC/AHA valve guideline and the ACC/AHA/HFSA heart failure guideline.";
-        public const string TrialContrast = "Trial contrast, not a graded recommendation: COAPT (Stone, NEJM 2018) and MITRA-FR (Obadia, NEJM 2018).";
-        public const string Proportionate = "Expert framing, not a criterion: proportionate and disproportionate MR (Grayburn, JACC Cardiovasc Imaging 2019); later analyses did not firmly confirm it.";
-        public const string Acute = "Not a graded recommendation: case reports and series describe TEER as a bridge when surgery is not possible; 2020 ACC/AHA valve guideline and the AHA statement on mechanical complications of acute infarction.";
-        public const string Mechanism = "2020 ACC/AHA valve guideline: primary and secondary MR are different diseases with different pathways.";
-        public const string Severity = "Grading by the ASE recommendations and the 2020 ACC/AHA valve guideline; EROA, regurgitant volume and fraction are shown as context.";
-        public const string Symptoms = "COAPT (Stone, NEJM 2018) enrolled patients with NYHA II to ambulatory IV symptoms despite maximally tolerated GDMT; 2020 ACC/AHA valve guideline, class 2a, level B-R.";
-        public const string HeartTeam = "2020 ACC/AHA valve guideline: the Heart Valve Team judges anatomy and surgical risk; surgical repair remains the standard when the patient can have surgery.";
-        public const string Preserved = "Limited evidence, not a graded recommendation: COAPT and MITRA-FR enrolled reduced ejection fractions only.";
+        public const string Gdmt = Clinical.Evidence.GdmtFirst;
+        public const string TrialContrast = Clinical.Evidence.TrialContrast;
+        public const string Proportionate = Clinical.Evidence.Proportionate;
+        public const string Acute = Clinical.Evidence.AcuteBasis;
+        public const string Mechanism = Clinical.Evidence.Mechanism;
+        public const string Severity = Clinical.Evidence.Severity;
+        public const string Symptoms = Clinical.Evidence.Symptoms;
+        public const string HeartTeam = Clinical.Evidence.HeartTeam;
+        public const string Preserved = Clinical.Evidence.TrialPopulations;
     }
 
     private static readonly ContentCatalog Pages = ContentCatalog.Embedded;
@@ -59,7 +59,7 @@ public static class NavigatorPathway
         var mech = EffectiveMechanism(s, answers);
         var steps = new List<PathwayStep>
         {
-            SettingStep(answers),
+            SettingStep(s, answers),
             MechanismStep(s, answers, mech),
             SeverityStep(s),
             GdmtStep(s, answers),
@@ -123,17 +123,28 @@ public static class NavigatorPathway
     private static string Answered(NavigatorAnswers a, string linkId) =>
         Q.Get(linkId).AnswerDisplay(a) is { } d ? $"{d} ({a.Provenance})" : "not answered yet";
 
-    private static PathwayStep SettingStep(NavigatorAnswers a) =>
-        MakeStep(StepIds.Setting, "Setting: chronic or acute", [],
-            "The record cannot show whether the patient is critically ill. Acute severe MR in shock or on mechanical support is a different scenario from chronic secondary MR.",
-            [Ask(Q.Acute, a)],
-            a.AcuteSevereMrCriticallyIll switch
+    /// <summary>Decision 19: a record that shows shock or circulatory support in progress is the acute setting, as the cards
+    /// treat it, unless the clinician attests otherwise.</summary>
+    private static bool Acute(ClinicalSnapshot s, NavigatorAnswers a) => a.AcuteSevereMrCriticallyIll ?? s.AcuteSetting.Count > 0;
+
+    private static PathwayStep SettingStep(ClinicalSnapshot s, NavigatorAnswers a)
+    {
+        var signs = s.AcuteSetting.Select(x => new PrefilledValue("Acute setting", x.Name, "", x.Source, ValueStatus.Current)).ToList();
+        var because = signs.Count == 0 ? null : $"{string.Join(", ", s.AcuteSetting.Select(x => $"{x.Name} ({x.Source})"))} on record";
+        return MakeStep(StepIds.Setting, "Setting: chronic or acute", signs,
+            signs.Count == 0
+                ? "The record shows no cardiogenic shock and no circulatory support in progress; only you can say whether the patient is critically ill. Acute severe MR in shock or on mechanical support is a different scenario from chronic secondary MR."
+                : "The record shows the acute setting. Acute severe MR in shock or on mechanical support is a different scenario from chronic secondary MR; answer no only if that is no longer so.",
+            [Ask(Q.Acute, a, signs.Count == 0 ? null : "yes", because)],
+            (a.AcuteSevereMrCriticallyIll, signs.Count > 0) switch
             {
-                true => $"Acute severe MR in a critically ill patient ({a.Provenance}): the critical-care content applies, not the COAPT-like pathway.",
-                false => $"Chronic setting ({a.Provenance}).",
-                null => "Not answered yet: the pathway assumes the chronic setting the cards address.",
+                (true, _) => $"Acute severe MR in a critically ill patient ({a.Provenance}): the critical-care content applies, not the COAPT-like pathway.",
+                (false, _) => $"Chronic setting ({a.Provenance}).",
+                (null, true) => $"The acute setting, from the record ({because}): the critical-care content applies, not the COAPT-like pathway.",
+                _ => "Not answered yet: the pathway assumes the chronic setting the cards address.",
             },
             "acute-severe-mr-critically-ill", Evidence.Acute);
+    }
 
     private static PathwayStep MechanismStep(ClinicalSnapshot s, NavigatorAnswers a, EffectiveMech mech)
     {
@@ -291,7 +302,7 @@ public static class NavigatorPathway
         return MakeStep(StepIds.Window, "LVEF, LVESD and PASP against the COAPT-like window", values,
             $"Nothing to ask: the values come from the echo. The window is LVEF {Thresholds.LvefWindowText}, LVESD {Thresholds.LvesdWindowText}, PASP {Thresholds.PaspWindowText}, all current.",
             [], string.Join(" ", criteria.Select(c => $"{Capitalise(c.Reason)}: {Judged(c.Verdict, c.Name)}.")),
-            "coapt-and-mitra-fr", Evidence.Coapt);
+            "coapt-and-mitra-fr", Evidence.Coapt(s));
     }
 
     private static Criterion[] WindowCriteria(ClinicalSnapshot s) =>
@@ -353,20 +364,21 @@ public static class NavigatorPathway
 
     private static PathwayOutcome Decide(ClinicalSnapshot s, NavigatorAnswers a, EffectiveMech mech)
     {
-        if (a.AcuteSevereMrCriticallyIll == true)
+        if (Acute(s, a))
         {
             return Outcome(PathwayResult.AcuteSevereMrCriticallyIll,
-                "This is a different scenario from chronic secondary MR, and the COAPT-like pathway does not advise on it. Stabilisation and " +
-                "mechanical support come first, and surgery or TEER is a Heart Valve Team and shock-team decision at the bedside; in patients " +
-                "judged unable to survive surgery, case reports describe TEER as a bridge.",
-                [$"Acute severe MR in a critically ill patient, {a.Provenance}"], [], ["acute-severe-mr-critically-ill"], Evidence.Acute);
+                $"This is a different scenario from chronic secondary MR, and the COAPT-like pathway does not advise on it. {Clinical.Evidence.Acute} " +
+                "Surgery or TEER is a Heart Valve Team and shock-team decision at the bedside.",
+                a.AcuteSevereMrCriticallyIll == true
+                    ? [$"Acute severe MR in a critically ill patient, {a.Provenance}"]
+                    : [.. s.AcuteSetting.Select(x => $"{x.Name} on record ({x.Source})")],
+                [], ["acute-severe-mr-critically-ill"], Evidence.Acute);
         }
         if (mech.Kind == MechanismKind.Primary)
         {
             return Outcome(PathwayResult.PrimaryMr,
                 "The MR is primary: the valve apparatus itself is diseased. Primary MR follows a different pathway from secondary MR, and the " +
-                "secondary-MR considerations here do not apply; surgical repair remains the standard when the patient can have surgery, and the " +
-                "Heart Valve Team weighs the options.",
+                $"secondary-MR considerations here do not apply. {Clinical.Evidence.SurgeryPrimary} The Heart Valve Team weighs the options.",
                 [mech.Text], [], ["secondary-mr-causes-and-mechanisms", "teer-procedure"], Evidence.Mechanism);
         }
 
@@ -420,15 +432,15 @@ public static class NavigatorPathway
                 "profile applies to patients on maximally tolerated GDMT. Reassess symptoms and the echo once GDMT is optimised.",
                 [significant.Reason, mech.Text, substrate.Reason, .. gaps.Select(g => $"GDMT: {g}")],
                 [], ["gdmt-before-intervention", "coapt-and-mitra-fr"], Evidence.Gdmt,
-                outside.Select(o => $"Also outside the COAPT-like range: {o}").ToList());
+                outside.Select(o => $"Also outside the COAPT-like range: {o.Words}").ToList());
         }
         if (needs.Count == 0 && outside.Count > 0)
         {
             return Outcome(PathwayResult.OutsideCoaptLikeRange,
-                $"{Capitalise(JoinAnd(outside))}. The benefit of TEER is less established outside the range: COAPT enrolled LVEF {Thresholds.LvefWindowText}, " +
-                $"LVESD {Thresholds.LvesdWindowText} and PASP {Thresholds.PaspWindowText}; MITRA-FR, with more LV dilation relative to the MR, showed no " +
-                "clear benefit. Advanced heart-failure therapies may be relevant, and the Heart Valve Team may still consider intervention.",
-                [significant.Reason, mech.Text, .. outside.Select(o => o + Provenance(s, o))], [], ["coapt-and-mitra-fr", "secondary-mr-causes-and-mechanisms"],
+                $"{Capitalise(JoinAnd(outside.Select(o => o.Words).ToList()))}. The benefit of TEER is less established outside the range: COAPT enrolled " +
+                $"{Clinical.Evidence.CoaptWindow}. {Clinical.Evidence.MitraFr} Advanced heart-failure therapies may be relevant, and the Heart Valve Team may " +
+                "still consider intervention.",
+                [significant.Reason, mech.Text, .. outside.Select(o => $"{o.Words} ({o.Value.DateText}, {o.Value.Source})")], [], ["coapt-and-mitra-fr", "secondary-mr-causes-and-mechanisms"],
                 Evidence.TrialContrast);
         }
         needs.AddRange(WindowCriteria(s).Where(c => !c.IsMet).Select(c => $"{c.Name}: {c.Reason}{StaleNote(s, c.Name)}"));
@@ -451,7 +463,7 @@ public static class NavigatorPathway
             return Outcome(PathwayResult.NotEnoughInformation,
                 "What the pathway needs is missing, out of date or not answered yet. A current transthoracic echo with LVEF, LVESD, PASP and the " +
                 "MR mechanism, and the answers the record cannot give, would allow it to be judged.",
-                needs, [], ["secondary-mr-causes-and-mechanisms", "coapt-and-mitra-fr"], Evidence.Coapt);
+                needs, [], ["secondary-mr-causes-and-mechanisms", "coapt-and-mitra-fr"], Evidence.Coapt(s));
         }
         if (nyha == NyhaAnswer.I || a.SymptomsPersistDespiteGdmt == false)
         {
@@ -490,9 +502,9 @@ public static class NavigatorPathway
         }
         switch (a.SurgicalRisk)
         {
-            case null or SurgicalRiskAnswer.NotAssessed: confirm.Add("Surgical risk, and whether surgery is the better option"); break;
+            case null or SurgicalRiskAnswer.NotAssessed: confirm.Add("Surgical risk; in secondary MR surgery is weighed mainly when CABG is planned"); break;
             case SurgicalRiskAnswer.Low or SurgicalRiskAnswer.Intermediate:
-                notes.Add($"Surgical risk {Q.Get(Q.SurgicalRisk).AnswerDisplay(a)!.ToLowerInvariant()} ({a.Provenance}): surgical repair remains the standard when the patient can have surgery; TEER is for patients the team judges at high or prohibitive risk.");
+                notes.Add($"Surgical risk {Q.Get(Q.SurgicalRisk).AnswerDisplay(a)!.ToLowerInvariant()} ({a.Provenance}): {Clinical.Evidence.SurgerySecondary}");
                 break;
             default: because.Add($"Surgical risk {Q.Get(Q.SurgicalRisk).AnswerDisplay(a)!.ToLowerInvariant()} ({a.Provenance})"); break;
         }
@@ -503,16 +515,13 @@ public static class NavigatorPathway
             default: because.Add($"Normal right-ventricular function ({a.Provenance})"); break;
         }
         return Outcome(PathwayResult.CoaptLikeReferToHeartValveTeam,
-            "The record and the answers match the COAPT-like profile for transcatheter edge-to-edge repair (TEER) review: consider referral to the " +
-            "Heart Valve Team. The team confirms anatomy and surgical risk and makes the decision with the patient.",
-            because, confirm, ["coapt-and-mitra-fr", "teer-procedure", "gdmt-before-intervention"], Evidence.Coapt, notes);
+            "The recorded values and the answers fall inside the COAPT trial window; this is not an indication: consider referral to the Heart " +
+            "Valve Team, which confirms anatomy and surgical risk and decides with the patient whether transcatheter edge-to-edge repair (TEER) is right.",
+            because, confirm, ["coapt-and-mitra-fr", "teer-procedure", "gdmt-before-intervention"], Evidence.Coapt(s), notes);
     }
 
     private static string SourceOf(ClinicalSnapshot s, string criterionName) =>
         (criterionName.Split(' ')[0] switch { "LVEF" => s.CurrentLvef, "LVESD" => s.CurrentLvesd, _ => s.CurrentPasp }) is { } m ? $" ({m.Source})" : "";
-
-    private static string Provenance(ClinicalSnapshot s, string outsideWords) =>
-        (outsideWords.Split(' ')[0] switch { "LVEF" => s.CurrentLvef, "LVESD" => s.CurrentLvesd, _ => s.CurrentPasp }) is { } m ? $" ({m.DateText}, {m.Source})" : "";
 
     private static string StaleNote(ClinicalSnapshot s, string criterionName) =>
         (criterionName.Split(' ')[0] switch { "LVEF" => s.Lvef, "LVESD" => s.Lvesd, _ => s.Pasp }) is { IsStale: true } m

@@ -15,10 +15,18 @@ internal static class Criteria
             null => new(name, Verdict.NotMet, "no MR severity assessment on record"),
             { IsConflicting: true } mr => new(name, Verdict.CannotJudge, $"MR assessments of {mr.DateText} give different grades"),
             { IsSignificant: false } mr => new(name, Verdict.NotMet, $"MR is {mr.Label} ({mr.DateText})"),
+            var mr when PredatesRepair(s) is { } repair => new(name, Verdict.CannotJudge, $"the MR assessment of {mr.DateText} predates {repair}"),
             { IsStale: true } mr when current => new(name, Verdict.CannotJudge, $"MR assessment of {mr.DateText} is older than {s.StaleAfterMonths} months"),
             var mr => new(name, Verdict.Met, $"{mr.Label} MR on {mr.DateText} ({mr.Source})"),
         };
     }
+
+    /// <summary>"the TEER of 2026-10-20" when the MR assessment was made before the latest TEER or mitral repair: it describes
+    /// the valve before the procedure, not now. An assessment of the procedure's day counts as after it.</summary>
+    public static string? PredatesRepair(ClinicalSnapshot s) =>
+        s.Mr is { } mr && s.PriorTeerOrRepair is { Date: { } done } p && DateOnly.FromDateTime(mr.Date.DateTime) < DateOnly.FromDateTime(done.DateTime)
+            ? $"the {Wording.ProcedureWord(p)} of {p.DateText}"
+            : null;
 
     /// <summary>Significant MR on record at all (stale or conflicting counts): the ground for naming data gaps.</summary>
     public static Criterion SignificantMrOnRecord(ClinicalSnapshot s) =>
@@ -59,31 +67,37 @@ internal static class Criteria
     public static Criterion PaspInWindow(ClinicalSnapshot s) =>
         Within($"PASP {Thresholds.PaspWindowText}", s.CurrentPasp, Interval.AtMost(Thresholds.PaspMax), $"at most {Thresholds.PaspMax.Text("mmHg")}");
 
-    /// <summary>A current LVEF below 50 %.</summary>
+    /// <summary>A current LVEF below 50 % (Thresholds.ReducedEfBelow).</summary>
     public static Criterion ReducedEf(ClinicalSnapshot s) =>
-        Within("LVEF below 50 %", s.CurrentLvef, Interval.Below(Thresholds.ReducedEfBelow), "below 50 %");
+        Within($"LVEF below {Thresholds.ReducedEfBelow.Text("%")}", s.CurrentLvef, Interval.Below(Thresholds.ReducedEfBelow), $"below {Thresholds.ReducedEfBelow.Text("%")}");
 
     /// <summary>On order-select: a mitral intervention is among the selected orders.</summary>
     public static Criterion MitralOrderSelected(RuleContext c) =>
         c.MitralOrder is { } order
-            ? new("mitral intervention selected", Verdict.Met, $"{order.Name} ({order.Key})")
-            : new("mitral intervention selected", Verdict.NotMet, "no mitral intervention among the selected orders");
+            ? new("mitral intervention selected", Verdict.Met, $"{order.Name} ({order.Key}){Orders.IgnoredNote(c.Orders)}")
+            : new("mitral intervention selected", Verdict.NotMet, $"no mitral intervention among the selected orders{Orders.IgnoredNote(c.Orders)}");
 
     /// <summary>The edges of the COAPT-like window, per measure: a value wholly beyond one is outside the range.</summary>
-    private static readonly (string Measure, Interval Beyond, string Words)[] WindowEdges =
+    private static readonly (string Measure, Edge Edge, Interval Beyond, string Words)[] WindowEdges =
     [
-        ("LVEF", Interval.Below(Thresholds.LvefLow), $"below {Thresholds.LvefLow.Text("%")}"),
-        ("LVEF", Interval.Above(Thresholds.LvefHigh), $"above {Thresholds.LvefHigh.Text("%")}"),
-        ("LVESD", Interval.Above(Thresholds.LvesdMax), $"above {Thresholds.LvesdMax.Text("mm")}"),
-        ("PASP", Interval.Above(Thresholds.PaspMax), $"above {Thresholds.PaspMax.Text("mmHg")}"),
+        ("LVEF", Edge.LvefLow, Interval.Below(Thresholds.LvefLow), $"below {Thresholds.LvefLow.Text("%")}"),
+        ("LVEF", Edge.LvefHigh, Interval.Above(Thresholds.LvefHigh), $"above {Thresholds.LvefHigh.Text("%")}"),
+        ("LVESD", Edge.Lvesd, Interval.Above(Thresholds.LvesdMax), $"above {Thresholds.LvesdMax.Text("mm")}"),
+        ("PASP", Edge.Pasp, Interval.Above(Thresholds.PaspMax), $"above {Thresholds.PaspMax.Text("mmHg")}"),
     ];
 
-    /// <summary>How one value lies against the window's edges: in words when wholly beyond one ("LVESD 74 mm is above
-    /// 70 mm"), else null; <paramref name="undecided"/> when it straddles one (a comparator).</summary>
-    public static string? Outside(Measurement m, out bool undecided)
+    /// <summary>Which edge of the window a value lies beyond: each has its own clinical meaning (decision 23).</summary>
+    public enum Edge { LvefLow, LvefHigh, Lvesd, Pasp }
+
+    /// <summary>A current value wholly beyond an edge of the window, with the words a card uses ("LVESD 74 mm is above 70 mm").</summary>
+    public sealed record OutsideValue(Measurement Value, Edge Edge, string Words, string DatedWords);
+
+    /// <summary>How one value lies against the window's edges: beyond one, or null; <paramref name="undecided"/> when it
+    /// straddles one (a comparator or a range).</summary>
+    public static OutsideValue? Outside(Measurement m, out bool undecided)
     {
         undecided = false;
-        foreach (var (measure, beyond, words) in WindowEdges)
+        foreach (var (measure, edge, beyond, words) in WindowEdges)
         {
             if (measure != m.Name)
             {
@@ -92,7 +106,7 @@ internal static class Criteria
             switch (Interval.Judge(m, beyond))
             {
                 case Verdict.Met:
-                    return $"{m.Name} {m.Display} is {words}";
+                    return new OutsideValue(m, edge, $"{m.Name} {m.Display} is {words}", $"{m.Name} {m.Display} ({m.DateText}) is {words}");
                 case Verdict.CannotJudge:
                     undecided = true;
                     break;
@@ -101,10 +115,10 @@ internal static class Criteria
         return null;
     }
 
-    /// <summary>The current values of the COAPT-like window that are wholly outside it, each in words.</summary>
-    public static List<string> OutsideWindow(ClinicalSnapshot s, out bool undecided)
+    /// <summary>The current values of the COAPT-like window that are wholly outside it.</summary>
+    public static List<OutsideValue> OutsideWindow(ClinicalSnapshot s, out bool undecided)
     {
-        var outside = new List<string>();
+        var outside = new List<OutsideValue>();
         undecided = false;
         foreach (var m in new[] { s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp })
         {
@@ -112,9 +126,9 @@ internal static class Criteria
             {
                 continue;
             }
-            if (Outside(m, out var straddles) is { } words)
+            if (Outside(m, out var straddles) is { } value)
             {
-                outside.Add(words);
+                outside.Add(value);
             }
             undecided |= straddles;
         }

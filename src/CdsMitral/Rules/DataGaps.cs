@@ -5,13 +5,27 @@ using static CdsMitral.Rules.Wording;
 namespace CdsMitral.Rules;
 
 /// <summary>4. Data gaps: significant MR on record (not primary), but LVEF, LVESD or PASP is missing, stale, unusable,
-/// conflicting or not judgeable (a comparator straddling the range), the MR grade is stale or conflicting, or the mechanism
-/// is neither recorded nor presumable. On order-select, only for a selected mitral intervention.</summary>
+/// conflicting or not judgeable (an interval straddling the range), the MR grade is stale or conflicting, or the mechanism
+/// is neither recorded nor presumable, or recorded inconsistently. The summary names each gap's reason (decision 23). On
+/// order-select, only for a selected mitral intervention.</summary>
 internal sealed class DataGaps : IRule
 {
-    public RuleInfo Info { get; } = new(RuleIds.DataGaps, "1.1.0", "Data gaps");
+    public RuleInfo Info { get; } = new(RuleIds.DataGaps, "2.0.0", "Data gaps");
 
-    public string Description => "Significant MR on record, not primary, but LVEF, LVESD or PASP missing, stale, unusable, conflicting or not judgeable, the MR grade stale or conflicting, or the mechanism neither recorded nor presumable. `info`; names each gap and since when.";
+    public string Description => "Significant MR on record, not primary, but LVEF, LVESD or PASP missing, stale, implausible, conflicting, " +
+        "unusable or not judgeable, the MR grade stale or conflicting, or the mechanism not recorded (and not presumable) or recorded " +
+        "inconsistently. `info`; the summary names each gap with its reason and date (\"LVEF stale since 2025-06-01, PASP missing\").";
+
+    /// <summary>One gap: the measure, the reason in a few words for the summary ("missing", "stale since 2025-06-01"), and
+    /// in full for the detail.</summary>
+    private sealed record Gap(string Name, string Reason, string Full)
+    {
+        public string Brief => $"{Name} {Reason}";
+    }
+
+    /// <summary>The summary's reasons, measures that share one named together: "LVEF stale since 2025-06-01, LVESD and PASP missing".</summary>
+    private static string Reasons(List<Gap> gaps) =>
+        JoinAnd(gaps.GroupBy(g => g.Reason).Select(g => $"{JoinAnd(g.Select(x => x.Name).ToList())} {g.Key}").ToList());
 
     public IReadOnlyList<Criterion> Criteria(RuleContext c)
     {
@@ -21,14 +35,14 @@ internal sealed class DataGaps : IRule
         criteria.Add(Rules.Criteria.NotPrimary(s));
         var gaps = Gaps(s);
         criteria.Add(gaps.Count > 0
-            ? new("an input missing, out of date or not judgeable", Verdict.Met, string.Join("; ", gaps))
+            ? new("an input missing, out of date or not judgeable", Verdict.Met, string.Join("; ", gaps.Select(g => g.Full)))
             : new("an input missing, out of date or not judgeable", Verdict.NotMet, "LVEF, LVESD, PASP, MR grade and mechanism are current and usable"));
         return criteria;
     }
 
-    private static List<string> Gaps(ClinicalSnapshot s)
+    private static List<Gap> Gaps(ClinicalSnapshot s)
     {
-        var gaps = new List<string>();
+        var gaps = new List<Gap>();
         foreach (var (name, latest, window) in new[]
                  {
                      ("LVEF", s.Lvef, Rules.Criteria.LvefInWindow(s)),
@@ -39,28 +53,46 @@ internal sealed class DataGaps : IRule
             if (latest is null)
             {
                 var unusable = s.Findings.Where(f => f.Measure == name).ToList();
-                gaps.Add(unusable.Count == 0 ? $"{name}: none on record" : $"{name}: none usable ({string.Join("; ", unusable.Select(f => $"{f.Source} {f.Problem}"))})");
+                // One reason for the summary when the unusable values share it; the detail names each.
+                var briefs = unusable.Select(f => f.Brief).Distinct().ToList();
+                var brief = briefs is [{ } only] ? only : null;
+                gaps.Add(unusable.Count == 0
+                    ? new(name, "missing", $"{name}: none on record")
+                    : new(name, brief ?? "unusable",
+                        $"{name}: none usable ({string.Join("; ", unusable.Select(f => $"{f.Source} {f.Problem}"))})"));
             }
             else if (latest.IsStale)
             {
-                gaps.Add($"{name}: latest is {latest.Display} from {latest.DateText}, older than {s.StaleAfterMonths} months");
+                gaps.Add(new(name, $"stale since {latest.DateText}",
+                    $"{name}: latest is {latest.Display} from {latest.DateText}, older than {s.StaleAfterMonths} months"));
             }
             else if (window.Verdict == Verdict.CannotJudge && Rules.Criteria.Outside(latest, out _) is null)
             {
-                gaps.Add($"{name}: {window.Reason}");
+                gaps.Add(new(name, $"cannot be judged ({latest.Display})", $"{name}: {window.Reason}"));
             }
         }
         if (s.Mr is { IsConflicting: true } conflicting)
         {
-            gaps.Add($"MR severity: assessments of {conflicting.DateText} give different grades ({string.Join(", ", [conflicting.Source, .. conflicting.ConflictsWith!])})");
+            gaps.Add(new("MR grade", $"conflicting on {conflicting.DateText}",
+                $"MR severity: assessments of {conflicting.DateText} give different grades ({string.Join(", ", [conflicting.Source, .. conflicting.ConflictsWith!])})"));
+        }
+        else if (Rules.Criteria.PredatesRepair(s) is { } repair)
+        {
+            gaps.Add(new("MR grade", $"predates {repair}",
+                $"MR severity: the latest assessment ({s.Mr!.Label}, {s.Mr.DateText}) predates {repair}; it does not show the valve now"));
         }
         else if (s.Mr is { IsStale: true } stale)
         {
-            gaps.Add($"MR severity: latest assessment ({stale.Label}) is from {stale.DateText}, older than {s.StaleAfterMonths} months");
+            gaps.Add(new("MR grade", $"stale since {stale.DateText}",
+                $"MR severity: latest assessment ({stale.Label}) is from {stale.DateText}, older than {s.StaleAfterMonths} months"));
         }
-        if (s.Mechanism.Kind is MechanismKind.Unknown or MechanismKind.Conflicting)
+        if (s.Mechanism.Kind == MechanismKind.Unknown)
         {
-            gaps.Add($"MR mechanism: {s.Mechanism.Basis}");
+            gaps.Add(new("mechanism", "not recorded", $"MR mechanism: {s.Mechanism.Basis}"));
+        }
+        else if (s.Mechanism.Kind == MechanismKind.Conflicting)
+        {
+            gaps.Add(new("mechanism", "recorded inconsistently", $"MR mechanism: {s.Mechanism.Basis}"));
         }
         return gaps;
     }
@@ -70,20 +102,25 @@ internal sealed class DataGaps : IRule
         var s = c.Snapshot;
         var order = c.OnOrder ? c.MitralOrder : null;
         var gaps = Gaps(s);
-        var names = gaps.Select(g => g[..g.IndexOf(':', StringComparison.Ordinal)]).ToList();
+        var reasons = Reasons(gaps);
+        var names = JoinAnd(gaps.Select(g => g.Name).ToList());
+        var mr = $"{MrPhrase(s)} on record ({s.Mr!.DateText})";
         var summary = order is null
-            ? Fit($"{MrPhrase(s, withMechanism: false)} on record; {JoinAnd(names)} missing or out of date: intervention cannot be judged",
-                $"{MrPhrase(s, withMechanism: false)} on record; {gaps.Count} input(s) missing or out of date")
-            : Fit($"Ordering {ShortName(order)}: {JoinAnd(names)} missing or out of date in the record",
-                $"Ordering {ShortName(order)}: {gaps.Count} input(s) missing or out of date");
+            ? Fit($"{mr}; {reasons}: the COAPT-like profile cannot be judged",
+                $"{MrPhrase(s)} on record; {reasons}: the COAPT-like profile cannot be judged",
+                $"{MrPhrase(s)} on record; {reasons}",
+                $"{mr}; {names} not usable: the COAPT-like profile cannot be judged")
+            : Fit($"{OrderLead(c, order)}: {reasons}; the COAPT-like profile cannot be judged", $"{OrderLead(c, order)}: {reasons}",
+                $"{OrderLead(c, order)}: {names} not usable in the record");
         var detail = new Detail()
-            .Para($"{MrPhrase(s, withMechanism: false)} ({s.Mr!.DateText}, {s.Mr.Source}) is on record, but what an intervention review needs is not complete:")
-            .Bullets(gaps.Select(g => Cards.Markdown.Of($"{g}")))
+            .ParaIf(order is not null, $"{OrderHeading(c, 1)}: {order?.Name} ({order?.Key}).")
+            .Para($"{MrPhrase(s)} ({s.Mr.DateText}, {s.Mr.Source}) is on record, but what an intervention review needs is not complete:")
+            .Bullets(gaps.Select(g => Cards.Markdown.Of($"{g.Full}")))
             .Para($"A current transthoracic echo with LVEF, LVESD, PASP and the MR mechanism would allow the considerations to be judged.")
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["secondary-mr-causes-and-mechanisms", "coapt-and-mitra-fr"],
             ["need-more-info", "chart-data-outdated", "action-not-priority"],
-            Inputs(s.Mr.Source, s.Lvef?.Source, s.Lvesd?.Source, s.Pasp?.Source, s.Mechanism.Sources));
+            Inputs(s.Mr.Source, s.Lvef?.Source, s.Lvesd?.Source, s.Pasp?.Source, s.Mechanism.Sources, order?.Key));
     }
 }

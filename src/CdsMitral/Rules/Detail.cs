@@ -47,8 +47,10 @@ internal sealed class Detail
 
     public Detail Bullets(params Markdown.Safe[] items) => Bullets((IEnumerable<Markdown.Safe>)items);
 
-    /// <summary>The values a card rests on, each with its date and source; missing ones are said to be missing.</summary>
-    public Detail Values(ClinicalSnapshot s, MrSeverity? mr, Measurement? lvef, Measurement? lvesd, Measurement? pasp)
+    /// <summary>The values a card rests on, each with its date and source; missing ones are said to be missing. With
+    /// <paramref name="ranges"/>, each value is followed by the COAPT-like range it is judged against; framing cards show
+    /// values without them (decision 24).</summary>
+    public Detail Values(ClinicalSnapshot s, MrSeverity? mr, Measurement? lvef, Measurement? lvesd, Measurement? pasp, bool ranges = false)
     {
         var lines = new List<Markdown.Safe>();
         if (mr is not null)
@@ -64,7 +66,9 @@ internal sealed class Detail
         {
             if (value is not null)
             {
-                lines.Add(Markdown.Of($"{name}: {value.Display} on {value.DateText} ({value.Source}); COAPT-like range {target}"));
+                lines.Add(ranges
+                    ? Markdown.Of($"{name}: {value.Display} on {value.DateText} ({value.Source}); COAPT-like range {target}")
+                    : Markdown.Of($"{name}: {value.Display} on {value.DateText} ({value.Source})"));
             }
             else if (current is null)
             {
@@ -83,14 +87,20 @@ internal sealed class Detail
             .ToList();
         return values.Count == 0
             ? this
-            : Para($"Context only, not a criterion: {string.Join(", ", values)}. Whether MR is proportionate to LV size may bear on the response to MR reduction; later analyses did not firmly confirm it.");
+            : Para($"Context only, not a criterion: {string.Join(", ", values)}. {new Markdown.Trusted(Evidence.Proportionate)}");
     }
 
-    public Detail Evidence(Md text)
+    /// <summary>The card's basis: statements of <see cref="Clinical.Evidence"/>, the service's own text, written as they are.</summary>
+    public Detail Basis(params string[] statements)
     {
-        _md.Append("*Basis:* ");
-        text.MoveTo(_md);
-        _md.Append("\n\n");
+        _md.Append("*Basis:* ").AppendJoin(' ', statements).Append("\n\n");
+        return this;
+    }
+
+    /// <summary>A paragraph of the service's own text (an evidence statement): nothing in it comes from a record.</summary>
+    public Detail Statement(string text)
+    {
+        _md.Append(text).Append("\n\n");
         return this;
     }
 

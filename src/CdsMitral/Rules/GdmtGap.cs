@@ -9,9 +9,11 @@ namespace CdsMitral.Rules;
 /// board. On order-select, only for a selected mitral intervention.</summary>
 internal sealed class GdmtGap : IRule
 {
-    public RuleInfo Info { get; } = new(RuleIds.GdmtGap, "1.1.0", "GDMT first");
+    public RuleInfo Info { get; } = new(RuleIds.GdmtGap, "2.0.0", "GDMT first");
 
-    public string Description => "Significant secondary MR on an HFrEF-like substrate, and at least one GDMT class without a medication on board. `warning`. When a medication on record could not be classified, the card speaks only of a *recognised* drug.";
+    public string Description => "Significant secondary MR on an HFrEF-like substrate, and at least one GDMT class without a medication on board. `warning`. " +
+        "When a medication on record could not be classified, or metoprolol is recorded without its salt, the card speaks only of a *recognised* drug; " +
+        "finerenone is named as a non-steroidal MRA that is not an HFrEF pillar.";
 
     /// <summary>How many unrecognised medications the detail names before it counts the rest.</summary>
     private const int NamedUnrecognised = 5;
@@ -52,32 +54,41 @@ internal sealed class GdmtGap : IRule
         var s = c.Snapshot;
         var order = c.OnOrder ? c.MitralOrder : null;
         var recognised = s.Gdmt.Unrecognised.Count > 0 ? "recognised " : "";
-        var missingList = JoinOr(s.Gdmt.Missing.Select(GdmtStatus.Name).ToList());
-        var count = s.Gdmt.Missing.Count;
+        var substrate = s.CurrentLvef is { } lvef ? $"LVEF {lvef.Display} ({lvef.DateText})" : $"{s.Mr!.DateText}";
         var summary = order is null
-            ? Fit($"Secondary MR with GDMT gap: no {recognised}{missingList} on record; optimise GDMT before intervention",
-                $"Secondary MR with GDMT gap: {count} of 4 classes without a {recognised}medication on record; optimise GDMT first")
-            : Fit($"Ordering {ShortName(order)}: no {recognised}{missingList} on record; GDMT comes before intervention",
-                $"Ordering {ShortName(order)}: {count} of 4 GDMT classes without a {recognised}medication on record");
+            ? Fit($"{MrPhrase(s)}, {substrate}: {MissingGdmt(s)}; optimise GDMT before intervention",
+                $"{MrPhrase(s)}, {substrate}: {MissingGdmt(s)}; optimise GDMT first",
+                $"{MrPhrase(s)}: {MissingGdmt(s)}; optimise GDMT first",
+                $"{MrPhrase(s)}, {substrate}: {MissingGdmtCount(s)}; optimise GDMT before intervention",
+                $"{MrPhrase(s)}: {MissingGdmtCount(s)}; optimise GDMT first")
+            : Fit($"{OrderLead(c, order)}: {MissingGdmt(s)}; GDMT comes before intervention",
+                $"{OrderLead(c, order)}: {MissingGdmtCount(s)}; GDMT comes before intervention");
         var unrecognised = s.Gdmt.Unrecognised;
         var detail = new Detail()
-            .Para($"{MrPhrase(s)} is on record. {MechanismSentence(s)} GDMT can reduce secondary MR and sometimes removes the need for intervention.")
+            .ParaIf(order is not null, $"{OrderHeading(c, 1)}: {order?.Name} ({order?.Key}).")
+            .Para($"{MrOn(s)}. {MechanismSentence(s)}")
             .Heading($"GDMT on record (active MedicationStatement, or MedicationRequest ordered and not marked do-not-perform)")
             .Bullets(Enum.GetValues<GdmtClass>().Select(k => s.Gdmt.ByClass.TryGetValue(k, out var uses) && uses.Count > 0
                 ? Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {Markdown.Join(", ", uses.Select(u => Markdown.Of($"{u.Name} ({u.Source})")))}")
-                : Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {new Markdown.Trusted("**")}none {recognised}on record{new Markdown.Trusted("**")}")))
+                : k == GdmtClass.BetaBlocker && s.Gdmt.AmbiguousBetaBlocker.Count > 0
+                    ? Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {new Markdown.Trusted("**")}none recognised on record{new Markdown.Trusted("**")} (metoprolol, salt not stated)")
+                    : Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {new Markdown.Trusted("**")}none {recognised}on record{new Markdown.Trusted("**")}")))
             .ParaIf(s.Gdmt.AmbiguousBetaBlocker.Count > 0,
-                $"Metoprolol is recorded without its salt ({Markdown.Join(", ", s.Gdmt.AmbiguousBetaBlocker.Select(u => Markdown.Of($"{u.Source}")))}): the succinate is an HFrEF beta-blocker, the tartrate is not. Confirm which.")
+                $"Metoprolol, salt not stated ({Markdown.Join(", ", s.Gdmt.AmbiguousBetaBlocker.Select(u => Markdown.Of($"{u.Source}")))}): the succinate is an HFrEF beta-blocker, the tartrate is not. Confirm which.")
+            .ParaIf(s.Gdmt.NonSteroidalMra.Count > 0,
+                $"Non-steroidal MRA (finerenone): not an HFrEF MRA pillar ({Markdown.Join(", ", s.Gdmt.NonSteroidalMra.Select(u => Markdown.Of($"{u.Name}, {u.Source}")))}).")
             .ParaIf(s.Gdmt.NotOnBoard.Count > 0,
                 $"Not counted as taken: {Markdown.Join("; ", s.Gdmt.NotOnBoard.Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}.")
             .ParaIf(unrecognised.Count > 0,
                 $"On record but not recognised, so not classified: {Markdown.Join("; ", unrecognised.Take(NamedUnrecognised).Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}{(unrecognised.Count > NamedUnrecognised ? $"; and {unrecognised.Count - NamedUnrecognised} more" : "")}. One of them may belong to a class named above as missing.")
             .Para($"Contraindications, intolerance and doses are not visible to this service.")
-            .Evidence($"GDMT before intervention: 2020 ACC/AHA valve guideline and the ACC/AHA/HFSA heart failure guideline.")
+            .Basis(Evidence.GdmtFirst)
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "warning", summary, detail, ["gdmt-before-intervention"],
             ["gdmt-max-tolerated", "patient-contraindication", "chart-data-outdated", "action-not-priority"],
-            Inputs(s.Mr!.Source, s.Gdmt.ByClass.Values.SelectMany(u => u).Select(u => u.Source).ToArray(), unrecognised.Select(u => u.Source).ToArray()));
+            Inputs(s.Mr!.Source, s.CurrentLvef?.Source, s.Gdmt.ByClass.Values.SelectMany(u => u).Select(u => u.Source).ToArray(),
+                unrecognised.Select(u => u.Source).ToArray(), s.Gdmt.AmbiguousBetaBlocker.Select(u => u.Source).ToArray(),
+                s.Gdmt.NonSteroidalMra.Select(u => u.Source).ToArray(), order?.Key));
     }
 }

@@ -1,14 +1,17 @@
+using CdsMitral.Clinical;
 using static CdsMitral.Rules.Wording;
 
 namespace CdsMitral.Rules;
 
-/// <summary>6. A mitral intervention ordered, and no more specific order card (GDMT gap, outside range, data gaps) applies:
-/// expectation framing. It stands back for those (see <see cref="SecondaryMrRules"/>).</summary>
+/// <summary>6. A mitral intervention ordered, and no more specific order card (GDMT gap, outside range, data gaps, acute
+/// setting) applies: expectation framing. It stands back for those (see <see cref="SecondaryMrRules"/>). Values carry no
+/// eligibility ranges (decision 24).</summary>
 internal sealed class OrderTeer : IRule
 {
-    public RuleInfo Info { get; } = new(RuleIds.OrderTeer, "1.1.0", "Mitral intervention ordered");
+    public RuleInfo Info { get; } = new(RuleIds.OrderTeer, "2.0.0", "Mitral intervention ordered");
 
-    public string Description => "A mitral intervention (TEER, repair, replacement) among the selected orders, MR not recorded as primary, and no more specific order card: expectation framing (treats the leak, not the ventricle). `info`.";
+    public string Description => "A mitral intervention (TEER, repair, replacement) among the selected orders, MR not recorded as primary, and no more " +
+        "specific order card: expectation framing (it treats the leak, not the ventricle; procedural success is not clinical success). `info`.";
 
     public IReadOnlyList<Criterion> Criteria(RuleContext c) =>
     [
@@ -20,18 +23,20 @@ internal sealed class OrderTeer : IRule
     {
         var s = c.Snapshot;
         var order = c.MitralOrder!;
-        var summary = Fit($"Ordering {ShortName(order)}: it treats the leak, not the ventricle; the Heart Valve Team confirms the rest",
-            $"Ordering {ShortName(order)}: it treats the leak, not the ventricle");
+        var summary = Fit($"{OrderLead(c, order)}: it treats the leak, not the ventricle; the Heart Valve Team confirms the rest",
+            $"{OrderLead(c, order)}: it treats the leak, not the ventricle");
         var detail = new Detail()
+            .Para($"{OrderHeading(c, 1)}: {order.Name} ({order.Key}).")
             .Para(s.Mr is null
                 ? Cards.Markdown.Of($"No MR severity assessment was found in the record.")
                 : Cards.Markdown.Of($"{MrPhrase(s)} ({s.Mr.DateText}, {s.Mr.Source}). {MechanismSentence(s)}"))
             .Values(s, null, s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp)
-            .Para($"Mitral intervention reduces the regurgitant load; it does not restore the ventricle, and LVEF rarely normalises.")
+            .Para($"Mitral intervention reduces the regurgitant load; it does not restore the ventricle.")
+            .Statement(Evidence.ProceduralSuccess)
             .Heading($"What the team still confirms")
-            .Bullets(Cards.Markdown.Of($"GDMT at maximally tolerated doses"), Cards.Markdown.Of($"Symptoms and HF events despite GDMT"),
-                Cards.Markdown.Of($"Anatomy on transoesophageal echo"), Cards.Markdown.Of($"Surgical risk and the alternative of surgery"))
-            .Evidence($"Expert framing, not a graded recommendation.")
+            .Bullets(Cards.Markdown.Of($"GDMT at maximally tolerated doses"), Cards.Markdown.Of($"Symptoms and heart-failure events despite GDMT"),
+                Cards.Markdown.Of($"Anatomy on transoesophageal echo"), Cards.Markdown.Of($"{SurgeryBullet(s)}"))
+            .Basis(Evidence.Framing)
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["why-teer-does-not-fix-the-ventricle", "teer-procedure"],

@@ -1,15 +1,22 @@
+using CdsMitral.Cards;
 using CdsMitral.Clinical;
 using static CdsMitral.Rules.Wording;
 
 namespace CdsMitral.Rules;
 
 /// <summary>3. Outside the COAPT-like range: significant secondary MR with a current LVEF below 20 % or above 50 %
-/// (decision 11), LVESD above 70 mm or PASP above 70 mmHg. On order-select, only for a selected mitral intervention.</summary>
+/// (decision 11), LVESD above 70 mm or PASP above 70 mmHg. Each edge says what it means on its own (decision 23). On
+/// order-select, only for a selected mitral intervention.</summary>
 internal sealed class OutsideRange : IRule
 {
-    public RuleInfo Info { get; } = new(RuleIds.OutsideRange, "1.1.0", "Outside the COAPT-like range");
+    public RuleInfo Info { get; } = new(RuleIds.OutsideRange, "2.0.0", "Outside the COAPT-like range");
 
-    public string Description => "Significant secondary MR with a current value wholly outside the COAPT-like window: LVEF below 20 % or above 50 %, LVESD above 70 mm, PASP above 70 mmHg. `info`: TEER's benefit is less established there (the MITRA-FR contrast); with LVEF above 50 %, rhythm and heart-failure treatment come first.";
+    public string Description =>
+        $"Significant secondary MR with a current value wholly outside the COAPT trial window: LVEF below {Thresholds.LvefLow.Text("%")} or above " +
+        $"{Thresholds.LvefHigh.Text("%")}, LVESD above {Thresholds.LvesdMax.Text("mm")}, PASP above {Thresholds.PaspMax.Text("mmHg")}. `info`. Each value " +
+        "is explained on its own: a very low LVEF (the MITRA-FR contrast, advanced heart-failure therapies), a dilated ventricle, " +
+        "pulmonary pressure (a COAPT exclusion: RV function, type of pulmonary hypertension), and a preserved LVEF (atrial or " +
+        "preserved-EF secondary MR: rhythm and heart-failure treatment first; no HFrEF text).";
 
     public IReadOnlyList<Criterion> Criteria(RuleContext c)
     {
@@ -19,8 +26,8 @@ internal sealed class OutsideRange : IRule
         criteria.Add(Rules.Criteria.SecondaryMechanism(s));
         var outside = Rules.Criteria.OutsideWindow(s, out var undecided);
         const string name = "a current value outside the COAPT-like range";
-        criteria.Add(outside.Count > 0 ? new(name, Verdict.Met, JoinAnd(outside))
-            : undecided ? new(name, Verdict.CannotJudge, "a value recorded with a comparator cannot be placed inside or outside the range")
+        criteria.Add(outside.Count > 0 ? new(name, Verdict.Met, JoinAnd(outside.Select(o => o.Words).ToList()))
+            : undecided ? new(name, Verdict.CannotJudge, "a value recorded as an interval cannot be placed inside or outside the range")
             : new(name, Verdict.NotMet, $"no current LVEF outside {Thresholds.LvefWindowText}, LVESD above {Thresholds.LvesdMax.Text("mm")} or PASP above {Thresholds.PaspMax.Text("mmHg")}"));
         return criteria;
     }
@@ -29,26 +36,45 @@ internal sealed class OutsideRange : IRule
     {
         var s = c.Snapshot;
         var order = c.OnOrder ? c.MitralOrder : null;
-        var values = Rules.Criteria.OutsideWindow(s, out _);
-        var preservedEf = s.CurrentLvef is { } lvef && Interval.Judge(lvef, Interval.Above(Thresholds.LvefHigh)) == Verdict.Met;
+        var outside = Rules.Criteria.OutsideWindow(s, out _);
+        var dated = JoinAnd(outside.Select(o => o.DatedWords).ToList());
+        var words = JoinAnd(outside.Select(o => o.Words).ToList());
         var summary = order is null
-            ? Fit($"{MrPhrase(s)}, {JoinAnd(values)}: outside the COAPT-like range", $"{MrPhrase(s)}: {values.Count} value(s) outside the COAPT-like range")
-            : Fit($"Ordering {ShortName(order)}: {JoinAnd(values)}, outside the COAPT-like range", $"Ordering {ShortName(order)}: values outside the COAPT-like range");
+            ? Fit($"{MrPhrase(s)}: {dated}, outside the COAPT-like range", $"{MrPhrase(s)}: {words}, outside the COAPT-like range",
+                $"{MrPhrase(s)}: {outside.Count} values outside the COAPT-like range ({DatesOf([.. outside.Select(o => o.Value)])})")
+            : Fit($"{OrderLead(c, order)}: {dated}, outside the COAPT-like range", $"{OrderLead(c, order)}: {words}, outside the COAPT-like range",
+                $"{OrderLead(c, order)}: {outside.Count} values outside the COAPT-like range");
         var detail = new Detail()
-            .Para($"{Capitalise(JoinAnd(values))}. {MechanismSentence(s)}")
-            .Values(s, s.Mr, s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp)
-            .ParaIf(preservedEf,
-                $"With an LVEF above the COAPT-like range (atrial or preserved-EF secondary MR), the evidence for TEER is limited: " +
-                $"rhythm control and heart-failure treatment come first, and the Heart Valve Team may still consider intervention.")
-            .Para($"The benefit of TEER is less established outside the range. COAPT enrolled LVEF {Thresholds.LvefWindowText}, LVESD {Thresholds.LvesdWindowText} " +
-                  $"and PASP {Thresholds.PaspWindowText}; MITRA-FR, with more LV dilation relative to the MR, showed no clear benefit. The Heart Valve Team may " +
-                  $"still consider it, and advanced heart-failure therapies may be relevant.")
+            .ParaIf(order is not null, $"{OrderHeading(c, 1)}: {order?.Name} ({order?.Key}).")
+            .Para($"{MrOn(s)}. {MechanismSentence(s)}")
+            .Values(s, s.Mr, s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp, ranges: true)
+            .Bullets(outside.Select(o => Markdown.Of($"{Bold}{Capitalise(o.Words)}:{Bold} {new Markdown.Trusted(Meaning(o.Edge))}")))
+            .Para($"The Heart Valve Team may still consider intervention.")
             .Context(s)
-            .Evidence($"Trial contrast, not a graded recommendation: COAPT (Stone, NEJM 2018) and MITRA-FR (Obadia, NEJM 2018).")
+            .Basis([.. outside.Select(o => o.Edge switch
+            {
+                Rules.Criteria.Edge.LvefHigh => Evidence.TrialPopulations,
+                Rules.Criteria.Edge.Pasp => Evidence.CoaptExclusion,
+                _ => Evidence.TrialContrast,
+            }).Distinct()])
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["coapt-and-mitra-fr", "secondary-mr-causes-and-mechanisms"],
             ["already-evaluated-hvt", "chart-data-outdated", "action-not-priority"],
-            Inputs(s.Mr!.Source, s.CurrentLvef?.Source, s.CurrentLvesd?.Source, s.CurrentPasp?.Source));
+            Inputs(s.Mr!.Source, s.CurrentLvef?.Source, s.CurrentLvesd?.Source, s.CurrentPasp?.Source, order?.Key));
     }
+
+    private static readonly Markdown.Trusted Bold = new("**");
+
+    /// <summary>What each edge means (decision 23): the MITRA-FR sentence only where it applies, no HFrEF text for a preserved LVEF.</summary>
+    private static string Meaning(Rules.Criteria.Edge edge) => edge switch
+    {
+        Rules.Criteria.Edge.LvefLow =>
+            $"below the range COAPT enrolled. {Evidence.MitraFr} Advanced heart-failure therapies may be the question for the heart-failure team.",
+        Rules.Criteria.Edge.Lvesd =>
+            "a ventricle dilated beyond COAPT's limit: the MR may be proportionate to the LV size, and the benefit of reducing it is less established.",
+        Rules.Criteria.Edge.Pasp =>
+            "a COAPT exclusion: RV function and the type of pulmonary hypertension need assessment before intervention is weighed.",
+        _ => $"atrial or preserved-EF secondary MR. {Evidence.PreservedEf}",
+    };
 }

@@ -5,21 +5,23 @@ using static CdsMitral.Rules.Wording;
 namespace CdsMitral.Rules;
 
 /// <summary>7. Another surgery selected in a patient with significant secondary MR, or after TEER or mitral repair whatever
-/// the mechanism (decision 12): perioperative risk sits in the HFrEF substrate. On order-select it also carries the
-/// post-TEER message.</summary>
+/// the mechanism (decision 12): perioperative risk sits in the HFrEF substrate, and the question is whether elective
+/// surgery could wait while heart failure is optimised (decision 30). On order-select it also carries the post-TEER message.
+/// Values carry no eligibility ranges; orders go by their short labels (decision 24).</summary>
 internal sealed class Periop : IRule
 {
-    public RuleInfo Info { get; } = new(RuleIds.Periop, "1.1.0", "Other surgery with secondary MR or after TEER");
+    public RuleInfo Info { get; } = new(RuleIds.Periop, "2.0.0", "Other surgery with secondary MR or after TEER");
 
-    public string Description => "A non-mitral surgical order selected, with significant secondary MR or after TEER or mitral repair (any mechanism): perioperative risk sits in the HFrEF substrate. `info`; the only card for a surgical order.";
+    public string Description => "A non-mitral surgical order selected, with significant secondary MR or after TEER or mitral repair (any mechanism): " +
+        "perioperative risk sits in the HFrEF substrate, and could elective surgery wait while heart failure is optimised? `info`; the only card for a surgical order.";
 
     public IReadOnlyList<Criterion> Criteria(RuleContext c)
     {
         var s = c.Snapshot;
         var surgeries = c.Surgeries;
         var surgery = surgeries.Count > 0
-            ? new Criterion("non-mitral surgery selected", Verdict.Met, string.Join(", ", surgeries.Select(o => $"{o.Name} ({o.Key})")))
-            : new Criterion("non-mitral surgery selected", Verdict.NotMet, "no non-mitral surgical order among the selections");
+            ? new Criterion("non-mitral surgery selected", Verdict.Met, string.Join(", ", surgeries.Select(o => $"{o.Name} ({o.Key})")) + Orders.IgnoredNote(c.Orders))
+            : new Criterion("non-mitral surgery selected", Verdict.NotMet, "no non-mitral surgical order among the selections" + Orders.IgnoredNote(c.Orders));
         var prior = PostTeer.PriorRepair(c);
         var mr = Rules.Criteria.SignificantMr(s, current: false);
         var mechanism = Rules.Criteria.SecondaryMechanism(s);
@@ -36,23 +38,34 @@ internal sealed class Periop : IRule
         var s = c.Snapshot;
         var surgeries = c.Surgeries;
         var postTeer = s.PriorTeerOrRepair;
-        var substrate = s.CurrentLvef is { } lvef ? $"LVEF {lvef.Display}" : "LVEF not current";
-        var who = postTeer is not null ? $"after {ProcedureWord(postTeer)}" : "with secondary MR";
-        var summary = Fit($"Surgery {who} ({substrate}): perioperative risk sits in the HFrEF substrate, not the MR grade",
-            $"Surgery {who}: perioperative risk sits in the HFrEF substrate");
+        var what = surgeries.Count switch
+        {
+            1 => surgeries[0].Label,
+            2 => $"{surgeries[0].Label} and {Lower(surgeries[1].Label)}",
+            _ => $"{surgeries[0].Label} and {surgeries.Count - 1} other operations",
+        };
+        var lvef = s.CurrentLvef is { } ef ? $"LVEF {ef.Display} ({ef.DateText})" : "no current LVEF";
+        var who = postTeer is not null ? $"after {ProcedureWord(postTeer)} ({postTeer.DateText})" : $"with {Uncapitalise(MrPhrase(s))}";
+        var summary = Fit($"{Capitalise(what)} {who}, {lvef}: risk sits in the HFrEF substrate; could surgery wait while HF is optimised?",
+            $"{Capitalise(what)} {who}, {lvef}: perioperative risk sits in the HFrEF substrate, not the MR grade",
+            $"{Capitalise(what)} {who}: perioperative risk sits in the HFrEF substrate");
         var detail = new Detail()
-            .Para($"Selected: {Markdown.Join(", ", surgeries.Select(o => Markdown.Of($"{o.Name} ({o.Key})")))}.")
+            .Para($"{OrderHeading(c, surgeries.Count)}: {Markdown.Join(", ", surgeries.Select(o => Markdown.Of($"{o.Name} ({o.Key})")))}.")
             .ParaIf(postTeer is not null, $"{Capitalise(Markdown.Plain(postTeer?.Name))} on {postTeer?.DateText} ({postTeer?.Source}): a repaired valve does not make the ventricle normal.")
             .ParaIf(s.SignificantMr, $"{MrPhrase(s)} ({s.Mr?.DateText}).")
             .Values(s, null, s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp)
             .Heading($"Perioperative risk follows")
             .Bullets(Markdown.Of($"LVEF and LV size"), Markdown.Of($"RV function and pulmonary pressure"), Markdown.Of($"GDMT status: {GdmtSummary(s)}"),
-                Markdown.Of($"Recent HF admission (not visible to this service)"))
-            .Evidence($"Expert framing, not a graded recommendation.")
+                Markdown.Of($"Recent heart-failure admission (not visible to this service)"))
+            .Statement($"**{Evidence.PeriopQuestion}** If heart failure is not yet on optimised GDMT, timing is a question for the surgeon, the anaesthetist and the heart-failure team.")
+            .Basis(Evidence.Framing)
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["perioperative-secondary-mr", "why-teer-does-not-fix-the-ventricle"],
             ["action-not-priority", "chart-data-outdated"],
             Inputs(surgeries.Select(o => o.Key).Concat([postTeer?.Source, s.Mr?.Source, s.CurrentLvef?.Source]).ToArray()));
     }
+
+    /// <summary>A label in the middle of a sentence: "Cholecystectomy" becomes "cholecystectomy", "CABG" stays.</summary>
+    private static string Lower(string label) => label.Length > 1 && char.IsLower(label[1]) ? Uncapitalise(label) : label;
 }

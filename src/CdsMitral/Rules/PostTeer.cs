@@ -4,12 +4,15 @@ using static CdsMitral.Rules.Wording;
 namespace CdsMitral.Rules;
 
 /// <summary>5. Post-TEER framing: a prior TEER or mitral repair and a current LVEF below 50 %, whatever the MR mechanism
-/// (decision 12): the ventricle is still an HFrEF ventricle.</summary>
+/// (decision 12): the ventricle is still an HFrEF ventricle. Significant MR after the procedure is residual or recurrent
+/// (decision 24); values carry no eligibility ranges.</summary>
 internal sealed class PostTeer : IRule
 {
-    public RuleInfo Info { get; } = new(RuleIds.PostTeer, "1.1.0", "Post-TEER framing");
+    public RuleInfo Info { get; } = new(RuleIds.PostTeer, "2.0.0", "Post-TEER framing");
 
-    public string Description => "A completed TEER or mitral repair and a current LVEF below 50 %, whatever the MR mechanism: the ventricle is still an HFrEF ventricle. `info`.";
+    public string Description => $"A completed TEER or mitral repair and a current LVEF below {Thresholds.ReducedEfBelow.Text("%")}, whatever the MR " +
+        "mechanism: the ventricle is still an HFrEF ventricle, and procedural success is not clinical success. Significant MR assessed after " +
+        "the procedure is called residual or recurrent. `info`.";
 
     public IReadOnlyList<Criterion> Criteria(RuleContext c) =>
     [
@@ -22,20 +25,32 @@ internal sealed class PostTeer : IRule
             ? new("prior TEER or mitral repair", Verdict.Met, $"{p.Name} on {p.DateText} ({p.Source})")
             : new("prior TEER or mitral repair", Verdict.NotMet, "no completed TEER or mitral repair on record");
 
+    /// <summary>Significant MR assessed after the procedure: residual or recurrent (decision 24).</summary>
+    public static bool ResidualMr(Snapshot.ClinicalSnapshot s, Snapshot.MitralProcedure procedure) =>
+        s.Mr is { IsSignificant: true, IsConflicting: false } mr && (procedure.Date is not { } done || mr.Date >= done);
+
     public Consideration Card(RuleContext c)
     {
         var s = c.Snapshot;
         var (procedure, lvef) = (s.PriorTeerOrRepair!, s.CurrentLvef!);
-        var summary = $"Prior {ProcedureWord(procedure)} ({procedure.DateText}) and LVEF {lvef.Display}: still evaluate and treat as HFrEF";
+        var residual = ResidualMr(s, procedure);
+        var lead = $"Prior {ProcedureWord(procedure)} ({procedure.DateText})";
+        var summary = residual
+            ? Fit($"{lead}, residual or recurrent {s.Mr!.Label} MR ({s.Mr.DateText}) and LVEF {lvef.Display} ({lvef.DateText}): still evaluate and treat as HFrEF",
+                $"{lead}, residual or recurrent {s.Mr.Label} MR and LVEF {lvef.Display}: still treat as HFrEF")
+            : Fit($"{lead} and LVEF {lvef.Display} ({lvef.DateText}): still evaluate and treat as HFrEF",
+                $"{lead} and LVEF {lvef.Display}: still evaluate and treat as HFrEF");
         var detail = new Detail()
             .Para($"{Capitalise(Cards.Markdown.Plain(procedure.Name))} on {procedure.DateText} ({procedure.Source}); LVEF {lvef.Display} on {lvef.DateText} ({lvef.Source}).")
-            .Para($"Mitral repair treats the regurgitation, not the ventricle: LVEF rarely normalises afterwards. " +
+            .ParaIf(residual, $"{Capitalise(s.Mr?.Label ?? "")} MR on {s.Mr?.DateText} ({s.Mr?.Source}), after the procedure: residual or recurrent MR. Whether to treat it again (redo TEER, valve replacement or surgery) is a question for the Heart Valve Team.")
+            .Para($"Mitral repair treats the regurgitation, not the ventricle. " +
                   $"GDMT, device therapy and perioperative risk assessment still follow the HFrEF substrate (LVEF, LV size, RV function, pulmonary pressure).")
-            .Values(s, s.Mr, null, s.CurrentLvesd, s.CurrentPasp)
-            .Evidence($"Expert framing, not a graded recommendation.")
+            .Statement(Evidence.ProceduralSuccess)
+            .Values(s, residual ? null : s.Mr, null, s.CurrentLvesd, s.CurrentPasp)
+            .Basis(Evidence.Framing)
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["why-teer-does-not-fix-the-ventricle", "perioperative-secondary-mr"],
-            ["action-not-priority", "chart-data-outdated"], Inputs(procedure.Source, lvef.Source));
+            ["action-not-priority", "chart-data-outdated"], Inputs(procedure.Source, lvef.Source, residual ? s.Mr?.Source : null));
     }
 }

@@ -14,6 +14,7 @@ public static class RuleIds
     public const string PostTeer = "smr-post-teer";
     public const string OrderTeer = "smr-order-teer";
     public const string Periop = "smr-periop";
+    public const string AcuteSetting = "smr-acute-setting";
 }
 
 /// <summary>One named criterion of a rule, judged: met, not met, or not judgeable from the record, with the reason in words.

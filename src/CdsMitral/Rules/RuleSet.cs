@@ -10,7 +10,7 @@ namespace CdsMitral.Rules;
 /// </summary>
 public static class SecondaryMrRules
 {
-    public const string RuleSetVersion = "1.1.0";
+    public const string RuleSetVersion = "2.0.0";
 
     private static readonly CoaptProfile Coapt = new();
     private static readonly GdmtGap Gdmt = new();
@@ -19,8 +19,9 @@ public static class SecondaryMrRules
     private static readonly PostTeer PostTeerRule = new();
     private static readonly OrderTeer OrderTeerRule = new();
     private static readonly Periop PeriopRule = new();
+    private static readonly AcuteSetting Acute = new();
 
-    private static readonly IRule[] Rules = [Coapt, Gdmt, Outside, Gaps, PostTeerRule, OrderTeerRule, PeriopRule];
+    private static readonly IRule[] Rules = [Coapt, Gdmt, Outside, Gaps, PostTeerRule, OrderTeerRule, PeriopRule, Acute];
 
     public static IReadOnlyList<RuleInfo> All { get; } = Rules.Select(r => r.Info).ToList();
 
@@ -30,28 +31,55 @@ public static class SecondaryMrRules
         [Hook.PatientView] = new()
         {
             [Coapt] = null, [Gdmt] = null, [Outside] = null, [Gaps] = null, [PostTeerRule] = null,
-            [OrderTeerRule] = "order-select only", [PeriopRule] = "order-select only",
+            [OrderTeerRule] = "order-select only", [PeriopRule] = "order-select only", [Acute] = null,
         },
         [Hook.OrderSelect] = new()
         {
             [Coapt] = "not shown on order-select: the referral is already happening",
             [PostTeerRule] = "on order-select the post-TEER message is carried by the perioperative card",
-            [Gdmt] = null, [Outside] = null, [Gaps] = null, [OrderTeerRule] = null, [PeriopRule] = null,
+            [Gdmt] = null, [Outside] = null, [Gaps] = null, [OrderTeerRule] = null, [PeriopRule] = null, [Acute] = null,
         },
         // At signing the order rules are checked again, over every draft order rather than the selected ones.
         [Hook.OrderSign] = new()
         {
             [Coapt] = "not shown at order signing: the referral is already happening",
             [PostTeerRule] = "at order signing the post-TEER message is carried by the perioperative card",
-            [Gdmt] = null, [Outside] = null, [Gaps] = null, [OrderTeerRule] = null, [PeriopRule] = null,
+            [Gdmt] = null, [Outside] = null, [Gaps] = null, [OrderTeerRule] = null, [PeriopRule] = null, [Acute] = null,
         },
     };
 
     /// <summary>A rule that stands back when any of the others fires for the same call.</summary>
     private static readonly Dictionary<IRule, IRule[]> StandsBackFor = new()
     {
-        [OrderTeerRule] = [Gdmt, Outside, Gaps],
+        // Decision 19: in the acute setting the chronic considerations do not apply.
+        [Coapt] = [Acute], [Gdmt] = [Acute], [Outside] = [Acute], [Gaps] = [Acute],
+        [OrderTeerRule] = [Gdmt, Outside, Gaps, Acute],
     };
+
+    /// <summary>The rules in the order they are judged: each after every rule it stands back for.</summary>
+    private static readonly IRule[] JudgingOrder = [.. Rules.OrderBy(Depth)];
+
+    private static int Depth(IRule rule) => StandsBackFor.TryGetValue(rule, out var others) ? 1 + others.Max(Depth) : 0;
+
+    /// <summary>Decision 18: no card for a deceased patient or one under 18 on the hook's date; null when neither applies or
+    /// the record cannot say (a missing birth date does not block).</summary>
+    public static string? Silence(ClinicalSnapshot s)
+    {
+        if (s.Patient is not { } p)
+        {
+            return null;
+        }
+        if (p.Deceased)
+        {
+            return $"the patient is recorded as deceased ({p.Source}{(p.DeceasedOn is { } d ? $", {Fhir.FhirDate.Format(d, p.DeceasedPrecision)}" : "")}): no card";
+        }
+        return p.AgeOn(s.AsOf) is { } age && age < AdultAge
+            ? $"the patient is under {AdultAge} on {Fhir.FhirDate.Format(s.AsOf)} (born {p.BirthText}, {p.Source}): COAPT and the guidelines concern adults; no card"
+            : null;
+    }
+
+    /// <summary>COAPT and the valve guidelines concern adults (decision 18).</summary>
+    public const int AdultAge = 18;
 
     /// <summary>The rules of one hook over one patient's snapshot (and on order-select, the selected orders).</summary>
     public static Evaluation Evaluate(RuleContext context)
@@ -59,9 +87,15 @@ public static class SecondaryMrRules
         var shown = Shown[context.Hook];
         var outcomes = new Dictionary<IRule, RuleOutcome>();
         var fired = new Dictionary<IRule, Consideration>();
-        // Rules that stand back are judged after the ones they stand back for.
-        foreach (var rule in Rules.OrderBy(r => StandsBackFor.ContainsKey(r)))
+        var silence = Silence(context.Snapshot);
+        foreach (var rule in JudgingOrder)
         {
+            if (silence is not null)
+            {
+                outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, false, silence,
+                    [new Criterion("a living adult patient", Verdict.NotMet, silence)]);
+                continue;
+            }
             if (shown[rule] is { } notHere)
             {
                 outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, false, notHere);

@@ -14,7 +14,7 @@ public sealed partial class SnapshotBuilder
     /// <paramref name="Key"/> is the resource, or for a panel component the resource and the component's position.</summary>
     private sealed record Obs(
         string Measure, string Key, string? Status, RecordedDate? Date, Quantity? Quantity, decimal? Ordinal, int? ValueInteger, string? ValueString,
-        string? Mechanism, int Rank);
+        string? Mechanism, int Rank, (Quantity? Low, Quantity? High)? Range = null);
 
     /// <param name="Unit">The unit in its UCUM spelling when it is one the service understands, else as recorded.</param>
     /// <param name="Comparator">&lt;, &lt;=, &gt;=, &gt; as recorded; a comparator the service does not know is kept to refuse it.</param>
@@ -112,8 +112,11 @@ public sealed partial class SnapshotBuilder
             _ => null,
         };
         var rank = measure != Vs.Lvef ? 0 : _t.Matches(Vs.LvefMethodSpecific, code) ? 2 : _t.Matches(Vs.LvefUnspecifiedMethod, code) ? 0 : 1;
+        (Quantity?, Quantity?)? range = json.Child("valueRange"u8) is { } r
+            ? (r.Child("low"u8) is { } low ? ReadQuantity(low) : null, r.Child("high"u8) is { } high ? ReadQuantity(high) : null)
+            : null;
         return new Obs(measure, key, status, date, quantity, ordinal, json.IntegerValue("valueInteger"u8), json.Text("valueString"u8),
-            measure == Vs.MrAssessment ? ReadMechanismComponent(json) : null, rank);
+            measure == Vs.MrAssessment ? ReadMechanismComponent(json) : null, rank, range);
     }
 
     private static Quantity ReadQuantity(System.Text.Json.JsonElement q)
@@ -133,53 +136,112 @@ public sealed partial class SnapshotBuilder
         return new Quantity(q.DecimalValue("value"u8), unit ?? code ?? text, unit is not null, comparator);
     }
 
+    /// <summary>A value as the rules judge it: a number, an interval with a comparator, or a range (<paramref name="High"/>).</summary>
+    private readonly record struct Reading(decimal Value, string? Comparator, decimal? High);
+
+    private sealed record Candidate(Reading Reading, string Source, bool Final, bool Amended, int Rank, RecordedDate Date);
+
     private static Measurement? PickMeasurement(MeasureSpec spec, List<Obs> observations,
         DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
         // The Measurement itself is made only for the value chosen (and for conflicting ones, to name them).
-        var candidates = new List<(decimal Value, string? Comparator, string Source, bool Final, int Rank, RecordedDate Date)>(observations.Count);
-        Measurement Made((decimal Value, string? Comparator, string Source, bool Final, int Rank, RecordedDate Date) c) =>
-            new(spec.Name, c.Value, spec.Unit, c.Date.Value, c.Source, c.Date.Value < staleBefore, c.Comparator, c.Date.Precision);
+        var candidates = new List<Candidate>(observations.Count);
+        Measurement Made(Candidate c) => new(spec.Name, c.Reading.Value, spec.Unit, c.Date.Value, c.Source, c.Date.Value < staleBefore,
+            c.Reading.Comparator, c.Date.Precision, c.Reading.High);
         foreach (var o in observations)
         {
             if (Usable(spec.Name, o, asOf, findings) is not { } usable)
             {
                 continue;
             }
-            if (o.Quantity is not { Value: { } number } quantity)
+            if (Read(spec, o) is not { } reading)
             {
-                findings.Add(new DataQualityFinding(spec.Name, o.Key, "has no numeric value; not used"));
                 continue;
             }
-            if (quantity.Comparator is { } c && c is not ("<" or "<=" or ">=" or ">"))
+            var (low, high) = (reading.Value, reading.High ?? reading.Value);
+            if (spec.Plausible is { } range && (low < range.Min || high > range.Max))
             {
-                findings.Add(new DataQualityFinding(spec.Name, o.Key, $"has a comparator '{c}' the service does not read; not used"));
-                continue;
-            }
-            if ((quantity.UnitKnown || quantity.Unit is null ? spec.Normalise(number, quantity.Unit ?? "") : null) is not { } value)
-            {
-                findings.Add(new DataQualityFinding(spec.Name, o.Key, $"has unit '{quantity.Unit}' that cannot be read as {spec.Unit}; not used"));
-                continue;
-            }
-            if (spec.Plausible is { } range && (value < range.Min || value > range.Max))
-            {
+                var shown = new Measurement(spec.Name, reading.Value, spec.Unit, usable.Date.Value, o.Key, false, reading.Comparator, High: reading.High).Display;
                 findings.Add(new DataQualityFinding(spec.Name, o.Key,
-                    $"value {quantity.Comparator}{value:0.##} {spec.Unit} ({usable.Date.Text}) is outside the plausible range {range.Min}–{range.Max} {spec.Unit}; not used"));
+                    $"value {shown} ({usable.Date.Text}) is outside the plausible range {range.Min}–{range.Max} {spec.Unit}; not used", $"implausible ({shown})"));
                 continue;
             }
-            candidates.Add((value, quantity.Comparator, o.Key, usable.Final, o.Rank, usable.Date));
+            candidates.Add(new Candidate(reading, o.Key, usable.Final, usable.Amended, o.Rank, usable.Date));
         }
         // Never trust the server's sort order: final before preliminary, newest first, then the more specific method.
         PreferFinal(candidates, c => c.Final, spec.Name, c => c.Source, findings);
-        var (best, conflicting) = Newest(candidates, c => c.Date, c => c.Rank,
-            (a, b) => a.Value == b.Value && a.Comparator == b.Comparator);
+        var (best, conflicting) = Newest(candidates, c => c.Date, c => c.Rank, (a, b) => a.Reading == b.Reading, c => c.Amended, c => c.Source);
         if (conflicting is not null)
         {
             findings.Add(new DataQualityFinding(spec.Name, string.Join(", ", conflicting.Select(c => c.Source)),
                 $"record different values on {conflicting[0].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => Made(c).Display))}) " +
-                "that cannot be ordered in time; conflicting, not used"));
+                "that cannot be ordered in time; conflicting, not used", $"conflicting on {FhirDate.Format(conflicting[0].Date.Value)}"));
         }
         return best < 0 ? null : Made(candidates[best]);
+
+        // The observation's value in the measure's unit, or null with a finding that says why it cannot be used.
+        Reading? Read(MeasureSpec spec, Obs o)
+        {
+            if (o.Quantity is { Value: { } number } quantity)
+            {
+                if (quantity.Comparator is { } c && c is not ("<" or "<=" or ">=" or ">"))
+                {
+                    findings.Add(new DataQualityFinding(spec.Name, o.Key, $"has a comparator '{c}' the service does not read; not used"));
+                    return null;
+                }
+                return Normalised(spec, o, quantity) is { } value ? new Reading(value, quantity.Comparator, null) : null;
+            }
+            // Decision 17: a valueRange is an interval, judged like a comparator; one bound alone is a comparator.
+            if (o.Range is var (lowBound, highBound) && (lowBound?.Value is not null || highBound?.Value is not null))
+            {
+                decimal? low = lowBound is { Value: not null } l ? Normalised(spec, o, l) : null;
+                decimal? high = highBound is { Value: not null } h ? Normalised(spec, o, h) : null;
+                if ((lowBound?.Value is not null && low is null) || (highBound?.Value is not null && high is null))
+                {
+                    return null;
+                }
+                if (low is { } a && high is { } b && a > b)
+                {
+                    findings.Add(new DataQualityFinding(spec.Name, o.Key, "is a range whose low end is above its high end; not used"));
+                    return null;
+                }
+                return (low, high) switch
+                {
+                    ({ } a2, { } b2) when a2 == b2 => new Reading(a2, null, null),
+                    ({ } a2, { } b2) => new Reading(a2, null, b2),
+                    ({ } a2, null) => new Reading(a2, ">=", null),
+                    _ => new Reading(high!.Value, "<=", null),
+                };
+            }
+            // Decision 17: a number written as text is free text, not a value.
+            findings.Add(o.ValueString is { } text
+                ? new DataQualityFinding(spec.Name, o.Key, $"recorded as text: '{Clip(text)}'; not used", "recorded as text")
+                : new DataQualityFinding(spec.Name, o.Key, "has no numeric value; not used", "no numeric value"));
+            return null;
+        }
+
+        decimal? Normalised(MeasureSpec spec, Obs o, Quantity quantity)
+        {
+            if ((quantity.UnitKnown || quantity.Unit is null ? spec.Normalise(quantity.Value!.Value, quantity.Unit ?? "") : null) is { } value)
+            {
+                return value;
+            }
+            findings.Add(new DataQualityFinding(spec.Name, o.Key, $"has unit '{quantity.Unit}' that cannot be read as {spec.Unit}; not used",
+                "in an unreadable unit"));
+            return null;
+        }
+    }
+
+    /// <summary>Record text as a data note quotes it: at most 40 characters, never cut inside a surrogate pair.</summary>
+    private static string Clip(string text)
+    {
+        text = text.Trim();
+        if (text.Length <= 40)
+        {
+            return text;
+        }
+        var cut = char.IsHighSurrogate(text[39]) ? 39 : 40;
+        return text[..cut] + "…";
     }
 
     /// <summary>A value of at most 1 with unit "1" (or no unit) is a fraction: 0.35 means 35 %.</summary>
@@ -190,20 +252,26 @@ public sealed partial class SnapshotBuilder
         _ => null,
     };
 
-    private static Measurement? PickNyha(List<Obs> observations, DateTimeOffset staleBefore)
+    /// <summary>The newest NYHA class, ordered as values are (decisions 15 and 16); classes that cannot be ordered are a
+    /// conflict, named, and no class is shown.</summary>
+    private static Measurement? PickNyha(List<Obs> observations, DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
-        Obs? newest = null;
-        foreach (var x in observations)
+        var candidates = new List<(decimal Class, string Source, bool Amended, RecordedDate Date)>(observations.Count);
+        foreach (var o in observations)
         {
-            // The first of the newest, as MaxBy picks it.
-            if (x.Status is not ("entered-in-error" or "cancelled") && x.Date is { } date && x.Ordinal is not null
-                && (newest is null || date.Value > newest.Date!.Value.Value))
+            if (o.Ordinal is { } ordinal && o.Status is not ("entered-in-error" or "cancelled") && o.Date is { } date && date.Value <= asOf.AddDays(1))
             {
-                newest = x;
+                candidates.Add((ordinal, o.Key, o.Status is "amended" or "corrected", date));
             }
         }
-        return newest is { Date: { } d, Ordinal: { } ordinal }
-            ? new Measurement("NYHA class", ordinal, "", d.Value, newest.Key, d.Value < staleBefore, Precision: d.Precision)
+        var (best, conflicting) = Newest(candidates, c => c.Date, _ => 0, (a, b) => a.Class == b.Class, c => c.Amended, c => c.Source);
+        if (conflicting is not null)
+        {
+            findings.Add(new DataQualityFinding("NYHA class", string.Join(", ", conflicting.Select(c => c.Source)),
+                $"record different classes on {conflicting[0].Date.CalendarDate:yyyy-MM-dd} that cannot be ordered in time; conflicting, not shown"));
+        }
+        return best < 0 ? null : candidates[best] is var n
+            ? new Measurement("NYHA class", n.Class, "", n.Date.Value, n.Source, n.Date.Value < staleBefore, Precision: n.Date.Precision)
             : null;
     }
 }

@@ -32,7 +32,11 @@ public sealed partial class SnapshotBuilder
         var ambiguous = new List<MedicationUse>();
         var unrecognised = new List<MedicationUse>();
         var notOnBoard = new List<MedicationUse>();
-        foreach (var (use, classes, metoprolol, onBoard) in ReadAll(resources, ["MedicationStatement", "MedicationRequest"], r => ReadMedicationUse(r, medications), findings))
+        var notPillar = new List<MedicationUse>();
+        var uses = ReadAll(resources, ["MedicationStatement", "MedicationRequest"], r => ReadMedicationUse(r, medications), findings);
+        // By source: the order of the resources changes nothing a card says (decision 14).
+        uses.Sort((a, b) => string.CompareOrdinal(a.Use.Source, b.Use.Source));
+        foreach (var (use, classes, metoprolol, onBoard, nonSteroidal) in uses)
         {
             if (!onBoard)
             {
@@ -40,6 +44,11 @@ public sealed partial class SnapshotBuilder
                 {
                     notOnBoard.Add(use);
                 }
+                continue;
+            }
+            if (classes == 0 && nonSteroidal)
+            {
+                notPillar.Add(use);
                 continue;
             }
             foreach (var (gdmtClass, _) in ClassValueSets)
@@ -58,12 +67,13 @@ public sealed partial class SnapshotBuilder
                 unrecognised.Add(use);
             }
         }
-        return new GdmtStatus(byClass.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<MedicationUse>)kv.Value), ambiguous, unrecognised, notOnBoard);
+        return new GdmtStatus(byClass.ToDictionary(kv => kv.Key, kv => (IReadOnlyList<MedicationUse>)kv.Value), ambiguous, unrecognised, notOnBoard,
+            notPillar.Count == 0 ? null : notPillar);
     }
 
     /// <summary>A medication statement or request: its GDMT classes (bit 1 &lt;&lt; class), whether it is metoprolol without a
     /// salt, and whether it counts as on board. Null for records that are not current (stopped, completed, entered in error).</summary>
-    private sealed record MedicationRead(MedicationUse Use, int Classes, bool MetoprololSaltUnknown, bool OnBoard);
+    private sealed record MedicationRead(MedicationUse Use, int Classes, bool MetoprololSaltUnknown, bool OnBoard, bool NonSteroidalMra);
 
     private MedicationRead? ReadMedicationUse(RawResource r, Dictionary<string, JsonElement>? medications)
     {
@@ -89,7 +99,7 @@ public sealed partial class SnapshotBuilder
         var concepts = new List<JsonElement>(2);
         var resolved = MedicationConcepts(r.Json, medications, concepts);
         string? name = null;
-        var (classes, metoprolol, coded) = (0, false, false);
+        var (classes, metoprolol, coded, nonSteroidal) = (0, false, false, false);
         foreach (var concept in concepts)
         {
             name ??= FhirRead.Label(concept);
@@ -98,14 +108,16 @@ public sealed partial class SnapshotBuilder
                 classes |= _t.Matches(valueSet, concept) ? 1 << (int)gdmtClass : 0;
             }
             metoprolol |= _t.Matches(Vs.MetoprololUnspecifiedSalt, concept);
+            nonSteroidal |= _t.Matches(Vs.NonSteroidalMra, concept);
             coded |= HasAnyCode(concept);
         }
         var note = notTaken
-            ?? (classes != 0 || metoprolol ? null
+            ?? (classes != 0 || metoprolol || nonSteroidal ? null
                 : !resolved ? "reference not resolved"
                 : coded ? "code not recognised"
                 : "no code");
-        return new MedicationRead(new MedicationUse(name ?? (resolved ? "unnamed medication" : "medication by reference"), r.Key, note), classes, metoprolol, notTaken is null);
+        return new MedicationRead(new MedicationUse(name ?? (resolved ? "unnamed medication" : "medication by reference"), r.Key, note), classes, metoprolol,
+            notTaken is null, nonSteroidal);
     }
 
     private static bool HasAnyCode(JsonElement concept)

@@ -23,10 +23,16 @@ public sealed partial class SnapshotBuilder
         return null;
     }
 
-    private static (MrSeverity? Severity, (MechanismKind Kind, string? Subtype, string Source)? Mechanism) PickMrSeverity(
+    /// <summary>What one source says of the MR mechanism, and when.</summary>
+    private sealed record MechanismStatement(MechanismKind Kind, string? Subtype, string Source, RecordedDate? Date)
+    {
+        public string Words => Kind == MechanismKind.Primary ? "primary" : Subtype is { } sub ? $"secondary {sub}" : "secondary";
+    }
+
+    private static (MrSeverity? Severity, List<MechanismStatement> Mechanism) PickMrSeverity(
         List<Obs> observations, DateTimeOffset asOf, DateTimeOffset staleBefore, List<DataQualityFinding> findings)
     {
-        var candidates = new List<(MrSeverity Severity, bool Final, Obs Obs, RecordedDate Date)>(observations.Count);
+        var candidates = new List<(MrSeverity Severity, bool Final, bool Amended, Obs Obs, RecordedDate Date)>(observations.Count);
         foreach (var o in observations)
         {
             if (Usable("MR severity", o, asOf, findings) is not { } usable)
@@ -42,10 +48,13 @@ public sealed partial class SnapshotBuilder
                 continue;
             }
             candidates.Add((new MrSeverity(grade.Value, label!, usable.Date.Value, o.Key, usable.Date.Value < staleBefore, usable.Date.Precision),
-                usable.Final, o, usable.Date));
+                usable.Final, usable.Amended, o, usable.Date));
         }
         PreferFinal(candidates, c => c.Final, "MR severity", c => c.Severity.Source, findings);
-        var (best, conflicting) = Newest(candidates, c => c.Date, _ => 0, (a, b) => a.Severity.Grade == b.Severity.Grade);
+        var mechanism = NewestMechanism(candidates.Where(c => c.Obs.Mechanism is not null)
+            .Select(c => new MechanismStatement(MechanismFromCode(c.Obs.Mechanism), SubtypeFromCode(c.Obs.Mechanism), c.Severity.Source, c.Date)).ToList());
+        var (best, conflicting) = Newest(candidates, c => c.Date, _ => 0, (a, b) => a.Severity.Grade == b.Severity.Grade,
+            c => c.Amended, c => c.Severity.Source);
         if (conflicting is not null)
         {
             // The record shows the higher grade in one assessment: keep it, marked as conflicting, so that a data-gap card
@@ -56,15 +65,24 @@ public sealed partial class SnapshotBuilder
                 highest = conflicting[i].Severity.Grade > conflicting[highest].Severity.Grade ? i : highest;
             }
             findings.Add(new DataQualityFinding("MR severity", string.Join(", ", conflicting.Select(c => c.Severity.Source)),
-                $"record different grades on {conflicting[highest].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => c.Severity.Label))}) that cannot be ordered in time; conflicting"));
-            return (conflicting[highest].Severity with { ConflictsWith = conflicting.Where((_, i) => i != highest).Select(c => c.Severity.Source).ToList() }, null);
+                $"record different grades on {conflicting[highest].Date.CalendarDate:yyyy-MM-dd} ({string.Join(", ", conflicting.Select(c => c.Severity.Label))}) that cannot be ordered in time; conflicting",
+                $"conflicting on {FhirDate.Format(conflicting[highest].Date.Value)}"));
+            return (conflicting[highest].Severity with { ConflictsWith = conflicting.Where((_, i) => i != highest).Select(c => c.Severity.Source).ToList() }, mechanism);
         }
-        if (best < 0)
+        return (best < 0 ? null : candidates[best].Severity, mechanism);
+    }
+
+    /// <summary>Decision 14 of 2026-12-07: across dates the most recent statement of the mechanism stands (ordered as values
+    /// are, decision 15); the statements of that newest calendar date all stand together, and if they disagree the mechanism
+    /// is conflicting. Sorted by source, so that the order of the resources changes nothing.</summary>
+    private static List<MechanismStatement> NewestMechanism(List<MechanismStatement> statements)
+    {
+        if (statements.Count == 0)
         {
-            return (null, null);
+            return statements;
         }
-        var mechanism = candidates[best].Obs.Mechanism;
-        return (candidates[best].Severity, mechanism is null ? null : (MechanismFromCode(mechanism), SubtypeFromCode(mechanism), candidates[best].Severity.Source));
+        var day = NewestDay(statements, s => s.Date!.Value);
+        return statements.Where(s => s.Date!.Value.CalendarDate == day).OrderBy(s => s.Source, StringComparer.Ordinal).ToList();
     }
 
     private static (decimal? Grade, string? Label) MrGrade(Obs o)
@@ -98,7 +116,7 @@ public sealed partial class SnapshotBuilder
 
     /// <summary>A diagnosis that counts, with what the snapshot asks of its code answered once.</summary>
     private sealed record ActiveCondition(
-        ConditionFinding Finding, bool Hfref, bool Cardiomyopathy, bool AtrialFibrillation, bool PrimaryMr, Coding? Mechanism);
+        ConditionFinding Finding, bool Hfref, bool Cardiomyopathy, bool AtrialFibrillation, bool PrimaryMr, Coding? Mechanism, bool Shock);
 
     private static readonly string[] CountingClinicalStatuses = ["active", "recurrence", "relapse"];
     private static readonly string[] TentativeVerifications = ["unconfirmed", "provisional", "differential"];
@@ -113,12 +131,14 @@ public sealed partial class SnapshotBuilder
         var af = _t.Match(Vs.AtrialFibrillationConditions, code);
         var primary = _t.Matches(Vs.PrimaryMrDisorders, code);
         var mechanism = _t.Match(Vs.MrMechanism, code);
-        if (hfref is null && cardiomyopathy is null && af is null && !primary && mechanism is null)
+        var shock = _t.Match(Vs.CardiogenicShock, code);
+        if (hfref is null && cardiomyopathy is null && af is null && !primary && mechanism is null && shock is null)
         {
             return null;
         }
         var (substrate, valueSet) = hfref is not null ? (hfref, Vs.HfrefConditions)
             : cardiomyopathy is not null ? (cardiomyopathy, Vs.CardiomyopathyConditions)
+            : shock is not null ? (shock, Vs.CardiogenicShock)
             : (af, Vs.AtrialFibrillationConditions);
         var name = FhirRead.Label(code) ?? (substrate is null ? null : _t.Display(valueSet, substrate)) ?? substrate?.Code ?? "condition";
         var clinical = FirstCode(r.Json.Child("clinicalStatus"u8));
@@ -139,7 +159,8 @@ public sealed partial class SnapshotBuilder
             }
             return null;
         }
-        return new ActiveCondition(new ConditionFinding(name, r.Key), hfref is not null, cardiomyopathy is not null, af is not null, primary, mechanism);
+        return new ActiveCondition(new ConditionFinding(name, r.Key), hfref is not null, cardiomyopathy is not null, af is not null, primary, mechanism,
+            shock is not null);
     }
 
     private static string? FirstCode(JsonElement? concept)
@@ -151,37 +172,36 @@ public sealed partial class SnapshotBuilder
         return null;
     }
 
-    private static Mechanism ResolveMechanism((MechanismKind Kind, string? Subtype, string Source)? fromObservation,
+    private static Mechanism ResolveMechanism(List<MechanismStatement> fromObservations,
         List<ActiveCondition> conditions, Measurement? lvef,
         List<ConditionFinding> hfref, List<ConditionFinding> cardiomyopathy, List<ConditionFinding> af)
     {
-        var recorded = new List<(MechanismKind Kind, string? Subtype, string Source)>();
-        if (fromObservation is { } o)
-        {
-            recorded.Add(o);
-        }
+        // An active diagnosis speaks of now: it stands beside the newest echo statements (conditions are sorted by source).
+        var recorded = new List<MechanismStatement>(fromObservations);
         foreach (var condition in conditions)
         {
             if (condition.PrimaryMr)
             {
-                recorded.Add((MechanismKind.Primary, null, condition.Finding.Source));
+                recorded.Add(new MechanismStatement(MechanismKind.Primary, null, condition.Finding.Source, null));
             }
             else if (condition.Mechanism is { } coding)
             {
-                recorded.Add((MechanismFromCode(coding.Code), SubtypeFromCode(coding.Code), condition.Finding.Source));
+                recorded.Add(new MechanismStatement(MechanismFromCode(coding.Code), SubtypeFromCode(coding.Code), condition.Finding.Source, null));
             }
         }
         var sources = recorded.Select(r => r.Source).ToList();
         var kinds = recorded.Select(r => r.Kind).Distinct().ToList();
-        if (kinds.Count > 1)
+        var subtypes = recorded.Select(r => r.Subtype).OfType<string>().Distinct().ToList();
+        if (kinds.Count > 1 || subtypes.Count > 1)
         {
-            return new Mechanism(MechanismKind.Conflicting, null, false,
-                $"recorded as primary ({string.Join(", ", recorded.Where(r => r.Kind == MechanismKind.Primary).Select(r => r.Source))}) " +
-                $"and as secondary ({string.Join(", ", recorded.Where(r => r.Kind == MechanismKind.Secondary).Select(r => r.Source))})", sources);
+            var dated = recorded.Where(r => r.Date is not null).Select(r => r.Date!.Value).ToList();
+            var when = dated.Count == recorded.Count && dated.Count > 0 ? $" on {FhirDate.Format(dated[0].Value)}" : "";
+            var groups = recorded.GroupBy(r => (r.Kind, r.Words)).OrderBy(g => g.Key.Kind).ThenBy(g => g.Key.Words, StringComparer.Ordinal)
+                .Select(g => $"as {g.Key.Words} ({string.Join(", ", g.Select(r => r.Source))})");
+            return new Mechanism(MechanismKind.Conflicting, null, false, $"recorded {JoinWords(groups.ToList())}{when}", sources);
         }
         if (kinds.Count == 1)
         {
-            var subtypes = recorded.Select(r => r.Subtype).OfType<string>().Distinct().ToList();
             return new Mechanism(kinds[0], subtypes.Count == 1 ? subtypes[0] : null, false, $"recorded ({string.Join(", ", sources)})", sources);
         }
         // Not recorded: presume secondary only on the grounds clinical-logic.md names, and say which.
@@ -197,6 +217,9 @@ public sealed partial class SnapshotBuilder
                 $"mechanism not recorded; presumed secondary because {substrate.Name} is on record ({substrate.Source})", [substrate.Source]);
         }
         return new Mechanism(MechanismKind.Unknown, null, false,
-            "mechanism not recorded and not presumable (no LVEF below 50 % and no HFrEF, cardiomyopathy or atrial fibrillation on record)", []);
+            $"mechanism not recorded and not presumable (no LVEF below {Thresholds.ReducedEfBelow.Text("%")} and no HFrEF, cardiomyopathy or atrial fibrillation on record)", []);
     }
+
+    private static string JoinWords(List<string> items) =>
+        items.Count <= 1 ? string.Concat(items) : string.Join(", ", items.Take(items.Count - 1)) + " and " + items[^1];
 }

@@ -16,6 +16,12 @@ public sealed partial class SnapshotBuilder
         return new MitralProcedure(kind, FhirRead.Label(code) ?? "mitral procedure", date?.Value, r.Key, date?.Precision ?? DatePrecision.Day);
     }
 
+    /// <summary>Temporary mechanical circulatory support in progress: a sign of the acute setting (decision 19).</summary>
+    private AcuteFinding? ReadCirculatorySupport(RawResource r) =>
+        r.Json.Is("status"u8, "in-progress") && r.Json.Child("code"u8) is { } code && _t.Matches(Vs.MechanicalCirculatorySupport, code)
+            ? new AcuteFinding(FhirRead.Label(code) ?? "mechanical circulatory support", r.Key, Support: true)
+            : null;
+
     private MitralProcedureKind? ProcedureKind(System.Text.Json.JsonElement code) =>
         _t.Matches(Vs.TeerProcedures, code) ? MitralProcedureKind.Teer
         : _t.Matches(Vs.MitralSurgicalRepair, code) ? MitralProcedureKind.SurgicalRepair

@@ -60,10 +60,19 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
 
         var lvef = Pick(LvefSpec);
         var mr = PickMrSeverity(Of(Terminology.Vs.MrAssessment), asOf, staleBefore, findings);
-        var conditions = ReadAll(resources, ["Condition"], r => ReadCondition(r, findings), findings);
+        // Sorted by source wherever a list reaches a card: the answer never depends on the order of the resources (decision 14).
+        var conditions = ReadAll(resources, ["Condition"], r => ReadCondition(r, findings), findings)
+            .OrderBy(c => c.Finding.Source, StringComparer.Ordinal).ToList();
         var hfref = conditions.Where(c => c.Hfref).Select(c => c.Finding).ToList();
         var cardiomyopathy = conditions.Where(c => c.Cardiomyopathy).Select(c => c.Finding).ToList();
         var af = conditions.Where(c => c.AtrialFibrillation).Select(c => c.Finding).ToList();
+        var acute = conditions.Where(c => c.Shock).Select(c => new AcuteFinding(c.Finding.Name, c.Finding.Source, Support: false))
+            .Concat(ReadAll(resources, ["Procedure"], ReadCirculatorySupport, findings)).OrderBy(a => a.Source, StringComparer.Ordinal).ToList();
+        var procedures = ReadAll(resources, ["Procedure"], ReadMitralProcedure, findings)
+            .OrderByDescending(p => p.Date ?? DateTimeOffset.MinValue).ThenBy(p => p.Source, StringComparer.Ordinal).ToList();
+        var patient = ReadAll(resources, ["Patient"], r => ReadPatient(r, record.PatientId), findings).FirstOrDefault();
+        var gdmt = BuildGdmt(resources, findings);
+        var nyha = PickNyha(Of(Terminology.Vs.NyhaAssessment), asOf, staleBefore, findings);
 
         return new ClinicalSnapshot(
             asOf,
@@ -77,15 +86,31 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
             Pick(RvolSpec),
             Pick(RfSpec),
             Pick(LvedvSpec),
-            PickNyha(Of(Terminology.Vs.NyhaAssessment), staleBefore),
-            BuildGdmt(resources, findings),
+            nyha,
+            gdmt,
             hfref,
             cardiomyopathy,
             af,
-            ReadAll(resources, ["Procedure"], ReadMitralProcedure, findings),
-            findings,
+            procedures,
+            [.. findings.OrderBy(f => f.Measure, StringComparer.Ordinal).ThenBy(f => f.Source, StringComparer.Ordinal).ThenBy(f => f.Problem, StringComparer.Ordinal)],
             record.Unavailable,
-            record.Notes);
+            record.Notes,
+            patient,
+            acute.Count == 0 ? null : acute);
+    }
+
+    /// <summary>The Patient resource of the patient in context (decision 18): deceased, and the birth date.</summary>
+    private static PatientFacts? ReadPatient(RawResource r, string patientId)
+    {
+        if (!r.Json.Is("id"u8, patientId))
+        {
+            return null;
+        }
+        var deceasedOn = r.Json.RecordedDate("deceasedDateTime"u8);
+        var deceased = deceasedOn is not null
+            || (r.Json.TryGetProperty("deceasedBoolean"u8, out var flag) && flag.ValueKind == JsonValueKind.True);
+        var born = r.Json.RecordedDate("birthDate"u8);
+        return new PatientFacts(r.Key, deceased, deceasedOn?.Value, born?.Value, born?.Precision ?? DatePrecision.Day, deceasedOn?.Precision ?? DatePrecision.Day);
     }
 
     private static List<RawResource> OwnResources(PatientRecord record, List<DataQualityFinding> findings)
@@ -158,7 +183,7 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
     }
 
     /// <summary>Status, date and future-date checks shared by every measure. Null when the observation cannot be used.</summary>
-    private static (RecordedDate Date, bool Final)? Usable(string measure, Obs o, DateTimeOffset asOf, List<DataQualityFinding> findings)
+    private static (RecordedDate Date, bool Final, bool Amended)? Usable(string measure, Obs o, DateTimeOffset asOf, List<DataQualityFinding> findings)
     {
         if (o.Status is { } status && ExcludedStatuses.Contains(status))
         {
@@ -175,7 +200,7 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
             findings.Add(new DataQualityFinding(measure, o.Key, $"is dated in the future ({date.Text}); not used"));
             return null;
         }
-        return (date, o.Status is { } s && FinalStatuses.Contains(s));
+        return (date, o.Status is { } s && FinalStatuses.Contains(s), o.Status is "amended" or "corrected");
     }
 
     /// <summary>Keeps only the final values if there are any; otherwise keeps the preliminary ones, with a finding that says
@@ -200,26 +225,55 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
     }
 
     /// <summary>
-    /// The newest of several values of one measure (decision 6 of 2026-11-28): the newest calendar date as recorded; on that
-    /// date the more specific method; then, among different values, the later instant when both carry distinct times.
-    /// Values that cannot be ordered come back as a conflict (all of them, the latest first), never as a guess.
-    /// Best is an index into <paramref name="candidates"/>, -1 when there is none or they conflict. Plain loops: this runs
-    /// for every measure of every call.
+    /// The calendar date (as recorded) of the newest of several values (decision 15 of 2026-12-07): between two values that
+    /// both carry a time, the later instant (offsets normalised); otherwise the later calendar date as recorded. So the
+    /// latest timed value by instant and the latest date-only value are found, and the later of those two by calendar date.
     /// </summary>
-    private static (int Best, List<T>? Conflicting) Newest<T>(List<T> candidates, Func<T, RecordedDate> date, Func<T, int> rank, Func<T, T, bool> sameValue)
+    private static DateOnly NewestDay<T>(List<T> candidates, Func<T, RecordedDate> date)
+    {
+        RecordedDate? latestTimed = null;
+        DateOnly? latestDay = null;
+        foreach (var c in candidates)
+        {
+            var d = date(c);
+            if (d.HasTime)
+            {
+                if (latestTimed is not { } t || d.Value > t.Value)
+                {
+                    latestTimed = d;
+                }
+            }
+            else if (latestDay is not { } day || d.CalendarDate > day)
+            {
+                latestDay = d.CalendarDate;
+            }
+        }
+        return (latestTimed, latestDay) switch
+        {
+            ({ } t, { } day) => t.CalendarDate > day ? t.CalendarDate : day,
+            ({ } t, null) => t.CalendarDate,
+            (null, { } day) => day,
+            _ => default,
+        };
+    }
+
+    /// <summary>
+    /// The newest of several values of one measure: on the newest calendar date (<see cref="NewestDay{T}"/>) the more
+    /// specific method (decision 6 of 2026-11-28); then, among different values, the later instant when both carry distinct
+    /// times; at one moment an amended or corrected value replaces a final one (decision 16 of 2026-12-07). Values that cannot
+    /// be ordered come back as a conflict (all of them, the latest first, the rest by source), never as a guess. Ties between
+    /// equal values go to the amended one, then to the first source in ordinal order: the answer never depends on the order
+    /// the resources came in (decision 14). Best is an index into <paramref name="candidates"/>, -1 when there is none or
+    /// they conflict. Plain loops: this runs for every measure of every call.
+    /// </summary>
+    private static (int Best, List<T>? Conflicting) Newest<T>(List<T> candidates, Func<T, RecordedDate> date, Func<T, int> rank,
+        Func<T, T, bool> sameValue, Func<T, bool> amended, Func<T, string> key)
     {
         if (candidates.Count == 0)
         {
             return (-1, null);
         }
-        var day = date(candidates[0]).CalendarDate;
-        foreach (var c in candidates)
-        {
-            if (date(c).CalendarDate > day)
-            {
-                day = date(c).CalendarDate;
-            }
-        }
+        var day = NewestDay(candidates, date);
         var bestRank = int.MinValue;
         foreach (var c in candidates)
         {
@@ -232,8 +286,7 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
         var latest = -1;
         for (var i = 0; i < candidates.Count; i++)
         {
-            // The first of the latest instants, as MaxBy picks it.
-            if (Top(candidates[i]) && (latest < 0 || date(candidates[i]).Value > date(candidates[latest]).Value))
+            if (Top(candidates[i]) && (latest < 0 || Before(candidates[latest], candidates[i])))
             {
                 latest = i;
             }
@@ -242,14 +295,65 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
         List<T>? differing = null;
         // The latest wins only if it has a time and is strictly later than every differing value, which also have times.
         var ordered = latestDate.HasTime;
-        foreach (var c in candidates)
+        // Decision 16: the values not known to be earlier than the latest are at its moment; an amendment among them wins.
+        var amendedAtMoment = -1;
+        var amendmentsAgree = true;
+        var finalsAtMomentDiffer = false;
+        for (var i = 0; i < candidates.Count; i++)
         {
-            if (Top(c) && !sameValue(c, candidates[latest]))
+            var c = candidates[i];
+            if (!Top(c))
+            {
+                continue;
+            }
+            var earlier = latestDate.HasTime && date(c).HasTime && date(c).Value < latestDate.Value;
+            if (!earlier)
+            {
+                if (amended(c))
+                {
+                    amendmentsAgree &= amendedAtMoment < 0 || sameValue(candidates[amendedAtMoment], c);
+                    amendedAtMoment = amendedAtMoment < 0 || string.CompareOrdinal(key(c), key(candidates[amendedAtMoment])) < 0 ? i : amendedAtMoment;
+                }
+            }
+            if (!sameValue(c, candidates[latest]))
             {
                 (differing ??= [candidates[latest]]).Add(c);
-                ordered &= date(c).HasTime && date(c).Value < latestDate.Value;
+                ordered &= earlier;
             }
         }
-        return differing is null || ordered ? (latest, null) : (-1, differing);
+        if (differing is null || ordered)
+        {
+            return (latest, null);
+        }
+        if (amendedAtMoment >= 0 && amendmentsAgree)
+        {
+            // Every value at the moment that differs from the amendment must be an unamended one it replaces.
+            foreach (var c in differing)
+            {
+                var atMoment = !(latestDate.HasTime && date(c).HasTime && date(c).Value < latestDate.Value);
+                finalsAtMomentDiffer |= atMoment && amended(c) && !sameValue(c, candidates[amendedAtMoment]);
+            }
+            if (!finalsAtMomentDiffer)
+            {
+                return (amendedAtMoment, null);
+            }
+        }
+        differing.Sort(1, differing.Count - 1, Comparer<T>.Create((a, b) => string.CompareOrdinal(key(a), key(b))));
+        return (-1, differing);
+
+        // Later instant first; at one instant, an amended value, then the first source in ordinal order.
+        bool Before(T current, T challenger)
+        {
+            var (a, b) = (date(current).Value, date(challenger).Value);
+            if (a != b)
+            {
+                return b > a;
+            }
+            if (amended(current) != amended(challenger))
+            {
+                return amended(challenger);
+            }
+            return string.CompareOrdinal(key(challenger), key(current)) < 0;
+        }
     }
 }

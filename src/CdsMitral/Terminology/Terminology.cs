@@ -28,6 +28,7 @@ public sealed class Terminology
         ["urn:oid:2.16.840.1.113883.6.96"] = "http://snomed.info/sct",
         ["urn:oid:2.16.840.1.113883.6.90"] = "http://hl7.org/fhir/sid/icd-10-cm",
         ["urn:oid:2.16.840.1.113883.6.12"] = "http://www.ama-assn.org/go/cpt",
+        ["urn:oid:2.16.840.1.113883.6.4"] = "http://www.cms.gov/Medicare/Coding/ICD10",
     };
 
     /// <summary>The canonical URI of a code system, for an OID alias; the system itself otherwise.</summary>
@@ -206,6 +207,10 @@ public static class Vs
     public const string GdmtMra = "gdmt-mra";
     public const string GdmtSglt2Inhibitor = "gdmt-sglt2-inhibitor";
     public const string MetoprololUnspecifiedSalt = "metoprolol-unspecified-salt";
+    public const string NonSteroidalMra = "non-steroidal-mra";
+    public const string CardiogenicShock = "cardiogenic-shock";
+    public const string MechanicalCirculatorySupport = "mechanical-circulatory-support";
+    public const string CabgProcedures = "cabg-procedures";
     public const string CardOverrideReasons = "card-override-reasons";
 
     public static IEnumerable<string> All =>

@@ -44,7 +44,7 @@ public static class AuditScenarios
         Assert.Equal("Practitioner/example", (string?)record["userId"]);
         Assert.Equal(CdsMitral.Hooks.CdsServices.All(Terminology.Terminology.Embedded)[0].Prefetch.Count, record["prefetch"]!.AsArray().Count);
         Assert.Equal("Observation/p1-obs-2", (string?)record["snapshot"]!["lvef"]!["source"]);
-        Assert.Equal(7, record["rules"]!.AsArray().Count);
+        Assert.Equal(Rules.SecondaryMrRules.All.Count, record["rules"]!.AsArray().Count);
         Assert.Equal((string?)answer.Cards[0]["uuid"], (string?)record["cards"]![0]!["uuid"]);
         Assert.Equal(Rules.SecondaryMrRules.RuleSetVersion, (string?)record["ruleSetVersion"]);
         // Each rule's outcome carries the criteria it was judged on, the same results that decided whether it fired.
@@ -52,6 +52,35 @@ public static class AuditScenarios
         Assert.All(coapt["criteria"]!.AsArray(), c => Assert.Equal("Met", (string?)c!["verdict"]));
         Assert.True((double)record["timings"]!["totalMs"]! > 0);
         Assert.Equal(64, ((string)detail["hash"]!).Length);
+    }
+
+    /// <summary>Decisions 18 and 20 of 2026-12-07: when the service stays silent because the patient is deceased, or reads
+    /// no order because the draft is another patient's or not a draft, the call's record says so.</summary>
+    public static async Task ASilentAnswerSaysWhyInItsRecord(Store store)
+    {
+        await using var service = new ServiceFactory().Audited(store);
+        var deceased = Coapt("p7").Patient("1944-05-01", deceasedOn: "2026-11-19T04:12:00-05:00");
+        var answer = await service.PostAsync(Requests.PatientViewId, Requests.PatientView("p7", deceased.Prefetch(Terminology.Terminology.Embedded)));
+        Assert.Equal(200, answer.Status);
+        Assert.Empty(answer.Cards);
+        var signed = await service.PostAsync(Requests.OrderSignId,
+            Requests.OrderSign("p8", [Requests.TeerOrder(patientId: "p9")], Coapt("p8").Prefetch(Terminology.Terminology.Embedded)));
+        Assert.Empty(signed.Cards);
+
+        var silent = await Record(service, "p7");
+        Assert.All(silent["rules"]!.AsArray(), r =>
+        {
+            Assert.False((bool)r!["fired"]!);
+            Assert.Contains("recorded as deceased (Patient/p7, 2026-11-19)", (string)r["reason"]!, StringComparison.Ordinal);
+        });
+        var ignored = (await Record(service, "p8"))["rules"]!.AsArray().Single(r => (string?)r!["ruleId"] == "smr-order-teer")!;
+        Assert.Contains("ignored: ServiceRequest/teer-1 (its subject is Patient/p9, not the patient in context)", (string)ignored["reason"]!, StringComparison.Ordinal);
+
+        static async Task<JsonNode> Record(ServiceFactory service, string patient)
+        {
+            var item = Assert.Single((await service.AuditApi($"/audit/api/invocations?patient={patient}"))["items"]!.AsArray())!;
+            return (await service.AuditApi($"/audit/api/invocations/{item["eventId"]}"))["record"]!;
+        }
     }
 
     /// <summary>The chain signs, exports and verifies the stored text: a hook's record, now serialised straight to UTF-8

@@ -16,6 +16,7 @@ public sealed class SqliteAuditTrailTests
     [Fact] public Task AuditorsFilterAndExport() => AuditScenarios.AuditorsFilterAndExport(Store.Sqlite);
     [Fact] public Task OnlyAuditorsMayRead() => AuditScenarios.OnlyAuditorsMayRead(Store.Sqlite);
     [Fact] public Task TheStoredDocumentIsTextByteForByteTheRecordsJson() => AuditScenarios.TheStoredDocumentIsTextByteForByteTheRecordsJson(Store.Sqlite);
+    [Fact] public Task ASilentAnswerSaysWhyInItsRecord() => AuditScenarios.ASilentAnswerSaysWhyInItsRecord(Store.Sqlite);
 }
 
 public sealed class PostgresAuditTrailTests
@@ -30,6 +31,7 @@ public sealed class PostgresAuditTrailTests
     [PostgresFact] public Task AuditorsFilterAndExport() => AuditScenarios.AuditorsFilterAndExport(Store.Postgres);
     [PostgresFact] public Task OnlyAuditorsMayRead() => AuditScenarios.OnlyAuditorsMayRead(Store.Postgres);
     [PostgresFact] public Task TheStoredDocumentIsTextByteForByteTheRecordsJson() => AuditScenarios.TheStoredDocumentIsTextByteForByteTheRecordsJson(Store.Postgres);
+    [PostgresFact] public Task ASilentAnswerSaysWhyInItsRecord() => AuditScenarios.ASilentAnswerSaysWhyInItsRecord(Store.Postgres);
 }
 
 public sealed class AuditHashTests

@@ -19,7 +19,7 @@ public sealed class DecisionTests
 
     private static Evaluation OrderSelect(Chart chart, JsonObject order) =>
         SecondaryMrRules.EvaluateOrderSelect(Snap(chart), Orders.Classify([$"ServiceRequest/{order["id"]}"],
-            System.Text.Json.JsonSerializer.SerializeToElement(Chart.Bundle([order], "collection")), T));
+            System.Text.Json.JsonSerializer.SerializeToElement(Chart.Bundle([order], "collection")), T, "p1"));
 
     /// <summary>The consideration a rule gave, with its detail as the clinician reads it (rendered, escapes gone).</summary>
     private static Consideration Card(Evaluation e, string ruleId) =>
@@ -151,7 +151,7 @@ public sealed class DecisionTests
             .Lvesd(58, Day).Pasp(45, Day).FullGdmt();
         var e = PatientView(chart);
         Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
-        Assert.Contains("LVEF <20 % is below 20 %", Card(e, "smr-outside-range").Summary, StringComparison.Ordinal);
+        Assert.Contains("LVEF <20 % (2026-10-01) is below 20 %", Card(e, "smr-outside-range").Summary, StringComparison.Ordinal);
         Assert.Contains("LVEF: <20 % on 2026-10-01", Card(e, "smr-outside-range").Detail, StringComparison.Ordinal);
     }
 

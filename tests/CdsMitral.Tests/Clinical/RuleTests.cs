@@ -18,7 +18,7 @@ public sealed class RuleTests
     {
         var drafts = System.Text.Json.JsonSerializer.SerializeToElement(Chart.Bundle(selected, "collection"));
         var selections = selected.Select(o => $"{o["resourceType"]}/{o["id"]}").ToList();
-        return SecondaryMrRules.EvaluateOrderSelect(Snap(chart), Orders.Classify(selections, drafts, T));
+        return SecondaryMrRules.EvaluateOrderSelect(Snap(chart), Orders.Classify(selections, drafts, T, "p1"));
     }
 
     private static Chart SevereSecondary(decimal lvef = 32, decimal lvesd = 58, decimal pasp = 45, string date = "2026-10-01") =>
@@ -37,11 +37,14 @@ public sealed class RuleTests
         Assert.Equal(["smr-coapt-profile"], e.FiredRuleIds);
         var card = Fired(e, "smr-coapt-profile");
         Assert.Equal("info", card.Indicator);
-        Assert.Equal("Severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg: consider Heart Valve Team review for TEER", card.Summary);
+        Assert.Equal("Severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg (2026-10-01): consider Heart Valve Team review", card.Summary);
         Assert.True(card.SuggestHeartTeamReview);
-        Assert.Contains("class 2a, level B-R", card.Detail, StringComparison.Ordinal);
+        // Decision 22: the grade is quoted for severe MR, and both guidelines are named where they differ.
+        Assert.Contains("class 2a in the 2020 ACC/AHA valve guideline and class I (level A) in the 2025 ESC/EACTS", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("COAPT at 5 years", card.Detail, StringComparison.Ordinal);
         Assert.Contains("All four GDMT classes", card.Detail, StringComparison.Ordinal);
-        Assert.Equal(7, e.Outcomes.Count);
+        Assert.Contains("this is not an indication", card.Detail, StringComparison.Ordinal);
+        Assert.Equal(8, e.Outcomes.Count);
     }
 
     [Theory]
@@ -66,7 +69,8 @@ public sealed class RuleTests
     {
         var chart = new Chart().Mr("severe", "2026-10-01").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
         var card = Fired(PatientView(chart), "smr-coapt-profile");
-        Assert.Contains("(presumed)", card.Summary, StringComparison.Ordinal);
+        Assert.StartsWith("Severe MR, presumed secondary, LVEF 32 %", card.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("(presumed)", card.Summary, StringComparison.Ordinal);
         Assert.Contains("presumed secondary because LVEF is 32 %", card.Detail, StringComparison.Ordinal);
     }
 
@@ -75,7 +79,12 @@ public sealed class RuleTests
     {
         var e = PatientView(SevereSecondary().Medication("200031", "carvedilol 6.25 MG Oral Tablet"));
         Assert.Equal(["smr-coapt-profile", "smr-gdmt-gap"], e.FiredRuleIds);
-        Assert.Contains("GDMT optimisation comes first", Fired(e, "smr-coapt-profile").Detail, StringComparison.Ordinal);
+        // Decision 21: the summary leads with GDMT, and the referral comes after it.
+        var coapt = Fired(e, "smr-coapt-profile");
+        Assert.Equal("Severe secondary MR, LVEF 32 %: optimise GDMT (no ARNI/ACEi/ARB, MRA or SGLT2i on record), then consider Heart Valve Team review", coapt.Summary);
+        var one = Fired(PatientView(SevereSecondary().Medication("200031", "carvedilol").Medication("1656340", "sacubitril/valsartan").Medication("1488574", "dapagliflozin")), "smr-coapt-profile");
+        Assert.Equal("Severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg: optimise GDMT (no MRA on record), then consider Heart Valve Team review", one.Summary);
+        Assert.Contains("GDMT first:", coapt.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -96,7 +105,7 @@ public sealed class RuleTests
         Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
         var card = Fired(e, "smr-outside-range");
         Assert.Equal("info", card.Indicator);
-        Assert.Contains("LVEF 60 % is above 50 %", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("LVEF 60 % (2026-10-01) is above 50 %", card.Summary, StringComparison.Ordinal);
         Assert.Contains("atrial or preserved-EF secondary MR", card.Detail, StringComparison.Ordinal);
         Assert.Contains("may still consider intervention", card.Detail, StringComparison.Ordinal);
         Assert.Contains(e.Outcomes, o => o.RuleId == "smr-coapt-profile" && o.Reason.Contains("not within 20–50 %", StringComparison.Ordinal));
@@ -120,7 +129,8 @@ public sealed class RuleTests
     {
         var chart = SevereSecondary().Medication("6918", "metoprolol").Medication("1656340", "sacubitril/valsartan").Medication("313096", "spironolactone").Medication("1488574", "dapagliflozin");
         var card = Fired(PatientView(chart), "smr-gdmt-gap");
-        Assert.Contains("evidence-based beta-blocker", card.Summary, StringComparison.Ordinal);
+        // Decision 24: the absence is of a recognised beta-blocker, and the summary says why.
+        Assert.Contains("no recognised evidence-based beta-blocker (metoprolol, salt not stated) on record", card.Summary, StringComparison.Ordinal);
         Assert.Contains("tartrate is not", card.Detail, StringComparison.Ordinal);
     }
 
@@ -142,18 +152,32 @@ public sealed class RuleTests
 
     // ---- 3. Outside the COAPT-like range ----
 
+    // Decision 23: each value outside the range is explained on its own; the MITRA-FR contrast and advanced therapies only
+    // for a very low LVEF, pulmonary hypertension only for PASP.
     [Theory]
-    [InlineData(15, 58, 45, "LVEF 15 % is below 20 %")]
-    [InlineData(32, 74, 45, "LVESD 74 mm is above 70 mm")]
-    [InlineData(32, 58, 75, "PASP 75 mmHg is above 70 mmHg")]
-    public void EachValueOutsideTheRangeIsNamed(decimal lvef, decimal lvesd, decimal pasp, string named)
+    [InlineData(15, 58, 45, "LVEF 15 % (2026-10-01) is below 20 %", "Advanced heart-failure therapies", "pulmonary hypertension")]
+    [InlineData(15, 58, 45, "LVEF 15 % (2026-10-01) is below 20 %", "MITRA-FR (Obadia, NEJM 2018) enrolled", "dilated beyond")]
+    [InlineData(32, 74, 45, "LVESD 74 mm (2026-10-01) is above 70 mm", "dilated beyond COAPT's limit", "Advanced heart-failure")]
+    [InlineData(32, 74, 45, "LVESD 74 mm (2026-10-01) is above 70 mm", "proportionate to the LV size", "MITRA-FR (Obadia, NEJM 2018) enrolled")]
+    [InlineData(32, 58, 75, "PASP 75 mmHg (2026-10-01) is above 70 mmHg", "type of pulmonary hypertension", "MITRA-FR")]
+    [InlineData(32, 58, 75, "PASP 75 mmHg (2026-10-01) is above 70 mmHg", "a COAPT exclusion", "Advanced heart-failure")]
+    public void EachValueOutsideTheRangeIsNamedAndExplainedOnItsOwn(decimal lvef, decimal lvesd, decimal pasp, string named, string explained, string notSaid)
     {
         var e = PatientView(SevereSecondary(lvef, lvesd, pasp).FullGdmt());
         Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
         var card = Fired(e, "smr-outside-range");
         Assert.Contains(named, card.Summary, StringComparison.Ordinal);
-        Assert.Contains("MITRA-FR", card.Detail, StringComparison.Ordinal);
-        Assert.Contains("advanced heart-failure therapies", card.Detail, StringComparison.Ordinal);
+        Assert.Contains(explained, card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain(notSaid, card.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void AnLvefAboveTheRangeSpeaksOfNoHfrefOrAdvancedTherapy()
+    {
+        var card = Fired(PatientView(new Chart().Mr("severe", "2026-10-01", "secondary-atrial").Lvef(60, "2026-10-01").Lvesd(40, "2026-10-01").Pasp(40, "2026-10-01")), "smr-outside-range");
+        Assert.DoesNotContain("advanced heart-failure", card.Detail, StringComparison.OrdinalIgnoreCase);
+        Assert.DoesNotContain("HFrEF", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("MITRA-FR (Obadia, NEJM 2018) enrolled", card.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -178,7 +202,7 @@ public sealed class RuleTests
     {
         var card = Fired(PatientView(new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").FullGdmt()), "smr-data-gaps");
         Assert.Equal("info", card.Indicator);
-        Assert.Contains("LVEF, LVESD and PASP missing or out of date", card.Summary, StringComparison.Ordinal);
+        Assert.Equal("Severe secondary MR on record (2026-10-01); LVEF, LVESD and PASP missing: the COAPT-like profile cannot be judged", card.Summary);
         Assert.Contains("LVEF: none on record", card.Detail, StringComparison.Ordinal);
     }
 
@@ -232,7 +256,7 @@ public sealed class RuleTests
         var chart = new Chart().PriorTeer("2025-06-01").Mr("mild", "2026-10-01", "secondary-ventricular").Lvef(35, "2026-10-01").FullGdmt();
         var e = PatientView(chart);
         Assert.Equal(["smr-post-teer"], e.FiredRuleIds);
-        Assert.Equal("Prior TEER (2025-06-01) and LVEF 35 %: still evaluate and treat as HFrEF", Fired(e, "smr-post-teer").Summary);
+        Assert.Equal("Prior TEER (2025-06-01) and LVEF 35 % (2026-10-01): still evaluate and treat as HFrEF", Fired(e, "smr-post-teer").Summary);
     }
 
     [Fact]
@@ -287,7 +311,7 @@ public sealed class RuleTests
     {
         var e = OrderSelect(SevereSecondary(lvesd: 74).FullGdmt(), Requests.TeerOrder());
         Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
-        Assert.Equal("Ordering Transcatheter mitral valve repair (TEER): LVESD 74 mm is above 70 mm, outside the COAPT-like range", Fired(e, "smr-outside-range").Summary);
+        Assert.Equal("Ordering TEER: LVESD 74 mm (2026-10-01) is above 70 mm, outside the COAPT-like range", Fired(e, "smr-outside-range").Summary);
     }
 
     [Fact]
@@ -326,8 +350,10 @@ public sealed class RuleTests
         var e = OrderSelect(SevereSecondary().Medication("200031", "carvedilol"), Requests.SurgeryOrder());
         Assert.Equal(["smr-periop"], e.FiredRuleIds);
         var card = Fired(e, "smr-periop");
-        Assert.Equal("Surgery with secondary MR (LVEF 32 %): perioperative risk sits in the HFrEF substrate, not the MR grade", card.Summary);
-        Assert.Contains("Appendectomy (ServiceRequest/surg-1)", card.Detail, StringComparison.Ordinal);
+        Assert.Equal("Appendectomy with severe secondary MR, LVEF 32 % (2026-10-01): risk sits in the HFrEF substrate; could surgery wait while HF is optimised?", card.Summary);
+        Assert.Contains("Could elective surgery wait while heart failure is optimised?", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("Order selected: Appendectomy (ServiceRequest/surg-1)", card.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("COAPT-like range", card.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -335,7 +361,7 @@ public sealed class RuleTests
     {
         var e = OrderSelect(new Chart().PriorTeer("2025-06-01").Mr("mild", "2026-10-01").Lvef(35, "2026-10-01"), Requests.SurgeryOrder());
         var card = Fired(e, "smr-periop");
-        Assert.StartsWith("Surgery after TEER", card.Summary, StringComparison.Ordinal);
+        Assert.StartsWith("Appendectomy after TEER (2025-06-01), LVEF 35 % (2026-10-01)", card.Summary, StringComparison.Ordinal);
         Assert.Contains("does not make the ventricle normal", card.Detail, StringComparison.Ordinal);
     }
 
@@ -356,7 +382,7 @@ public sealed class RuleTests
     public void OnlySelectedOrdersAreConsideredNotEveryDraft()
     {
         var drafts = System.Text.Json.JsonSerializer.SerializeToElement(Chart.Bundle([Requests.TeerOrder(), Requests.ServiceRequest("mri-1", Chart.Loinc, "24590-2", "MR Brain")], "collection"));
-        var e = SecondaryMrRules.EvaluateOrderSelect(Snap(SevereSecondary()), Orders.Classify(["ServiceRequest/mri-1"], drafts, T));
+        var e = SecondaryMrRules.EvaluateOrderSelect(Snap(SevereSecondary()), Orders.Classify(["ServiceRequest/mri-1"], drafts, T, "p1"));
         Assert.Empty(e.Considerations);
     }
 

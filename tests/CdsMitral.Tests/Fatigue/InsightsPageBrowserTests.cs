@@ -59,11 +59,12 @@ public sealed class InsightsPageBrowserTests
 
         // Two charts (one per rule that fired), each with its bars laid out by the browser.
         Assert.Equal(2, await page.Locator("svg.insights-chart").CountAsync());
-        var shown = page.Locator("#chart-smr-coapt-profile-1\\.1\\.0 rect.bar.shown");
+        var chart = $"#chart-smr-coapt-profile-{CoaptVersion.Replace(".", "\\.", StringComparison.Ordinal)}";
+        var shown = page.Locator($"{chart} rect.bar.shown");
         var box = await shown.BoundingBoxAsync();
         Assert.NotNull(box);
         Assert.True(box.Height > 50 && box.Width > 5, $"the bar is {box.Width}×{box.Height}");
-        var suppressed = await page.Locator("#chart-smr-coapt-profile-1\\.1\\.0 rect.bar.suppressed").BoundingBoxAsync();
+        var suppressed = await page.Locator($"{chart} rect.bar.suppressed").BoundingBoxAsync();
         Assert.True(suppressed!.Height > 50, "one of two fired calls stood back: its bar is drawn");
         // The stylesheet the CSP allows by hash is applied.
         Assert.Equal("collapse", await page.EvaluateAsync<string>("getComputedStyle(document.querySelector('#insights')).borderCollapse"));
@@ -83,4 +84,6 @@ public sealed class InsightsPageBrowserTests
         Assert.True(response.IsSuccessStatusCode, text);
         return text.Length == 0 ? new JsonObject() : JsonNode.Parse(text)!;
     }
+
+    private static string CoaptVersion => Rules.SecondaryMrRules.All.Single(r => r.Id == "smr-coapt-profile").Version;
 }

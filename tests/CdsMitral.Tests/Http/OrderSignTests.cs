@@ -31,7 +31,9 @@ public sealed class OrderSignTests(ServiceFactory service) : IClassFixture<Servi
         var response = await service.PostAsync(Requests.OrderSignId, request);
         Assert.Equal(200, response.Status);
         Assert.Equal(["smr-outside-range", "smr-periop"], response.RuleIds);
-        Assert.Contains("Ordering Transcatheter mitral valve repair (TEER)", (string)response.Card("smr-outside-range")["summary"]!, StringComparison.Ordinal);
+        // Decision 24: at signing the order is named by its short label, never as "selected".
+        Assert.StartsWith("Signing TEER: LVESD 74 mm (2026-10-01) is above 70 mm", (string)response.Card("smr-outside-range")["summary"]!, StringComparison.Ordinal);
+        Assert.Contains("Order being signed: Transcatheter mitral valve repair (TEER) (ServiceRequest/teer-1)", CardText.Of((string)response.Card("smr-outside-range")["detail"]!), StringComparison.Ordinal);
         Assert.All(response.Cards, c => Assert.Null(c["suggestions"]));
     }
 

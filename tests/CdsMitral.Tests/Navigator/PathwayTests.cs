@@ -36,7 +36,8 @@ public sealed partial class PathwayTests
         Assert.Equal("COAPT-like profile: refer to the Heart Valve Team", view.Outcome.Title);
         Assert.Empty(view.Outcome.StillToConfirm);
         Assert.Contains(view.Outcome.Because, b => b.StartsWith("LVEF 32 %", StringComparison.Ordinal) && b.Contains("Observation/", StringComparison.Ordinal));
-        Assert.Contains("class 2a, level B-R", view.Outcome.Evidence, StringComparison.Ordinal);
+        // The same evidence statement as the COAPT-like card (decision 22: both guidelines' grades for severe MR).
+        Assert.Contains(CdsMitral.Clinical.Evidence.TeerGradesSevere, view.Outcome.Evidence, StringComparison.Ordinal);
         Assert.Contains(view.Outcome.Because, b => b.Contains("attested by Practitioner/dr-a on 2026-11-21", StringComparison.Ordinal));
     }
 
@@ -54,7 +55,9 @@ public sealed partial class PathwayTests
     {
         var view = Run("coapt-profile", Full() with { SurgicalRisk = SurgicalRiskAnswer.Low, TeeAnatomy = TeeAnswer.NotSuitable });
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, view.Result);
-        Assert.Contains(view.Outcome.Notes, n => n.Contains("surgical repair remains the standard", StringComparison.Ordinal));
+        // Decision 25: in secondary MR, low surgical risk does not make surgery the standard.
+        Assert.Contains(view.Outcome.Notes, n => n.Contains("surgery is weighed mainly when CABG is planned", StringComparison.Ordinal));
+        Assert.DoesNotContain(view.Outcome.Notes, n => n.Contains("standard", StringComparison.Ordinal));
         Assert.Contains(view.Outcome.Notes, n => n.StartsWith("Valve anatomy not suitable", StringComparison.Ordinal));
     }
 
@@ -75,7 +78,7 @@ public sealed partial class PathwayTests
         Assert.Equal(PathwayResult.OptimiseGdmtFirst, view.Result);
         Assert.Contains("GDMT: no MRA on record", view.Outcome.Because);
         Assert.Contains("GDMT: no SGLT2 inhibitor on record", view.Outcome.Because);
-        Assert.Contains("the ACC/AHA/HFSA heart failure guideline", view.Outcome.Evidence, StringComparison.Ordinal);
+        Assert.Equal(CdsMitral.Clinical.Evidence.GdmtFirst, view.Outcome.Evidence);
     }
 
     [Fact]
@@ -283,7 +286,18 @@ public sealed partial class PathwayTests
         var cards = Rules.SecondaryMrRules.EvaluatePatientView(Sample(sample)).FiredRuleIds.ToHashSet();
         var unanswered = Run(sample).Result;
         var answered = Run(sample, Full()).Result;
-        if (cards.Contains("smr-gdmt-gap"))
+        if (Rules.SecondaryMrRules.Silence(Sample(sample)) is not null)
+        {
+            // A deceased patient or a minor: the cards say nothing and offer no Navigator, which has no result for the case
+            // yet (issue 23). What the pathway must not do is walk them to a referral unasked.
+            Assert.NotEqual(PathwayResult.CoaptLikeReferToHeartValveTeam, unanswered);
+        }
+        else if (cards.Contains("smr-acute-setting"))
+        {
+            // Decision 19: the record's acute setting is the pathway's too, unless the clinician attests otherwise.
+            Assert.Equal(PathwayResult.AcuteSevereMrCriticallyIll, unanswered);
+        }
+        else if (cards.Contains("smr-gdmt-gap"))
         {
             Assert.Equal(PathwayResult.OptimiseGdmtFirst, unanswered);
         }

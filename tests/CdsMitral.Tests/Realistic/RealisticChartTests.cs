@@ -12,7 +12,7 @@ namespace CdsMitral.Tests.Realistic;
 public sealed class RealisticChartTests(ServiceFactory service) : IClassFixture<ServiceFactory>
 {
     private static readonly string[] KnownRuleIds =
-        ["smr-coapt-profile", "smr-gdmt-gap", "smr-outside-range", "smr-data-gaps", "smr-post-teer", "smr-order-teer", "smr-periop"];
+        ["smr-coapt-profile", "smr-gdmt-gap", "smr-outside-range", "smr-data-gaps", "smr-post-teer", "smr-order-teer", "smr-periop", "smr-acute-setting"];
 
     private static readonly string[] TextChecks = ["summaryContains", "summaryExcludes", "detailContains", "detailExcludes"];
 
@@ -40,13 +40,16 @@ public sealed class RealisticChartTests(ServiceFactory service) : IClassFixture<
         var failures = new List<string>();
         foreach (var (hook, expected) in c.Expectations)
         {
-            var serviceId = hook == "patient-view" ? Requests.PatientViewId : Requests.OrderSelectId;
+            var serviceId = hook switch { "patient-view" => Requests.PatientViewId, "order-sign" => Requests.OrderSignId, _ => Requests.OrderSelectId };
             var prefetch = path == "prefetch" ? await PrefetchAsync(serviceId, c, fhir) : null;
             var before = fhir.Requests.Count;
             // An EHR sends fhirServer with its prefetch too; the service may still read references it could not resolve.
-            var request = hook == "patient-view"
-                ? Requests.PatientView(c.PatientId, prefetch, fhir.BaseUrl)
-                : Requests.OrderSelect(c.PatientId, c.DraftOrders, c.Selections, prefetch, fhir.BaseUrl);
+            var request = hook switch
+            {
+                "patient-view" => Requests.PatientView(c.PatientId, prefetch, fhir.BaseUrl),
+                "order-sign" => Requests.OrderSign(c.PatientId, c.DraftOrders, prefetch, fhir.BaseUrl),
+                _ => Requests.OrderSelect(c.PatientId, c.DraftOrders, c.Selections, prefetch, fhir.BaseUrl),
+            };
             var response = await service.PostAsync(serviceId, request);
             if (response.Status != 200)
             {
@@ -88,7 +91,8 @@ public sealed class RealisticChartTests(ServiceFactory service) : IClassFixture<
             Require(!string.IsNullOrWhiteSpace((string?)json["modelledOn"]), "no modelledOn");
             Require(c.Resources.Any(r => (string?)r["resourceType"] == "Patient" && (string?)r["id"] == c.PatientId), "no Patient resource for patientId");
             Require(c.Expectations.ContainsKey("patient-view"), "no patient-view expectation");
-            Require(c.Expectations.ContainsKey("order-select") == (c.DraftOrders.Count > 0), "orders and an order-select expectation go together");
+            Require((c.Expectations.ContainsKey("order-select") || c.Expectations.ContainsKey("order-sign")) == (c.DraftOrders.Count > 0),
+                "orders and an order-select or order-sign expectation go together");
             var ids = c.Resources.Select(r => $"{(string?)r["resourceType"]}/{(string?)r["id"]}").ToList();
             Require(ids.Distinct().Count() == ids.Count, "two resources share a type and id");
             foreach (var resource in c.Resources.Where(r => r["subject"] is not null))

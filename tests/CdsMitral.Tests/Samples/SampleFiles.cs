@@ -50,8 +50,13 @@ public static class SampleFiles
             ["gender"] = "unknown",
             ["birthDate"] = "1950-01-01",
         };
+        // A chart that states its Patient (a birth date, deceased) adds to the sample's demographics.
+        foreach (var (key, value) in p.Chart.Resources.FirstOrDefault(r => (string?)r["resourceType"] == "Patient") ?? [])
+        {
+            patient[key] = value?.DeepClone();
+        }
         // PUT with the resource's own id: loading a sample twice updates it instead of duplicating it.
-        var entries = new[] { patient }.Concat(p.Chart.Resources).Select(r => (JsonNode)new JsonObject
+        var entries = new[] { patient }.Concat(p.Chart.Resources.Where(r => (string?)r["resourceType"] != "Patient")).Select(r => (JsonNode)new JsonObject
         {
             ["resource"] = r.DeepClone(),
             ["request"] = new JsonObject { ["method"] = "PUT", ["url"] = $"{r["resourceType"]}/{r["id"]}" },

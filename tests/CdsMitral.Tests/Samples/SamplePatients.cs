@@ -73,6 +73,18 @@ public static class SamplePatients
                 .Medication("6918", "metoprolol").Medication("1656340", "sacubitril 24 MG / valsartan 26 MG Oral Tablet")
                 .Medication("313096", "spironolactone 25 MG Oral Tablet").Medication("1545658", "empagliflozin 10 MG Oral Tablet"),
             [View("smr-coapt-profile", "smr-gdmt-gap")]),
+        new("acute-shock-ecmo", "Severe secondary MR in cardiogenic shock on VA-ECMO: one acute card instead of the chronic ones.",
+            C("acute-shock-ecmo").Mr("severe", Ago(3), "secondary-ventricular").Lvef(25, Ago(3)).Lvesd(62, Ago(3)).Pasp(48, Ago(3))
+                .Medication("200031", "carvedilol 6.25 MG Oral Tablet")
+                .Condition(Chart.Snomed, "89138009", "Cardiogenic shock")
+                .Procedure(Chart.Snomed, "786451004", "Venoarterial extracorporeal membrane oxygenation", Ago(2), status: "in-progress"),
+            [View("smr-acute-setting"), Order(Teer("acute-shock-ecmo"), "smr-acute-setting")]),
+        new("post-teer-severe-mr", "Severe MR again 14 months after a TEER; LVEF 34 %, on full GDMT.",
+            C("post-teer-severe-mr").PriorTeer(Ago(480)).Mr("severe", Echo, "secondary-ventricular").Lvef(34, Echo).Lvesd(60, Echo).Pasp(46, Echo).FullGdmt(),
+            [View("smr-coapt-profile", "smr-post-teer")]),
+        new("silent-deceased", "COAPT-like values, but the patient is recorded as deceased: no card.",
+            C("silent-deceased").Patient(deceasedOn: Ago(1)).Mr("severe", Echo, "secondary-ventricular").Lvef(32, Echo).Lvesd(58, Echo).Pasp(45, Echo).FullGdmt(),
+            [View()]),
         new("silent-mild-mr", "Mild secondary MR with LVEF 40 %: nothing to say.",
             C("silent-mild-mr").Mr("mild", Echo, "secondary-ventricular").Lvef(40, Echo).Lvesd(50, Echo).Pasp(30, Echo).FullGdmt(),
             [View(), Order(Surgery("silent-mild-mr"))]),

@@ -164,6 +164,26 @@ public sealed class Chart(string patientId = "p1")
             ["performedDateTime"] = date,
         });
 
+    /// <summary>The Patient resource: a birth date ("1950", "2010-05-02") and, for a deceased patient, deceasedBoolean or
+    /// deceasedDateTime.</summary>
+    public Chart Patient(string? birthDate = null, bool? deceased = null, string? deceasedOn = null)
+    {
+        var patient = new JsonObject { ["resourceType"] = "Patient", ["id"] = PatientId };
+        if (birthDate is not null)
+        {
+            patient["birthDate"] = birthDate;
+        }
+        if (deceased is { } flag)
+        {
+            patient["deceasedBoolean"] = flag;
+        }
+        if (deceasedOn is not null)
+        {
+            patient["deceasedDateTime"] = deceasedOn;
+        }
+        return Add(patient);
+    }
+
     public Chart PriorTeer(string date) => Procedure(Snomed, "459691000124101", "Transcatheter mitral valve repair", date);
 
     public PatientRecord Record(params string[] unavailable) =>
@@ -176,7 +196,8 @@ public sealed class Chart(string patientId = "p1")
             (string?)r["resourceType"] == "Observation" && sets.Any(vs => t.Matches(vs, r["code"].Deserialize(FhirJson.Default.CodeableConcept)));
         var prefetch = new JsonObject
         {
-            ["patient"] = new JsonObject { ["resourceType"] = "Patient", ["id"] = PatientId },
+            ["patient"] = _resources.FirstOrDefault(r => (string?)r["resourceType"] == "Patient")?.DeepClone()
+                ?? new JsonObject { ["resourceType"] = "Patient", ["id"] = PatientId },
             ["echoObservations"] = Bundle(_resources.Where(r => Obs(r, Vs.Lvef, Vs.Lvesd, Vs.Pasp, Vs.Eroa, Vs.RegurgitantVolume, Vs.RegurgitantFraction, Vs.Lvedv, Vs.NyhaAssessment))),
             ["mrAssessments"] = Bundle(_resources.Where(r => Obs(r, Vs.MrAssessment))),
             ["echoPanels"] = Bundle(_resources.Where(r => (string?)r["resourceType"] == "Observation" && r["component"] is JsonArray parts
