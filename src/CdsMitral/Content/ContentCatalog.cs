@@ -13,7 +13,7 @@ public sealed record ContentPage(string Slug, string Title, string Audience, str
 }
 
 /// <summary>The explanatory pages in cds-cards/ (markdown with a small front matter), embedded at build time.</summary>
-public sealed class ContentCatalog
+public sealed partial class ContentCatalog
 {
     // Only what the pages and cards use: CommonMark, pipe tables, emphasis extras (and heading ids on the pages).
     // No generic attributes (`{onerror=...}` became a live handler), no raw HTML, no bare-URL autolinks.
@@ -128,12 +128,23 @@ public sealed class ContentCatalog
         string Field(string key) => fields.TryGetValue(key, out var v) && v.Length > 0
             ? v
             : throw new InvalidDataException($"{name}: front matter has no '{key}'.");
-        var body = text[(end + 5)..];
-        return new ContentPage(Field("slug"), Field("title"), Field("audience"), Field("summary"), Field("updated"), body)
+        var body = Expand(name, text[(end + 5)..]);
+        return new ContentPage(Field("slug"), Field("title"), Field("audience"), Expand(name, Field("summary")), Field("updated"), body)
         {
             BodyHtml = RenderSafe(body, PagePipeline),
         };
     }
+
+    /// <summary>The pages name the clinical numbers and the evidence as the cards do, from the one place each is written:
+    /// <c>{{threshold:lvef-window}}</c> from <see cref="Clinical.Thresholds"/>, <c>{{evidence:coapt-5-year}}</c> from
+    /// <see cref="Clinical.Evidence"/>. A name neither knows stops the service at start-up rather than show a hole.</summary>
+    private static string Expand(string name, string text) => Placeholder().Replace(text, m =>
+        (m.Groups[1].Value == "threshold" ? Clinical.Thresholds.ByKey : Clinical.Evidence.ByKey).TryGetValue(m.Groups[2].Value, out var value)
+            ? value
+            : throw new InvalidDataException($"{name}: no {m.Groups[1].Value} named '{m.Groups[2].Value}' for {m.Value}."));
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{\{(threshold|evidence):([a-z0-9-]+)\}\}")]
+    private static partial System.Text.RegularExpressions.Regex Placeholder();
 
     private static IEnumerable<(string, string)> ReadEmbedded()
     {

@@ -72,4 +72,49 @@ public sealed class ContentTests(ServiceFactory service) : IClassFixture<Service
         Assert.NotEmpty(slugs);
         Assert.All(slugs, s => Assert.NotNull(ContentCatalog.Embedded.Find(s)));
     }
+
+    /// <summary>Issue 22, item 2: a page names a clinical number or an evidence statement through its placeholder, so that a
+    /// threshold changed in Thresholds.cs, or a figure corrected in Evidence.cs, changes every page with the cards.</summary>
+    [Fact]
+    public void NoPageTypesAThresholdOrAnEvidenceStatementThatHasAPlaceholder()
+    {
+        var typed = new List<string>();
+        foreach (var file in Directory.EnumerateFiles(Repo.PathOf("cds-cards"), "*.md"))
+        {
+            var raw = File.ReadAllText(file);
+            foreach (var (key, text) in CdsMitral.Clinical.Thresholds.ByKey.Where(t => t.Value.Any(char.IsDigit) && t.Value.Length > 5)
+                .Concat(CdsMitral.Clinical.Evidence.ByKey.Where(e => e.Value.Length > 60)))
+            {
+                if (raw.Contains(text, StringComparison.Ordinal))
+                {
+                    typed.Add($"{Path.GetFileName(file)} types \"{text}\" ({key})");
+                }
+            }
+        }
+        Assert.True(typed.Count == 0, string.Join("\n", typed));
+        Assert.All(ContentCatalog.Embedded.Pages, p => Assert.DoesNotContain("{{", p.Markdown, StringComparison.Ordinal));
+        Assert.Contains(CdsMitral.Clinical.Thresholds.LvefWindowText, ContentCatalog.Embedded.Get("coapt-and-mitra-fr").Markdown, StringComparison.Ordinal);
+        Assert.Contains(CdsMitral.Clinical.Evidence.Coapt5Year, ContentCatalog.Embedded.Get("coapt-and-mitra-fr").Markdown, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void AnUnknownPlaceholderStopsTheCatalogInsteadOfShowingAHole()
+    {
+        var page = "---\nslug: x\ntitle: X\naudience: clinicians\nsummary: s\nupdated: 2026-12-07\n---\nLVEF {{threshold:lvef-windw}}\n";
+        var error = Assert.Throws<InvalidDataException>(() => new ContentCatalog([("cds-cards/x.md", page)]));
+        Assert.Contains("lvef-windw", error.Message, StringComparison.Ordinal);
+    }
+
+    /// <summary>Decisions 21 and 25: no page reads as eligibility, and none says surgery is the standard for secondary MR.</summary>
+    [Fact]
+    public void NoPageSaysQualifiesEligibleMatchesTheProfileOrThatSurgeryIsTheStandard()
+    {
+        foreach (var page in ContentCatalog.Embedded.Pages)
+        {
+            foreach (var phrase in new[] { "qualif", "eligib", "matches the", "surgery remains the standard", "remains the standard" })
+            {
+                Assert.False(page.Markdown.Contains(phrase, StringComparison.OrdinalIgnoreCase), $"{page.Slug} says \"{phrase}\"");
+            }
+        }
+    }
 }
