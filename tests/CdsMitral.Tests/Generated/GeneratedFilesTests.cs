@@ -14,17 +14,9 @@ namespace CdsMitral.Tests.Generated;
 /// </summary>
 public sealed class GeneratedFilesTests(ServiceFactory service) : IClassFixture<ServiceFactory>
 {
-    private const string Regenerate = "CDSMITRAL_WRITE_GOLDEN=1 dotnet test tests/CdsMitral.Tests --filter \"FullyQualifiedName~Generated\"";
+    private const string Regenerate = GeneratedFiles.Regenerate;
 
-    private static void Check(string path, string rendered)
-    {
-        var full = Repo.PathOf(path.Split('/'));
-        if (Environment.GetEnvironmentVariable("CDSMITRAL_WRITE_GOLDEN") == "1")
-        {
-            File.WriteAllText(full, rendered);
-        }
-        Assert.True(File.Exists(full) && File.ReadAllText(full) == rendered, $"{path} is out of step with the code; regenerate with {Regenerate}");
-    }
+    private static void Check(string path, string rendered) => GeneratedFiles.Check(path, rendered);
 
     [Fact]
     public void TheRulesPageListsEveryRuleAsTheCodeHasIt()
@@ -104,5 +96,21 @@ public sealed class GeneratedFilesTests(ServiceFactory service) : IClassFixture<
             }
         }
         Check("docs/cards.golden.md", md.ToString().TrimEnd() + "\n");
+    }
+}
+
+/// <summary>A file generated from the code: written when CDSMITRAL_WRITE_GOLDEN=1, otherwise compared.</summary>
+internal static class GeneratedFiles
+{
+    public const string Regenerate = "CDSMITRAL_WRITE_GOLDEN=1 dotnet test tests/CdsMitral.Tests --filter \"FullyQualifiedName~Generated\"";
+
+    public static void Check(string path, string rendered)
+    {
+        var full = Repo.PathOf(path.Split('/'));
+        if (Environment.GetEnvironmentVariable("CDSMITRAL_WRITE_GOLDEN") == "1")
+        {
+            File.WriteAllText(full, rendered);
+        }
+        Assert.True(File.Exists(full) && File.ReadAllText(full) == rendered, $"{path} is out of step with the code; regenerate with {Regenerate}");
     }
 }
