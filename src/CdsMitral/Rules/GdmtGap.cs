@@ -35,7 +35,7 @@ internal sealed class GdmtGap : IRule
     /// cardiomyopathy diagnosis (decision 11: with LVEF above 50 % only the diagnosis makes the gap).</summary>
     internal static Criterion HfrefSubstrate(ClinicalSnapshot s)
     {
-        const string name = "HFrEF substrate (LVEF below 50 % or an HFrEF or cardiomyopathy diagnosis)";
+        var name = $"HFrEF substrate (LVEF below {Thresholds.ReducedEfBelow.Text("%")} or an HFrEF or cardiomyopathy diagnosis)";
         if (s.HfrefConditions.Concat(s.Cardiomyopathies).FirstOrDefault() is { } dx)
         {
             return new(name, Verdict.Met, $"{dx.Name} ({dx.Source})");
