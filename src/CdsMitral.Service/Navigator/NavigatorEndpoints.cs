@@ -27,7 +27,7 @@ public sealed record NavigatorAuditRecord(string Session, DateTimeOffset At, str
 /// <summary>What the audit keeps of a write-back: which session's result was sent, and what the FHIR server made of it
 /// (the ids it created, or its refusal). The answers are in that session's result event.</summary>
 public sealed record NavigatorWriteBackRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string SavedResult,
-    LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack);
+    LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack, string Wrote);
 
 [JsonSerializable(typeof(NavigatorAuditRecord))]
 [JsonSerializable(typeof(NavigatorWriteBackRecord))]
@@ -302,7 +302,10 @@ public static partial class NavigatorEndpoints
         }
         var view = View(session, time);
         await Audit(session, view, audit, time);
-        var bundle = NavigatorOutputs.WriteBackBundle(session.PatientId, session.Answers, view, Guid.NewGuid);
+        // Decision 26: a proposal of a Heart Valve Team evaluation is written only when the clinician pressed the button that says so.
+        var form = await http.Request.ReadFormAsync(http.RequestAborted);
+        var propose = form["propose"] == "yes";
+        var bundle = NavigatorOutputs.WriteBackBundle(session.PatientId, session.Answers, view, Guid.NewGuid, propose);
         using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(session.Iss.TrimEnd('/') + "/"))
         {
             Content = new StringContent(bundle.ToJsonString(), Encoding.UTF8, "application/fhir+json"),
@@ -322,7 +325,7 @@ public static partial class NavigatorEndpoints
             outcome = new WriteBackOutcome(WriteBackOutcome.Unreachable);
         }
         session.WrittenBack = outcome;
-        await AuditWriteBack(session, view, outcome, audit, time);
+        await AuditWriteBack(session, view, outcome, propose, audit, time);
         await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
         if (outcome.Outcome == WriteBackOutcome.Unreachable)
         {
@@ -332,7 +335,7 @@ public static partial class NavigatorEndpoints
         {
             return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {outcome.Status}).");
         }
-        return Html(http, NavigatorPages.Saved(NavigatorOutputs.SuggestsReferral(view.Result), Links));
+        return Html(http, NavigatorPages.Saved(propose, Links));
     }
 
     private static PathwayView View(NavigatorSession session, TimeProvider time) =>
@@ -357,11 +360,11 @@ public static partial class NavigatorEndpoints
     }
 
     /// <summary>One audit event per write-back attempt, beside the result's: what the EHR made of it.</summary>
-    private static async Task AuditWriteBack(NavigatorSession session, PathwayView view, WriteBackOutcome outcome, AuditWriter audit, TimeProvider time)
+    private static async Task AuditWriteBack(NavigatorSession session, PathwayView view, WriteBackOutcome outcome, bool proposed, AuditWriter audit, TimeProvider time)
     {
         var at = time.GetUtcNow();
         var record = new NavigatorWriteBackRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
-            NavigatorPathway.CodeOf(view.Result), session.From, outcome);
+            NavigatorPathway.CodeOf(view.Result), session.From, outcome, proposed ? "QuestionnaireResponse, ServiceRequest (draft)" : "QuestionnaireResponse");
         await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorWriteBackRecord)));
     }
 

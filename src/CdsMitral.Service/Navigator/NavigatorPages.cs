@@ -226,9 +226,15 @@ public static class NavigatorPages
     {
         ArgumentNullException.ThrowIfNull(view);
         links ??= new NavigatorLinks();
+        // Decision 26: each button says what it writes. Where the result advises a referral, proposing it comes first; elsewhere
+        // it is offered only as an explicit choice, with the reason it is not the advice.
+        var propose = $"""<button type="submit" name="propose" value="yes"{(NavigatorOutputs.ProposesEvaluation(view.Result) ? "" : " class=\"secondary\"")}>{E(NavigatorOutputs.SaveAndProposeLabel)}</button>""";
+        var answersOnly = $"""<button type="submit" name="propose" value="no"{(NavigatorOutputs.ProposesEvaluation(view.Result) ? " class=\"secondary\"" : "")}>{E(NavigatorOutputs.SaveAnswersLabel)}</button>""";
         var writeBack = writeBackField is null ? notice is null ? "" : $"""<p class="note">{E(notice)}</p>""" : $"""
             <form method="post" action="{E(links.WriteBack)}" class="no-print">{writeBackField}
-            <div class="actions"><button type="submit">Save the answers{(NavigatorOutputs.SuggestsReferral(view.Result) ? " and a draft Heart Valve Team request" : "")} to the EHR</button></div></form>
+            <h2 id="save">Save to the EHR</h2>
+            {(NavigatorOutputs.ProposesEvaluation(view.Result) ? "" : $"<p>This result does not advise a Heart Valve Team referral. Propose one only if you judge it right for this patient.</p>")}
+            <div class="actions">{(NavigatorOutputs.ProposesEvaluation(view.Result) ? propose + answersOnly : answersOnly + propose)}</div></form>
             """;
         var body = $"""
             <h1>Where the patient stands</h1>
@@ -292,7 +298,9 @@ public static class NavigatorPages
     public static string Saved(bool withReferral, NavigatorLinks? links = null)
     {
         links ??= new NavigatorLinks();
-        var what = withReferral ? "The answers and a draft Heart Valve Team request were" : "The answers were";
+        var what = withReferral
+            ? "The answers (a QuestionnaireResponse) and a proposal of a Heart Valve Team evaluation (a draft ServiceRequest) were"
+            : "The answers (a QuestionnaireResponse) were";
         return Page("Saved to the EHR", $"""
             <h1>Saved to the EHR</h1><p>{what} saved to the patient's record.</p>
             <p><a href="{E(links.Result)}">Back to the result</a> · <a href="{E(links.Summary)}">Referral summary</a></p>

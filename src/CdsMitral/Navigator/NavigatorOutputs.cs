@@ -196,33 +196,38 @@ public static partial class NavigatorOutputs
         return request;
     }
 
-    /// <summary>Both resources in one transaction, the request pointing at the answers through a urn:uuid, so that an EHR
-    /// stores both or neither.</summary>
-    public static JsonObject WriteBackBundle(string patientId, NavigatorAnswers answers, PathwayView view, Func<Guid> newId)
+    /// <summary>What a write-back saves (decision 26 of 2026-12-07): always the answers, and a draft request for a Heart Valve
+    /// Team evaluation only when the clinician chose to propose one. Both in one transaction, the request pointing at the
+    /// answers through a urn:uuid, so that an EHR stores what was chosen or nothing.</summary>
+    public static JsonObject WriteBackBundle(string patientId, NavigatorAnswers answers, PathwayView view, Func<Guid> newId, bool proposeEvaluation)
     {
         ArgumentNullException.ThrowIfNull(newId);
         var qrUrl = $"urn:uuid:{newId()}";
-        var srUrl = $"urn:uuid:{newId()}";
         JsonObject Entry(string fullUrl, JsonObject resource) => new()
         {
             ["fullUrl"] = fullUrl,
             ["resource"] = resource,
             ["request"] = new JsonObject { ["method"] = "POST", ["url"] = (string)resource["resourceType"]! },
         };
-        return new JsonObject
+        var entries = new JsonArray(Entry(qrUrl, QuestionnaireResponse(patientId, answers, view)));
+        if (proposeEvaluation)
         {
-            ["resourceType"] = "Bundle",
-            ["type"] = "transaction",
-            ["entry"] = new JsonArray(
-                Entry(qrUrl, QuestionnaireResponse(patientId, answers, view)),
-                Entry(srUrl, ServiceRequest(patientId, answers, view, qrUrl))),
-        };
+            entries.Add(Entry($"urn:uuid:{newId()}", ServiceRequest(patientId, answers, view, qrUrl)));
+        }
+        return new JsonObject { ["resourceType"] = "Bundle", ["type"] = "transaction", ["entry"] = entries };
     }
 
-    /// <summary>Whether the result is one where a Heart Valve Team referral is the consideration (COAPT-like), or where the
-    /// content says the team may still consider intervention.</summary>
-    public static bool SuggestsReferral(PathwayResult result) =>
-        result is PathwayResult.CoaptLikeReferToHeartValveTeam or PathwayResult.OutsideCoaptLikeRange or PathwayResult.AtrialOrPreservedEfSecondaryMr;
+    /// <summary>The results for which proposing a Heart Valve Team evaluation is the Navigator's own advice (decision 26):
+    /// the COAPT-like profile, and values outside the range, where the team may still consider intervention. For every
+    /// other result a proposal is only ever the clinician's explicit choice.</summary>
+    public static bool ProposesEvaluation(PathwayResult result) =>
+        result is PathwayResult.CoaptLikeReferToHeartValveTeam or PathwayResult.OutsideCoaptLikeRange;
+
+    /// <summary>What each write-back button says, word for word what it writes.</summary>
+    public const string SaveAnswersLabel = "Save the answers to the EHR (a completed QuestionnaireResponse)";
+
+    public const string SaveAndProposeLabel =
+        "Save the answers and propose a Heart Valve Team evaluation (a QuestionnaireResponse and a draft ServiceRequest)";
 
     private static JsonObject PatientReference(string patientId) =>
         Hooks.HookValidation.IsFhirId(patientId)

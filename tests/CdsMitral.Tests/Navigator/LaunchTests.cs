@@ -619,6 +619,85 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.DoesNotContain("FORGED", stored, StringComparison.Ordinal);
     }
 
+    /// <summary>A chart and the clinician's answers that lead the Navigator to each result.</summary>
+    public static TheoryData<PathwayResult> EveryResult() => [.. Enum.GetValues<PathwayResult>()];
+
+    private static (Chart Chart, NavigatorAnswers Answers) Leading(PathwayResult result)
+    {
+        Chart Coapt(decimal lvef = 32, decimal lvesd = 58, string grade = "severe", string mechanism = "secondary-ventricular") =>
+            new Chart("p1").Mr(grade, "2026-10-01", mechanism).Lvef(lvef, "2026-10-01").Lvesd(lvesd, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        var full = NavigatorFixtures.Full();
+        return result switch
+        {
+            PathwayResult.CoaptLikeReferToHeartValveTeam => (Coapt(), full),
+            PathwayResult.OutsideCoaptLikeRange => (Coapt(lvesd: 74), full),
+            PathwayResult.AtrialOrPreservedEfSecondaryMr => (Coapt(lvef: 60, lvesd: 40, mechanism: "secondary-atrial"), full),
+            PathwayResult.OptimiseGdmtFirst => (new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01")
+                .Pasp(45, "2026-10-01").Medication("200031", "carvedilol"), NavigatorFixtures.None()),
+            PathwayResult.PrimaryMr => (Coapt(mechanism: "primary"), full),
+            PathwayResult.AcuteSevereMrCriticallyIll => (Coapt(), full with { AcuteSevereMrCriticallyIll = true }),
+            PathwayResult.NotEnoughInformation => (Coapt(), NavigatorFixtures.None()),
+            PathwayResult.MrNotSignificant => (Coapt(grade: "moderate"), full),
+            PathwayResult.NoPersistentSymptoms => (Coapt(), full with { SymptomsPersistDespiteGdmt = false }),
+            _ => throw new ArgumentOutOfRangeException(nameof(result)),
+        };
+    }
+
+    /// <summary>Decision 26: for every result, each write-back button makes the FHIR server receive exactly what its label
+    /// says: the answers alone, or the answers and a draft ServiceRequest; and the proposal leads only where the result
+    /// advises it.</summary>
+    [Theory]
+    [MemberData(nameof(EveryResult))]
+    public async Task Each_write_back_button_sends_exactly_what_it_says_for_every_result(PathwayResult expected)
+    {
+        var (chart, answers) = Leading(expected);
+        await using var fhir = await FakeFhirServer.StartAsync();
+        fhir.SmartConfiguration = _auth.SmartConfiguration();
+        fhir.Add(chart.Resources);
+        fhir.Responder = (request, _) => request.Method == "POST" ? new FakeReply(200, """{"resourceType":"Bundle","type":"transaction-response"}""") : null;
+        using var browser = Browser();
+        using var launch = await browser.GetAsync($"/navigator/launch?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=launch-123");
+        using var back = await AuthBrowser.GetAsync(launch.Headers.Location);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(back.Headers.Location!));
+        Assert.Equal(HttpStatusCode.Redirect, callback.StatusCode);
+        using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+        var (name, value) = Antiforgery(await step.Content.ReadAsStringAsync());
+        var form = new List<KeyValuePair<string, string>> { new(name, value), new("go", "next") };
+        form.AddRange(NavigatorQuestions.All.Select(q => new KeyValuePair<string, string>(q.LinkId, q.AnswerCode(answers) ?? "")));
+        using var posted = await browser.PostAsync("/navigator/step/" + StepIds.All[0], new FormUrlEncodedContent(form));
+        Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);
+
+        using var result = await browser.GetAsync("/navigator/result");
+        var html = await result.Content.ReadAsStringAsync();
+        Assert.Contains(WebUtility.HtmlEncode(NavigatorPathway.TitleOf(expected)), html, StringComparison.Ordinal);
+        var buttons = WriteBackButton().Matches(html).Select(m => (Value: m.Groups[1].Value, Label: WebUtility.HtmlDecode(m.Groups[2].Value))).ToList();
+        Assert.Equal([("yes", NavigatorOutputs.SaveAndProposeLabel), ("no", NavigatorOutputs.SaveAnswersLabel)],
+            NavigatorOutputs.ProposesEvaluation(expected) ? buttons : [.. Enumerable.Reverse(buttons)]);
+        Assert.Equal(expected is PathwayResult.CoaptLikeReferToHeartValveTeam or PathwayResult.OutsideCoaptLikeRange, buttons[0].Value == "yes");
+
+        foreach (var (propose, wrote) in new[] { ("no", new[] { "QuestionnaireResponse" }), ("yes", new[] { "QuestionnaireResponse", "ServiceRequest" }) })
+        {
+            var before = fhir.Requests.Count(r => r.Method == "POST");
+            var (field, token) = Antiforgery(html);
+            using var saved = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(field, token), new("propose", propose)]));
+            Assert.Equal(HttpStatusCode.OK, saved.StatusCode);
+            Assert.Contains(propose == "yes" ? "a draft ServiceRequest) were saved" : "The answers (a QuestionnaireResponse) were saved",
+                await saved.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            var bundle = JsonNode.Parse(fhir.Requests.Where(r => r.Method == "POST").Skip(before).Single().Body!)!;
+            Assert.Equal(wrote, bundle["entry"]!.AsArray().Select(e => (string)e!["resource"]!["resourceType"]!));
+            Assert.Equal(NavigatorPathway.CodeOf(expected),
+                (string?)bundle["entry"]![0]!["resource"]!["item"]!.AsArray().Single(i => (string?)i!["linkId"] == "result")!["answer"]![0]!["valueCoding"]!["code"]);
+        }
+        // No button pressed (a form without the choice): the answers alone, never a proposal.
+        var (f, t) = Antiforgery(html);
+        using var bare = await browser.PostAsync("/navigator/write-back", new FormUrlEncodedContent([new(f, t)]));
+        Assert.Equal(["QuestionnaireResponse"], JsonNode.Parse(fhir.Requests.Last(r => r.Method == "POST").Body!)!["entry"]!.AsArray()
+            .Select(e => (string)e!["resource"]!["resourceType"]!));
+    }
+
+    [GeneratedRegex("<button type=\"submit\" name=\"propose\" value=\"(yes|no)\"[^>]*>([^<]+)</button>")]
+    private static partial Regex WriteBackButton();
+
     [GeneratedRegex("<input type=\"hidden\" name=\"([^\"]+)\" value=\"([^\"]+)\">")]
     private static partial Regex HiddenInput();
 
@@ -682,7 +761,7 @@ public sealed class LaunchBrowserTests
         Assert.Contains("attested by", await page.InnerTextAsync("body"), StringComparison.OrdinalIgnoreCase);
         await Screenshots.TakeAsync(page, "10-referral-summary");
         await page.GoBackAsync();
-        await page.GetByRole(AriaRole.Button, new() { NameRegex = new Regex("to the EHR$") }).ClickAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = NavigatorOutputs.SaveAndProposeLabel }).ClickAsync();
         Assert.Equal("Saved to the EHR", await page.InnerTextAsync("h1"));
         await Screenshots.TakeAsync(page, "11-saved");
         var post = Assert.Single(fhir.Requests, r => r.Method == "POST");

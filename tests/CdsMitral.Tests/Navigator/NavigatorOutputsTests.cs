@@ -119,9 +119,13 @@ public sealed class NavigatorOutputsTests(FhirValidator validator) : IClassFixtu
         var answers = Full();
         var view = NavigatorPathway.Evaluate(Sample("coapt-profile"), answers, Now);
         var ids = new Queue<Guid>([Guid.Parse("00000000-0000-4000-8000-000000000001"), Guid.Parse("00000000-0000-4000-8000-000000000002")]);
-        var bundle = NavigatorOutputs.WriteBackBundle("coapt-profile", answers, view, ids.Dequeue);
+        var bundle = NavigatorOutputs.WriteBackBundle("coapt-profile", answers, view, ids.Dequeue, proposeEvaluation: true);
         AssertValid("write-back transaction", bundle);
         Assert.Equal("urn:uuid:00000000-0000-4000-8000-000000000001", (string?)bundle["entry"]![1]!["resource"]!["supportingInfo"]![0]!["reference"]);
+        // Without a proposal (decision 26), the answers alone: no ServiceRequest.
+        var answersOnly = NavigatorOutputs.WriteBackBundle("coapt-profile", answers, view, Guid.NewGuid, proposeEvaluation: false);
+        AssertValid("write-back of the answers alone", answersOnly);
+        Assert.Equal(["QuestionnaireResponse"], answersOnly["entry"]!.AsArray().Select(e => (string)e!["resource"]!["resourceType"]!));
     }
 
     [Fact]

@@ -15,7 +15,8 @@ namespace CdsMitral.Tests.Support;
 public sealed record FakeReply(int Status = 200, string? Body = null, TimeSpan Delay = default, string ContentType = "application/fhir+json",
     IReadOnlyDictionary<string, string>? Headers = null, bool Abort = false, TimeSpan DripInterval = default, byte[]? RawBody = null);
 
-public sealed record SeenRequest(string Method, string PathAndQuery, string? Authorization, DateTimeOffset At);
+/// <param name="Body">What a POST or PUT carried (a write-back transaction); null for reads.</param>
+public sealed record SeenRequest(string Method, string PathAndQuery, string? Authorization, DateTimeOffset At, string? Body = null);
 
 /// <summary>
 /// A real FHIR-ish HTTP server on loopback Kestrel, standing in where WireMock.Net cannot be had.
@@ -77,8 +78,21 @@ public sealed class FakeFhirServer : IAsyncDisposable
         InterlockedMax(ref _maxInFlight, current);
         try
         {
+            if (MangleDoubleSlashesInQuery && http.Request.QueryString.Value is { } raw && raw.Contains("//", StringComparison.Ordinal))
+            {
+                // What the SMART launcher's proxy does to a query it passes on: "http://loinc.org" arrives as "http:/loinc.org".
+                http.Request.QueryString = new QueryString(raw.Replace("//", "/", StringComparison.Ordinal));
+            }
             var count = _seen.Count(r => r.PathAndQuery == http.Request.Path + http.Request.QueryString);
-            _seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow));
+            string? body = null;
+            if (http.Request.Method is "POST" or "PUT")
+            {
+                http.Request.EnableBuffering();
+                using var reader = new StreamReader(http.Request.Body, Encoding.UTF8, leaveOpen: true);
+                body = await reader.ReadToEndAsync(http.RequestAborted);
+                http.Request.Body.Position = 0;
+            }
+            _seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, body));
             var reply = Responder(http.Request, count)
                         ?? (SmartConfiguration is { } smart && http.Request.Path.Value!.EndsWith("/.well-known/smart-configuration", StringComparison.Ordinal)
                             ? new FakeReply(200, smart.ToJsonString(), ContentType: "application/json")
@@ -155,6 +169,10 @@ public sealed class FakeFhirServer : IAsyncDisposable
     /// medication adds the referenced Medication as <c>search.mode</c> include. Off by default, so that tests which
     /// rely on "every resource of the type" keep working.</summary>
     public bool HonoursSearchParameters { get; set; }
+
+    /// <summary>Behave like a proxy that collapses "//" in query strings (smart-launcher-v2's, seen 2026-12-07): an unencoded
+    /// system URL in a token search then matches nothing.</summary>
+    public bool MangleDoubleSlashesInQuery { get; set; }
 
     /// <summary>Some servers (Epic, by public reports) accept <c>_include=MedicationRequest:medication</c> and return
     /// no Medication: the client must read each one itself.</summary>
