@@ -39,10 +39,26 @@ public static class Evidence
         "The 2020 ACC/AHA and 2025 ESC/EACTS valve guidelines both put GDMT (and CRT where indicated) before any mitral intervention " +
         "in secondary MR; MR often lessens with it, so severity is judged again once therapy is optimised.";
 
-    /// <summary>Decision 25: surgery versus TEER by mechanism. Secondary MR.</summary>
+    /// <summary>Decision 25: surgery versus TEER by mechanism. Secondary MR (ventricular; atrial MR is weighed the other way).</summary>
     public const string SurgerySecondary =
-        "In secondary MR, mitral surgery is weighed mainly when CABG is planned; isolated mitral surgery is graded below TEER in both the " +
-        "2020 ACC/AHA and the 2025 ESC/EACTS valve guidelines.";
+        "In ventricular secondary MR, mitral surgery is weighed mainly when CABG is planned, and isolated mitral surgery is graded below TEER " +
+        "in both the 2020 ACC/AHA and the 2025 ESC/EACTS valve guidelines; in atrial secondary MR the 2025 ESC/EACTS guideline favours " +
+        "surgery with ablation of atrial fibrillation where the patient can have it.";
+
+    /// <summary>Atrial secondary MR with an LVEF inside the window: not the trials' population.</summary>
+    public const string Atrial =
+        "COAPT and the graded recommendations for TEER concern ventricular secondary MR. In atrial secondary MR, rhythm control and " +
+        "heart-failure treatment come first, and the 2025 ESC/EACTS guideline favours surgery with ablation of atrial fibrillation, with " +
+        "TEER for patients who cannot have surgery.";
+
+    /// <summary>Why a severe-MR card quotes no grade: the record does not show what the grades assume.</summary>
+    public const string GradesWithheld =
+        "The guideline grades for TEER are not quoted: they concern severe ventricular secondary MR that stays symptomatic on optimised " +
+        "GDMT, and the record does not show that yet.";
+
+    /// <summary>A presumed mechanism (decision 22 and 25: the grades and the pathway depend on it).</summary>
+    public const string ConfirmMechanism =
+        "Confirm it on the echo: the grades concern ventricular secondary MR, and primary MR with LV dysfunction follows the surgical pathway.";
 
     /// <summary>Decision 25: primary MR.</summary>
     public const string SurgeryPrimary =
@@ -66,9 +82,10 @@ public static class Evidence
 
     /// <summary>Decision 28 and the acute content: stabilisation first; surgery when feasible; TEER as a bridge in selected patients.</summary>
     public const string Acute =
-        "Acute severe MR in the critically ill is a different question from chronic secondary MR: stabilisation (diuretics, vasodilators, " +
-        "inotropes, mechanical support) and the shock team come first; surgery is preferred when feasible, and TEER has been used as a " +
-        "bridge in selected patients judged unable to survive surgery.";
+        "Acute severe MR in the critically ill is a different question from chronic secondary MR: stabilisation (diuretics, vasodilators " +
+        "only where blood pressure allows, inotropes, mechanical support) and the shock team come first; surgery when it is feasible, as an " +
+        "emergency for papillary-muscle rupture or another structural cause, and TEER has been used as a bridge in selected patients judged " +
+        "unable to survive surgery.";
 
     public const string AcuteBasis =
         "Not a graded recommendation: the 2025 ESC/EACTS valve guideline's section on acute MR, and registry data on TEER for MR after " +
@@ -113,5 +130,6 @@ public static class Evidence
         ["periop-question"] = PeriopQuestion,
         ["acute"] = Acute,
         ["acute-basis"] = AcuteBasis,
+        ["atrial"] = Atrial,
     };
 }

@@ -68,6 +68,11 @@ public static class NavigatorPathway
             BeyondRecordStep(answers),
             ContextStep(s),
         };
+        if (Acute(s, answers))
+        {
+            // Decision 28: the acute branch goes straight to its result; the chronic GDMT, symptom and TEE steps do not apply.
+            steps = [steps[0]];
+        }
         // A mechanism answer counts only where the record leaves the mechanism open (the question is not shown otherwise).
         var attested = Q.All
             .Where(q => q.AnswerCode(answers) is not null && (q.LinkId != Q.Mechanism || !RecordIsDefinite(s)))
@@ -77,7 +82,7 @@ public static class NavigatorPathway
             .Concat(s.Unavailable.Select(u => $"{Capitalise(u)} could not be retrieved; what depends on them may be incomplete"))
             .Concat(s.Notes)
             .ToList();
-        return new PathwayView(now, answers, steps, attested, WithPriorIntervention(s, Decide(s, answers, mech)), notes);
+        return new PathwayView(now, answers, steps, attested, WithPerioperative(WithPriorIntervention(s, Decide(s, answers, mech))), notes);
     }
 
     // ---- the mechanism: the record when it is definite, else the clinician's answer, else the presumption ----
@@ -204,7 +209,7 @@ public static class NavigatorPathway
         {
             var uses = s.Gdmt.ByClass.TryGetValue(pillar, out var u) ? u : [];
             values.AddRange(uses.Count == 0
-                ? [new PrefilledValue(Capitalise(GdmtStatus.Name(pillar)), $"none {(s.Gdmt.Unrecognised.Count > 0 ? "recognised " : "")}on record", "", "", ValueStatus.Missing)]
+                ? [new PrefilledValue(Capitalise(GdmtStatus.Name(pillar)), $"none {(s.Gdmt.Unrecognised.Count > 0 ? "recognised " : "")}found in the EHR's answer", "", "", ValueStatus.Missing)]
                 : uses.Select(x => new PrefilledValue(Capitalise(GdmtStatus.Name(pillar)), x.Name, "", x.Source, ValueStatus.Current, "active on record; dose not judged")));
         }
         values.AddRange(s.Gdmt.AmbiguousBetaBlocker.Select(x => new PrefilledValue("Beta-blocker salt", x.Name, "", x.Source, ValueStatus.NotUsable,
@@ -261,7 +266,7 @@ public static class NavigatorPathway
         {
             recorded is { } n
                 ? new("NYHA class", Roman(n.Value), n.DateText, n.Source, n.IsStale ? ValueStatus.Stale : ValueStatus.Current)
-                : new("NYHA class", "none on record", "", "", ValueStatus.Missing),
+                : new("NYHA class", "none found in the EHR's answer", "", "", ValueStatus.Missing),
         };
         var suggested = recorded is { IsCurrent: true } current ? Roman(current.Value) : null;
         var (nyha, _) = EffectiveNyha(s, a);
@@ -335,7 +340,7 @@ public static class NavigatorPathway
     {
         var unusable = s.Findings.Where(f => f.Measure == name).ToList();
         return unusable.Count == 0
-            ? new(name, "none on record", "", "", ValueStatus.Missing)
+            ? new(name, "none found in the EHR's answer", "", "", ValueStatus.Missing)
             : new(name, "none usable", "", string.Join(", ", unusable.Select(f => f.Source)), ValueStatus.NotUsable,
                 string.Join("; ", unusable.Select(f => $"{f.Source} {f.Problem}")));
     }
@@ -357,8 +362,21 @@ public static class NavigatorPathway
         s.PriorTeerOrRepair is { } p
             ? outcome with
             {
-                Notes = [.. outcome.Notes, $"Prior {ProcedureWord(p)} ({p.DateText}, {p.Source}): it treated the leak, not the ventricle; the heart-failure substrate is still evaluated as before."],
+                Notes = [.. outcome.Notes, $"Prior {ProcedureWord(p)} ({p.DateText}, {p.Source}): it treated the leak, not the ventricle; the heart-failure substrate is still evaluated as before.",
+                    Clinical.Evidence.ProceduralSuccess],
                 ContentSlugs = [.. outcome.ContentSlugs, "why-teer-does-not-fix-the-ventricle"],
+            }
+            : outcome;
+
+    /// <summary>Decision 30: in the chronic results on a heart-failure substrate, the perioperative question, as the
+    /// perioperative page and card ask it.</summary>
+    private static PathwayOutcome WithPerioperative(PathwayOutcome outcome) =>
+        outcome.Result is PathwayResult.CoaptLikeReferToHeartValveTeam or PathwayResult.OptimiseGdmtFirst or PathwayResult.OutsideCoaptLikeRange
+            or PathwayResult.NoPersistentSymptoms
+            ? outcome with
+            {
+                Notes = [.. outcome.Notes, $"If other surgery is planned: {Clinical.Evidence.PeriopQuestion} Its risk follows the heart-failure substrate, not the MR grade alone."],
+                ContentSlugs = [.. outcome.ContentSlugs, "perioperative-secondary-mr"],
             }
             : outcome;
 
@@ -514,6 +532,7 @@ public static class NavigatorPathway
             case RvFunctionAnswer.Reduced: notes.Add($"Reduced right-ventricular function ({a.Provenance}): the team weighs it."); break;
             default: because.Add($"Normal right-ventricular function ({a.Provenance})"); break;
         }
+        notes.Add(Clinical.Evidence.ProceduralSuccess);
         return Outcome(PathwayResult.CoaptLikeReferToHeartValveTeam,
             "The recorded values and the answers fall inside the COAPT trial window; this is not an indication: consider referral to the Heart " +
             "Valve Team, which confirms anatomy and surgical risk and decides with the patient whether transcatheter edge-to-edge repair (TEER) is right.",

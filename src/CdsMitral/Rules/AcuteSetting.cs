@@ -1,4 +1,5 @@
 using CdsMitral.Clinical;
+using CdsMitral.Snapshot;
 using static CdsMitral.Rules.Wording;
 
 namespace CdsMitral.Rules;
@@ -29,19 +30,21 @@ internal sealed class AcuteSetting : IRule
     public Consideration Card(RuleContext c)
     {
         var s = c.Snapshot;
-        var shock = s.AcuteSetting.Any(a => !a.Support);
-        var support = s.AcuteSetting.Any(a => a.Support);
-        var sign = (shock, support) switch
-        {
-            (true, true) => "Cardiogenic shock with circulatory support",
-            (true, false) => "Cardiogenic shock",
-            _ => "Mechanical circulatory support in progress",
-        };
+        // The signs as the record names them, with their dates (the clinical review: an old, never-resolved shock entry must
+        // be visible as such), and the order when one is being placed.
+        string Sign(AcuteFinding a, bool dated) =>
+            $"{CutAtWord(Cards.Markdown.Plain(a.Name), 40)}{(a.Support ? " in progress" : "")}{(dated && a.SinceText is { } d ? $" (since {d})" : "")}";
         var mr = $"{Uncapitalise(MrPhrase(s, withMechanism: false))} ({s.Mr!.DateText})";
-        var summary = Fit($"{sign} and {mr}: chronic secondary-MR considerations do not apply; stabilisation and the shock team come first",
-            $"{sign} and {mr}: stabilisation and the shock team come first");
+        var lead = c.OnOrder && c.MitralOrder is { } order ? $"{OrderLead(c, order)} in the acute setting: " : "";
+        string Start(string text) => lead.Length == 0 ? Capitalise(text) : Uncapitalise(text);
+        string Signs(bool dated) => Start(JoinAnd([.. s.AcuteSetting.Select(a => Sign(a, dated)), mr]));
+        var generic = Start($"{(s.AcuteSetting.Any(a => !a.Support) ? "cardiogenic shock" : "circulatory support in progress")} and {mr}");
+        var summary = Fit($"{lead}{Signs(true)}: chronic secondary-MR considerations do not apply; stabilisation and the shock team come first",
+            $"{lead}{Signs(true)}: stabilisation and the shock team come first",
+            $"{lead}{Signs(false)}: stabilisation and the shock team come first",
+            $"{lead}{generic}: stabilisation and the shock team come first");
         var detail = new Detail()
-            .Para($"On record: {Cards.Markdown.Join(", ", s.AcuteSetting.Select(a => Cards.Markdown.Of($"{a.Name} ({a.Source})")))}. {MrPhrase(s, withMechanism: false)} on {s.Mr.DateText} ({s.Mr.Source}).")
+            .Para($"On record: {Cards.Markdown.Join(", ", s.AcuteSetting.Select(a => Cards.Markdown.Of($"{a.Name}{(a.SinceText is { } d ? $", since {d}" : "")} ({a.Source})")))}. {MrPhrase(s, withMechanism: false)} on {s.Mr.DateText} ({s.Mr.Source}).")
             .Statement(Evidence.Acute)
             .Para($"The COAPT-like profile, GDMT gaps and the trial ranges concern chronic secondary MR in stable patients; they are not shown while the record shows the acute setting.")
             .Basis(Evidence.AcuteBasis)

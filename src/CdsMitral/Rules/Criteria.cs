@@ -12,7 +12,8 @@ internal static class Criteria
         const string name = "significant MR (moderate-severe or severe)";
         return s.Mr switch
         {
-            null => new(name, Verdict.NotMet, "no MR severity assessment on record"),
+            // Decision 27: a missing value cannot be judged; it is not "not met".
+            null => new(name, Verdict.CannotJudge, "no MR severity assessment found in the EHR's answer"),
             { IsConflicting: true } mr => new(name, Verdict.CannotJudge, $"MR assessments of {mr.DateText} give different grades"),
             { IsSignificant: false } mr => new(name, Verdict.NotMet, $"MR is {mr.Label} ({mr.DateText})"),
             var mr when PredatesRepair(s) is { } repair => new(name, Verdict.CannotJudge, $"the MR assessment of {mr.DateText} predates {repair}"),

@@ -57,7 +57,7 @@ internal sealed class DataGaps : IRule
                 var briefs = unusable.Select(f => f.Brief).Distinct().ToList();
                 var brief = briefs is [{ } only] ? only : null;
                 gaps.Add(unusable.Count == 0
-                    ? new(name, "missing", $"{name}: none on record")
+                    ? new(name, "not found", $"{name}: none found in the EHR's answer")
                     : new(name, brief ?? "unusable",
                         $"{name}: none usable ({string.Join("; ", unusable.Select(f => $"{f.Source} {f.Problem}"))})"));
             }
@@ -105,22 +105,58 @@ internal sealed class DataGaps : IRule
         var reasons = Reasons(gaps);
         var names = JoinAnd(gaps.Select(g => g.Name).ToList());
         var mr = $"{MrPhrase(s)} on record ({s.Mr!.DateText})";
-        var summary = order is null
-            ? Fit($"{mr}; {reasons}: the COAPT-like profile cannot be judged",
+        var repair = s.PriorTeerOrRepair;
+        var summary = (order, gaps) switch
+        {
+            // The clinical review: after a procedure the question is the valve now, not the COAPT-like profile.
+            (null, [{ Name: "MR grade" }]) when Rules.Criteria.PredatesRepair(s) is not null =>
+                Fit($"{Capitalise(ProcedureWord(repair!))} on {repair!.DateText}; the last MR grade ({s.Mr.Label}, {s.Mr.DateText}) predates it: no later echo on record"),
+            // With a preserved LVEF the mechanism, primary or atrial, decides the pathway, not the trial window.
+            (null, [{ Name: "mechanism" }]) when s.CurrentLvef is { } ef && Interval.Judge(ef, Interval.Above(Thresholds.LvefHigh)) == Verdict.Met =>
+                Fit($"{MrPhrase(s)} ({s.Mr.DateText}), LVEF {ef.Display}: mechanism not recorded; primary or atrial MR decides the pathway"),
+            (null, _) => Fit($"{mr}; {reasons}: the COAPT-like profile cannot be judged",
                 $"{MrPhrase(s)} on record; {reasons}: the COAPT-like profile cannot be judged",
                 $"{MrPhrase(s)} on record; {reasons}",
-                $"{mr}; {names} not usable: the COAPT-like profile cannot be judged")
-            : Fit($"{OrderLead(c, order)}: {reasons}; the COAPT-like profile cannot be judged", $"{OrderLead(c, order)}: {reasons}",
-                $"{OrderLead(c, order)}: {names} not usable in the record");
+                $"{mr}; {names} not usable: the COAPT-like profile cannot be judged"),
+            _ => Fit($"{OrderLead(c, order!)}: {reasons}; the COAPT-like profile cannot be judged", $"{OrderLead(c, order!)}: {reasons}",
+                $"{OrderLead(c, order!)}: {names} not usable in the record"),
+        };
         var detail = new Detail()
             .ParaIf(order is not null, $"{OrderHeading(c, 1)}: {order?.Name} ({order?.Key}).")
             .Para($"{MrPhrase(s)} ({s.Mr.DateText}, {s.Mr.Source}) is on record, but what an intervention review needs is not complete:")
             .Bullets(gaps.Select(g => Cards.Markdown.Of($"{g.Full}")))
-            .Para($"A current transthoracic echo with LVEF, LVESD, PASP and the MR mechanism would allow the considerations to be judged.")
+            .Bullets(Advice(gaps).Select(a => Cards.Markdown.Of($"{a}")))
             .Caveats(s)
             .ToString();
         return new Consideration(Info, "info", summary, detail, ["secondary-mr-causes-and-mechanisms", "coapt-and-mitra-fr"],
             ["need-more-info", "chart-data-outdated", "action-not-priority"],
             Inputs(s.Mr.Source, s.Lvef?.Source, s.Lvesd?.Source, s.Pasp?.Source, s.Mechanism.Sources, order?.Key));
+    }
+
+    /// <summary>What would close each kind of gap (the clinical review: "a current echo" is not the answer to a conflict or an
+    /// unstated mechanism in a recent report).</summary>
+    private static IEnumerable<string> Advice(List<Gap> gaps)
+    {
+        if (gaps.Any(g => g.Reason == "not found" || g.Reason.StartsWith("stale", StringComparison.Ordinal) || g.Reason.StartsWith("predates", StringComparison.Ordinal)))
+        {
+            yield return "Needed: a current transthoracic echo with LVEF, LVESD, PASP, the MR grade and its mechanism";
+        }
+        if (gaps.Any(g => g.Reason.StartsWith("conflicting", StringComparison.Ordinal) || g.Reason.StartsWith("recorded inconsistently", StringComparison.Ordinal)))
+        {
+            yield return "Needed: the conflicting entries reconciled in the echo report";
+        }
+        if (gaps.Any(g => g.Reason.StartsWith("implausible", StringComparison.Ordinal) || g.Reason.StartsWith("recorded as text", StringComparison.Ordinal)
+            || g.Reason.StartsWith("in an unreadable unit", StringComparison.Ordinal) || g.Reason == "unusable" || g.Reason == "no numeric value"))
+        {
+            yield return "Needed: the value checked and recorded as a number with its unit";
+        }
+        if (gaps.Any(g => g.Reason.StartsWith("cannot be judged", StringComparison.Ordinal)))
+        {
+            yield return "Needed: a measured value rather than a bound or a range that straddles the trial window";
+        }
+        if (gaps.Any(g => g.Name == "mechanism" && g.Reason == "not recorded"))
+        {
+            yield return "Needed: the mechanism (primary, secondary ventricular or atrial) stated in the echo report";
+        }
     }
 }

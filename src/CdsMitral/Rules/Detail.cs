@@ -78,6 +78,26 @@ internal sealed class Detail
         return lines.Count == 0 ? this : Heading($"Values used").Bullets(lines);
     }
 
+    /// <summary>How many unrecognised medications a card names before it counts the rest.</summary>
+    private const int NamedUnrecognised = 5;
+
+    /// <summary>What the record says of GDMT that is not a plain presence or absence: metoprolol without its salt, finerenone,
+    /// orders not counted as taken, and medications that could not be classified. The same lines on every card that judges
+    /// GDMT, so that no card says less than another about a drug that might fill a gap.</summary>
+    public Detail GdmtNotes(ClinicalSnapshot s)
+    {
+        var g = s.Gdmt;
+        var unrecognised = g.Unrecognised;
+        return ParaIf(g.AmbiguousBetaBlocker.Count > 0,
+                $"Metoprolol, salt not stated ({Markdown.Join(", ", g.AmbiguousBetaBlocker.Select(u => Markdown.Of($"{u.Source}")))}): the succinate is an HFrEF beta-blocker, the tartrate is not. Confirm which.")
+            .ParaIf(g.NonSteroidalMra.Count > 0,
+                $"Non-steroidal MRA (finerenone): not an HFrEF MRA pillar ({Markdown.Join(", ", g.NonSteroidalMra.Select(u => Markdown.Of($"{u.Name}, {u.Source}")))}); two MRAs are not given together, so spironolactone or eplerenone would replace it, not join it.")
+            .ParaIf(g.NotOnBoard.Count > 0,
+                $"Not counted as taken: {Markdown.Join("; ", g.NotOnBoard.Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}.")
+            .ParaIf(unrecognised.Count > 0,
+                $"On record but not recognised, so not classified: {Markdown.Join("; ", unrecognised.Take(NamedUnrecognised).Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}{(unrecognised.Count > NamedUnrecognised ? $"; and {unrecognised.Count - NamedUnrecognised} more" : "")}. {(unrecognised.Count == 1 ? "It may belong" : "One of them may belong")} to a class named above as missing: check before adding a drug.");
+    }
+
     /// <summary>EROA, regurgitant volume and fraction, LVEDV: context only, never a gate (proportionate vs disproportionate MR).</summary>
     public Detail Context(ClinicalSnapshot s)
     {
@@ -87,7 +107,7 @@ internal sealed class Detail
             .ToList();
         return values.Count == 0
             ? this
-            : Para($"Context only, not a criterion: {string.Join(", ", values)}. {new Markdown.Trusted(Evidence.Proportionate)}");
+            : Para($"Context: {string.Join(", ", values)}. {new Markdown.Trusted(Evidence.Proportionate)}");
     }
 
     /// <summary>The card's basis: statements of <see cref="Clinical.Evidence"/>, the service's own text, written as they are.</summary>
@@ -96,6 +116,8 @@ internal sealed class Detail
         _md.Append("*Basis:* ").AppendJoin(' ', statements).Append("\n\n");
         return this;
     }
+
+    public Detail StatementIf(bool condition, string text) => condition ? Statement(text) : this;
 
     /// <summary>A paragraph of the service's own text (an evidence statement): nothing in it comes from a record.</summary>
     public Detail Statement(string text)

@@ -15,9 +15,6 @@ internal sealed class GdmtGap : IRule
         "When a medication on record could not be classified, or metoprolol is recorded without its salt, the card speaks only of a *recognised* drug; " +
         "finerenone is named as a non-steroidal MRA that is not an HFrEF pillar.";
 
-    /// <summary>How many unrecognised medications the detail names before it counts the rest.</summary>
-    private const int NamedUnrecognised = 5;
-
     public IReadOnlyList<Criterion> Criteria(RuleContext c)
     {
         var s = c.Snapshot;
@@ -54,7 +51,10 @@ internal sealed class GdmtGap : IRule
         var s = c.Snapshot;
         var order = c.OnOrder ? c.MitralOrder : null;
         var recognised = s.Gdmt.Unrecognised.Count > 0 ? "recognised " : "";
-        var substrate = s.CurrentLvef is { } lvef ? $"LVEF {lvef.Display} ({lvef.DateText})" : $"{s.Mr!.DateText}";
+        // The MR grade's date is named when it is not the LVEF's (the clinical review: an old grade must not read as current).
+        var substrate = s.CurrentLvef is { } lvef
+            ? lvef.DateText == s.Mr!.DateText ? $"LVEF {lvef.Display} ({lvef.DateText})" : $"MR {s.Mr.DateText}, LVEF {lvef.Display} ({lvef.DateText})"
+            : $"{s.Mr!.DateText}";
         var summary = order is null
             ? Fit($"{MrPhrase(s)}, {substrate}: {MissingGdmt(s)}; optimise GDMT before intervention",
                 $"{MrPhrase(s)}, {substrate}: {MissingGdmt(s)}; optimise GDMT first",
@@ -67,20 +67,15 @@ internal sealed class GdmtGap : IRule
         var detail = new Detail()
             .ParaIf(order is not null, $"{OrderHeading(c, 1)}: {order?.Name} ({order?.Key}).")
             .Para($"{MrOn(s)}. {MechanismSentence(s)}")
-            .Heading($"GDMT on record (active MedicationStatement, or MedicationRequest ordered and not marked do-not-perform)")
+            .Heading($"GDMT on the active medication list (planned, proposed and do-not-give orders not counted)")
             .Bullets(Enum.GetValues<GdmtClass>().Select(k => s.Gdmt.ByClass.TryGetValue(k, out var uses) && uses.Count > 0
                 ? Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {Markdown.Join(", ", uses.Select(u => Markdown.Of($"{u.Name} ({u.Source})")))}")
                 : k == GdmtClass.BetaBlocker && s.Gdmt.AmbiguousBetaBlocker.Count > 0
                     ? Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {new Markdown.Trusted("**")}none recognised on record{new Markdown.Trusted("**")} (metoprolol, salt not stated)")
+                : k == GdmtClass.Mra && s.Gdmt.NonSteroidalMra.Count > 0
+                    ? Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {new Markdown.Trusted("**")}no spironolactone or eplerenone on record{new Markdown.Trusted("**")} (finerenone on record: not an HFrEF MRA pillar)")
                     : Markdown.Of($"{Capitalise(GdmtStatus.Name(k))}: {new Markdown.Trusted("**")}none {recognised}on record{new Markdown.Trusted("**")}")))
-            .ParaIf(s.Gdmt.AmbiguousBetaBlocker.Count > 0,
-                $"Metoprolol, salt not stated ({Markdown.Join(", ", s.Gdmt.AmbiguousBetaBlocker.Select(u => Markdown.Of($"{u.Source}")))}): the succinate is an HFrEF beta-blocker, the tartrate is not. Confirm which.")
-            .ParaIf(s.Gdmt.NonSteroidalMra.Count > 0,
-                $"Non-steroidal MRA (finerenone): not an HFrEF MRA pillar ({Markdown.Join(", ", s.Gdmt.NonSteroidalMra.Select(u => Markdown.Of($"{u.Name}, {u.Source}")))}).")
-            .ParaIf(s.Gdmt.NotOnBoard.Count > 0,
-                $"Not counted as taken: {Markdown.Join("; ", s.Gdmt.NotOnBoard.Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}.")
-            .ParaIf(unrecognised.Count > 0,
-                $"On record but not recognised, so not classified: {Markdown.Join("; ", unrecognised.Take(NamedUnrecognised).Select(u => Markdown.Of($"{u.Name} ({u.Source}): {u.Note}")))}{(unrecognised.Count > NamedUnrecognised ? $"; and {unrecognised.Count - NamedUnrecognised} more" : "")}. One of them may belong to a class named above as missing.")
+            .GdmtNotes(s)
             .Para($"Contraindications, intolerance and doses are not visible to this service.")
             .Basis(Evidence.GdmtFirst)
             .Caveats(s)

@@ -23,8 +23,16 @@ internal sealed class OrderTeer : IRule
     {
         var s = c.Snapshot;
         var order = c.MitralOrder!;
-        var summary = Fit($"{OrderLead(c, order)}: it treats the leak, not the ventricle; the Heart Valve Team confirms the rest",
-            $"{OrderLead(c, order)}: it treats the leak, not the ventricle");
+        // The clinical review: an invasive order with no MR grade, or a grade that is not significant, must not read as reassured.
+        var summary = s.Mr switch
+        {
+            null => Fit($"{OrderLead(c, order)}: no MR grade found in the record; confirm MR severity and mechanism on a current echo"),
+            { IsSignificant: false } mr => Fit($"{OrderLead(c, order)}: the latest MR grade is {mr.Label} ({mr.DateText}); confirm severity before intervention"),
+            _ when ValuesPhrase(s).Length == 0 => Fit($"{OrderLead(c, order)}: {Uncapitalise(MrPhrase(s))} ({s.Mr.DateText}), no current LVEF, LVESD or PASP; it treats the leak, not the ventricle"),
+            _ => Fit($"{OrderLead(c, order)}: {Uncapitalise(MrPhrase(s))}, {ValuesPhrase(s)} ({DatesOf(s.CurrentLvef, s.CurrentLvesd, s.CurrentPasp)}); it treats the leak, not the ventricle",
+                $"{OrderLead(c, order)}: {Uncapitalise(MrPhrase(s))}, {ValuesPhrase(s)}; it treats the leak, not the ventricle",
+                $"{OrderLead(c, order)}: it treats the leak, not the ventricle; the Heart Valve Team confirms the rest"),
+        };
         var detail = new Detail()
             .Para($"{OrderHeading(c, 1)}: {order.Name} ({order.Key}).")
             .Para(s.Mr is null

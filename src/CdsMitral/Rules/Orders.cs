@@ -10,7 +10,9 @@ public enum OrderKind { MitralIntervention, Surgery, Other, Ignored }
 /// <param name="Label">The short name a summary uses: "TEER", "mitral valve surgery", "CABG", or the name cut at a word
 /// (decision 24).</param>
 /// <param name="Ignored">Why the rules do not read this order: another patient's, or not a draft (decision 20).</param>
-public sealed record SelectedOrder(string Key, string Name, OrderKind Kind, string Label = "", string? Ignored = null);
+/// <param name="Cabg">A coronary artery bypass: with significant secondary MR, mitral surgery at the same operation is the
+/// question, not whether to wait.</param>
+public sealed record SelectedOrder(string Key, string Name, OrderKind Kind, string Label = "", string? Ignored = null, bool Cabg = false);
 
 public static class Orders
 {
@@ -55,7 +57,8 @@ public static class Orders
                 : order.Category?.Any(c => t.Matches(Vs.SurgicalProcedureCategory, c)) == true
                     ? (OrderKind.Surgery, t.Matches(Vs.CabgProcedures, order.Code) ? "CABG" : Wording.CutAtWord(Cards.Markdown.Plain(name), LabelLength))
                 : (OrderKind.Other, Wording.CutAtWord(Cards.Markdown.Plain(name), LabelLength));
-            return ignored is null ? new SelectedOrder(key, name, kind, label) : new SelectedOrder(key, name, OrderKind.Ignored, label, ignored);
+            var cabg = kind == OrderKind.Surgery && t.Matches(Vs.CabgProcedures, order.Code);
+            return ignored is null ? new SelectedOrder(key, name, kind, label, Cabg: cabg) : new SelectedOrder(key, name, OrderKind.Ignored, label, ignored);
         }).ToList();
     }
 

@@ -39,11 +39,15 @@ internal sealed class OutsideRange : IRule
         var outside = Rules.Criteria.OutsideWindow(s, out _);
         var dated = JoinAnd(outside.Select(o => o.DatedWords).ToList());
         var words = JoinAnd(outside.Select(o => o.Words).ToList());
-        var summary = order is null
-            ? Fit($"{MrPhrase(s)}: {dated}, outside the COAPT-like range", $"{MrPhrase(s)}: {words}, outside the COAPT-like range",
-                $"{MrPhrase(s)}: {outside.Count} values outside the COAPT-like range ({DatesOf([.. outside.Select(o => o.Value)])})")
-            : Fit($"{OrderLead(c, order)}: {dated}, outside the COAPT-like range", $"{OrderLead(c, order)}: {words}, outside the COAPT-like range",
-                $"{OrderLead(c, order)}: {outside.Count} values outside the COAPT-like range");
+        // One value says what it means in the summary too (the clinical review: "outside the range" alone says nothing); the MR
+        // grade's date is named when it is not the values' date.
+        var what = s.Mr!.DateText == DatesOf([.. outside.Select(o => o.Value)]) ? MrPhrase(s) : $"{MrPhrase(s)} ({s.Mr.DateText})";
+        var lead = order is null ? what : OrderLead(c, order);
+        var summary = outside.Count == 1
+            ? Fit($"{lead}: {outside[0].DatedWords}, {Brief(outside[0].Edge)}", $"{lead}: {outside[0].Words}, {Brief(outside[0].Edge)}",
+                $"{lead}: {outside[0].DatedWords}, outside the COAPT-like range")
+            : Fit($"{lead}: {dated}, outside the COAPT-like range", $"{lead}: {words}, outside the COAPT-like range",
+                $"{lead}: {outside.Count} values outside the COAPT-like range ({DatesOf([.. outside.Select(o => o.Value)])})");
         var detail = new Detail()
             .ParaIf(order is not null, $"{OrderHeading(c, 1)}: {order?.Name} ({order?.Key}).")
             .Para($"{MrOn(s)}. {MechanismSentence(s)}")
@@ -65,6 +69,15 @@ internal sealed class OutsideRange : IRule
     }
 
     private static readonly Markdown.Trusted Bold = new("**");
+
+    /// <summary>What one edge means, in a summary's few words.</summary>
+    private static string Brief(Rules.Criteria.Edge edge) => edge switch
+    {
+        Rules.Criteria.Edge.LvefLow => "below COAPT's range; TEER benefit less established",
+        Rules.Criteria.Edge.LvefHigh => "atrial or preserved-EF MR; rhythm and heart-failure treatment first",
+        Rules.Criteria.Edge.Lvesd => "LV dilated beyond COAPT's limit; TEER benefit less established",
+        _ => "a COAPT exclusion; assess RV function and pulmonary hypertension type",
+    };
 
     /// <summary>What each edge means (decision 23): the MITRA-FR sentence only where it applies, no HFrEF text for a preserved LVEF.</summary>
     private static string Meaning(Rules.Criteria.Edge edge) => edge switch

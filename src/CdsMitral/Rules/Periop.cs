@@ -46,9 +46,19 @@ internal sealed class Periop : IRule
         };
         var lvef = s.CurrentLvef is { } ef ? $"LVEF {ef.Display} ({ef.DateText})" : "no current LVEF";
         var who = postTeer is not null ? $"after {ProcedureWord(postTeer)} ({postTeer.DateText})" : $"with {Uncapitalise(MrPhrase(s))}";
-        var summary = Fit($"{Capitalise(what)} {who}, {lvef}: risk sits in the HFrEF substrate; could surgery wait while HF is optimised?",
-            $"{Capitalise(what)} {who}, {lvef}: perioperative risk sits in the HFrEF substrate, not the MR grade",
-            $"{Capitalise(what)} {who}: perioperative risk sits in the HFrEF substrate");
+        var reduced = GdmtGap.HfrefSubstrate(s).IsMet;
+        var secondaryMr = s.SignificantSecondaryMr;
+        // With CABG and significant secondary MR the question is mitral surgery at the same operation; with a preserved LVEF
+        // after repair there is no HFrEF substrate to speak of; otherwise the substrate and whether elective surgery can wait.
+        var summary = surgeries.Any(o => o.Cabg) && secondaryMr
+            ? Fit($"{Capitalise(what)} {who}, {lvef}: Heart Valve Team to weigh mitral surgery at the same operation",
+                $"{Capitalise(what)} {who}: Heart Valve Team to weigh mitral surgery at the same operation")
+            : !reduced
+                ? Fit($"{Capitalise(what)} {who}, {lvef}: check residual MR, mitral gradient and RV function before surgery",
+                    $"{Capitalise(what)} {who}: check residual MR, mitral gradient and RV function before surgery")
+                : Fit($"{Capitalise(what)} {who}, {lvef}: risk sits in the HFrEF substrate; could surgery wait while HF is optimised?",
+                    $"{Capitalise(what)} {who}, {lvef}: perioperative risk sits in the HFrEF substrate, not the MR grade alone",
+                    $"{Capitalise(what)} {who}: perioperative risk sits in the HFrEF substrate, not the MR grade alone");
         var detail = new Detail()
             .Para($"{OrderHeading(c, surgeries.Count)}: {Markdown.Join(", ", surgeries.Select(o => Markdown.Of($"{o.Name} ({o.Key})")))}.")
             .ParaIf(postTeer is not null, $"{Capitalise(Markdown.Plain(postTeer?.Name))} on {postTeer?.DateText} ({postTeer?.Source}): a repaired valve does not make the ventricle normal.")
@@ -57,7 +67,8 @@ internal sealed class Periop : IRule
             .Heading($"Perioperative risk follows")
             .Bullets(Markdown.Of($"LVEF and LV size"), Markdown.Of($"RV function and pulmonary pressure"), Markdown.Of($"GDMT status: {GdmtSummary(s)}"),
                 Markdown.Of($"Recent heart-failure admission (not visible to this service)"))
-            .Statement($"**{Evidence.PeriopQuestion}** If heart failure is not yet on optimised GDMT, timing is a question for the surgeon, the anaesthetist and the heart-failure team.")
+            .StatementIf(surgeries.Any(o => o.Cabg) && secondaryMr, Evidence.SurgerySecondary)
+            .StatementIf(reduced && !surgeries.All(o => o.Cabg), $"**{Evidence.PeriopQuestion}** If heart failure is not yet on optimised GDMT, timing is a question for the surgeon, the anaesthetist and the heart-failure team.")
             .Basis(Evidence.Framing)
             .Caveats(s)
             .ToString();

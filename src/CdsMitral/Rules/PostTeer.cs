@@ -34,23 +34,30 @@ internal sealed class PostTeer : IRule
         var s = c.Snapshot;
         var (procedure, lvef) = (s.PriorTeerOrRepair!, s.CurrentLvef!);
         var residual = ResidualMr(s, procedure);
+        var primary = s.Mechanism.Kind == Snapshot.MechanismKind.Primary;
         var lead = $"Prior {ProcedureWord(procedure)} ({procedure.DateText})";
+        // "Heart failure", not "HFrEF": an LVEF of 41-49 % is mildly reduced (the clinical review of 2026-12-07).
+        var unchanged = primary ? "LV dysfunction persists" : "the ventricle is unchanged";
         var summary = residual
-            ? Fit($"{lead}, residual or recurrent {s.Mr!.Label} MR ({s.Mr.DateText}) and LVEF {lvef.Display} ({lvef.DateText}): still evaluate and treat as HFrEF",
-                $"{lead}, residual or recurrent {s.Mr.Label} MR and LVEF {lvef.Display}: still treat as HFrEF")
-            : Fit($"{lead} and LVEF {lvef.Display} ({lvef.DateText}): still evaluate and treat as HFrEF",
-                $"{lead} and LVEF {lvef.Display}: still evaluate and treat as HFrEF");
+            ? Fit($"{lead}, residual or recurrent {s.Mr!.Label} MR and LVEF {lvef.Display} ({DatesOf(lvef) switch { var d when d == s.Mr.DateText => d, var d => $"{s.Mr.DateText}, {d}" }}): still treat the heart failure",
+                $"{lead}, residual or recurrent {s.Mr.Label} MR and LVEF {lvef.Display}: still treat the heart failure")
+            : Fit($"{lead} and LVEF {lvef.Display} ({lvef.DateText}): {unchanged}; still evaluate and treat the heart failure",
+                $"{lead} and LVEF {lvef.Display} ({lvef.DateText}): still evaluate and treat the heart failure");
+        var before = s.Mr is { } mr && !residual && Rules.Criteria.PredatesRepair(s) is not null ? mr : null;
         var detail = new Detail()
             .Para($"{Capitalise(Cards.Markdown.Plain(procedure.Name))} on {procedure.DateText} ({procedure.Source}); LVEF {lvef.Display} on {lvef.DateText} ({lvef.Source}).")
             .ParaIf(residual, $"{Capitalise(s.Mr?.Label ?? "")} MR on {s.Mr?.DateText} ({s.Mr?.Source}), after the procedure: residual or recurrent MR. Whether to treat it again (redo TEER, valve replacement or surgery) is a question for the Heart Valve Team.")
-            .Para($"Mitral repair treats the regurgitation, not the ventricle. " +
-                  $"GDMT, device therapy and perioperative risk assessment still follow the HFrEF substrate (LVEF, LV size, RV function, pulmonary pressure).")
+            .ParaIf(before is not null, $"The latest MR grade ({before?.Label}, {before?.DateText}, {before?.Source}) is from before the procedure; no later grade is on record.")
+            .Para(primary
+                ? Cards.Markdown.Of($"After repair of primary MR, LV dysfunction that was there before may persist; it is evaluated and treated as heart failure (LVEF, LV size, RV function, pulmonary pressure).")
+                : Cards.Markdown.Of($"Mitral repair treats the regurgitation, not the ventricle. GDMT, device therapy and perioperative risk assessment still follow the heart-failure substrate (LVEF, LV size, RV function, pulmonary pressure)."))
             .Statement(Evidence.ProceduralSuccess)
-            .Values(s, residual ? null : s.Mr, null, s.CurrentLvesd, s.CurrentPasp)
+            .Values(s, residual || before is not null ? null : s.Mr, null, s.CurrentLvesd, s.CurrentPasp)
             .Basis(Evidence.Framing)
             .Caveats(s)
             .ToString();
-        return new Consideration(Info, "info", summary, detail, ["why-teer-does-not-fix-the-ventricle", "perioperative-secondary-mr"],
+        return new Consideration(Info, "info", summary, detail,
+            primary ? ["perioperative-secondary-mr"] : ["why-teer-does-not-fix-the-ventricle", "perioperative-secondary-mr"],
             ["action-not-priority", "chart-data-outdated"], Inputs(procedure.Source, lvef.Source, residual ? s.Mr?.Source : null));
     }
 }

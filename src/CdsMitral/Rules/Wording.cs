@@ -52,19 +52,31 @@ internal static class Wording
     {
         var ambiguous = s.Gdmt.AmbiguousBetaBlocker.Count > 0;
         var hedge = s.Gdmt.Unrecognised.Count > 0 || ambiguous ? "recognised " : "";
+        // Decision 24 and the clinical review: finerenone is an MRA, so the absence is of an HFrEF MRA, and finerenone is named.
+        var finerenone = s.Gdmt.NonSteroidalMra.Count > 0 && s.Gdmt.Missing.Contains(GdmtClass.Mra);
         if (brief)
         {
             // Short of room, metoprolol without its salt is said as such, beside the classes that are missing.
-            var others = s.Gdmt.Missing.Where(c => !(ambiguous && c == GdmtClass.BetaBlocker)).Select(GdmtStatus.ShortName).ToList();
+            var others = s.Gdmt.Missing.Where(c => !(ambiguous && c == GdmtClass.BetaBlocker))
+                .Select(c => c == GdmtClass.Mra && finerenone ? "HFrEF MRA" : GdmtStatus.ShortName(c)).ToList();
             List<string> parts = others.Count > 0 ? [$"no {(s.Gdmt.Unrecognised.Count > 0 ? "recognised " : "")}{JoinOr(others)} on record"] : [];
             if (ambiguous && s.Gdmt.Missing.Contains(GdmtClass.BetaBlocker))
             {
                 parts.Add("metoprolol salt not stated");
             }
+            if (finerenone)
+            {
+                parts.Add("finerenone is not one");
+            }
             return string.Join("; ", parts);
         }
-        var names = s.Gdmt.Missing.Select(c => GdmtStatus.Name(c) + (c == GdmtClass.BetaBlocker && ambiguous ? " (metoprolol, salt not stated)" : "")).ToList();
-        return $"no {hedge}{JoinOr(names)} on record";
+        var names = s.Gdmt.Missing.Select(c => c switch
+        {
+            GdmtClass.BetaBlocker when ambiguous => $"{GdmtStatus.Name(c)} (metoprolol, salt not stated)",
+            GdmtClass.Mra when finerenone => "HFrEF MRA",
+            _ => GdmtStatus.Name(c),
+        }).ToList();
+        return $"no {hedge}{JoinOr(names)} on record{(finerenone ? " (finerenone is not an HFrEF MRA)" : "")}";
     }
 
     /// <summary>How many GDMT classes have no medication on board, for a summary that cannot name them all.</summary>

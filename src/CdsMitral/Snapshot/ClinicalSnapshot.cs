@@ -157,7 +157,13 @@ public sealed record PatientFacts(string Source, bool Deceased, DateTimeOffset? 
 
 /// <summary>A sign of the acute setting (decision 19 of 2026-12-07): an active, confirmed diagnosis of cardiogenic shock, or
 /// temporary mechanical circulatory support (ECMO, intra-aortic balloon pump, percutaneous VAD) in progress.</summary>
-public sealed record AcuteFinding(string Name, string Source, bool Support);
+/// <param name="Since">When the shock was noted (onset, else recorded) or the support started, as recorded; null when
+/// the record gives no date.</param>
+public sealed record AcuteFinding(string Name, string Source, bool Support, DateTimeOffset? Since = null, Fhir.DatePrecision Precision = Fhir.DatePrecision.Day)
+{
+    [JsonIgnore]
+    public string? SinceText => Since is { } d ? Fhir.FhirDate.Format(d, Precision) : null;
+}
 
 public sealed record ClinicalSnapshot(
     DateTimeOffset AsOf,

@@ -15,6 +15,44 @@ public sealed partial class SnapshotBuilder
         (GdmtClass.Sglt2Inhibitor, Vs.GdmtSglt2Inhibitor),
     ];
 
+    /// <summary>
+    /// Words that name a GDMT drug: the ingredients of the four pillar ValueSets (their IN/PIN/MIN concepts) and of
+    /// metoprolol, the class suffixes that name other members of a pillar's classes, and the US brands the ValueSets'
+    /// descriptions name. A medication coded in a system the service reads, whose name says none of these, is another kind
+    /// of drug (furosemide, atorvastatin): it does not make a GDMT absence uncertain. One without a code, or whose name does
+    /// say one of them, is "not recognised" and hedges the absence (decision 2).
+    /// </summary>
+    private readonly string[] _gdmtWords = GdmtWords(terminology);
+
+    private static string[] GdmtWords(Terminology.Terminology t)
+    {
+        var words = new HashSet<string>(StringComparer.OrdinalIgnoreCase)
+        {
+            "gliflozin", "sartan", "pril", "metoprolol", "Coreg", "Toprol", "Inpefa", "Atacand", "CaroSpir", "Synjardy", "Xigduo", "Glyxambi", "Trijardy", "Qtern",
+        };
+        foreach (var (_, valueSet) in ClassValueSets)
+        {
+            foreach (var code in t.Codes(valueSet))
+            {
+                if (t.Display(valueSet, new Coding(code.System, code.Code)) is not { } display)
+                {
+                    continue;
+                }
+                if (display.EndsWith("(IN)", StringComparison.Ordinal) || display.EndsWith("(PIN)", StringComparison.Ordinal) || display.EndsWith("(MIN)", StringComparison.Ordinal))
+                {
+                    words.Add(display.Split(' ')[0]);
+                }
+                if (display.IndexOf('[', StringComparison.Ordinal) is var open and >= 0 && display.IndexOf(']', open) is var close and > 0)
+                {
+                    words.Add(display[(open + 1)..close].Split(' ')[0]);
+                }
+            }
+        }
+        return [.. words];
+    }
+
+    private bool NamesGdmtDrug(string? name) => name is not null && _gdmtWords.Any(w => name.Contains(w, StringComparison.OrdinalIgnoreCase));
+
     /// <summary>Intents of a MedicationRequest that mean the drug is ordered, not planned or proposed (decision 4).</summary>
     private static readonly FhirRead.KnownStrings OrderIntents = new(["order", "original-order", "reflex-order", "filler-order", "instance-order"]);
 
@@ -62,7 +100,7 @@ public sealed partial class SnapshotBuilder
             {
                 ambiguous.Add(use);
             }
-            else if (classes == 0)
+            else if (classes == 0 && use.Note is not null)
             {
                 unrecognised.Add(use);
             }
@@ -111,9 +149,11 @@ public sealed partial class SnapshotBuilder
             nonSteroidal |= _t.Matches(Vs.NonSteroidalMra, concept);
             coded |= HasAnyCode(concept);
         }
+        // A coded drug whose name names no GDMT drug is another kind of medication: no note, so it hedges nothing.
         var note = notTaken
             ?? (classes != 0 || metoprolol || nonSteroidal ? null
                 : !resolved ? "reference not resolved"
+                : coded && name is not null && !NamesGdmtDrug(name) ? null
                 : coded ? "code not recognised"
                 : "no code");
         return new MedicationRead(new MedicationUse(name ?? (resolved ? "unnamed medication" : "medication by reference"), r.Key, note), classes, metoprolol,

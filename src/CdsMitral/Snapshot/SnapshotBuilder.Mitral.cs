@@ -116,7 +116,8 @@ public sealed partial class SnapshotBuilder
 
     /// <summary>A diagnosis that counts, with what the snapshot asks of its code answered once.</summary>
     private sealed record ActiveCondition(
-        ConditionFinding Finding, bool Hfref, bool Cardiomyopathy, bool AtrialFibrillation, bool PrimaryMr, Coding? Mechanism, bool Shock);
+        ConditionFinding Finding, bool Hfref, bool Cardiomyopathy, bool AtrialFibrillation, bool PrimaryMr, Coding? Mechanism, bool Shock,
+        RecordedDate? Noted = null);
 
     private static readonly string[] CountingClinicalStatuses = ["active", "recurrence", "relapse"];
     private static readonly string[] TentativeVerifications = ["unconfirmed", "provisional", "differential"];
@@ -160,7 +161,7 @@ public sealed partial class SnapshotBuilder
             return null;
         }
         return new ActiveCondition(new ConditionFinding(name, r.Key), hfref is not null, cardiomyopathy is not null, af is not null, primary, mechanism,
-            shock is not null);
+            shock is not null, r.Json.RecordedDate("onsetDateTime"u8) ?? r.Json.RecordedDate("recordedDate"u8));
     }
 
     private static string? FirstCode(JsonElement? concept)

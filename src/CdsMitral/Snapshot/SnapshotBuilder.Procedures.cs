@@ -17,10 +17,15 @@ public sealed partial class SnapshotBuilder
     }
 
     /// <summary>Temporary mechanical circulatory support in progress: a sign of the acute setting (decision 19).</summary>
-    private AcuteFinding? ReadCirculatorySupport(RawResource r) =>
-        r.Json.Is("status"u8, "in-progress") && r.Json.Child("code"u8) is { } code && _t.Matches(Vs.MechanicalCirculatorySupport, code)
-            ? new AcuteFinding(FhirRead.Label(code) ?? "mechanical circulatory support", r.Key, Support: true)
-            : null;
+    private AcuteFinding? ReadCirculatorySupport(RawResource r)
+    {
+        if (!r.Json.Is("status"u8, "in-progress") || r.Json.Child("code"u8) is not { } code || !_t.Matches(Vs.MechanicalCirculatorySupport, code))
+        {
+            return null;
+        }
+        var since = r.Json.RecordedDate("performedDateTime"u8) ?? r.Json.Child("performedPeriod"u8)?.RecordedDate("start"u8);
+        return new AcuteFinding(FhirRead.Label(code) ?? "mechanical circulatory support", r.Key, Support: true, since?.Value, since?.Precision ?? DatePrecision.Day);
+    }
 
     private MitralProcedureKind? ProcedureKind(System.Text.Json.JsonElement code) =>
         _t.Matches(Vs.TeerProcedures, code) ? MitralProcedureKind.Teer

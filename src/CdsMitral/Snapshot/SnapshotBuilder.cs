@@ -66,7 +66,7 @@ public sealed partial class SnapshotBuilder(Terminology.Terminology terminology,
         var hfref = conditions.Where(c => c.Hfref).Select(c => c.Finding).ToList();
         var cardiomyopathy = conditions.Where(c => c.Cardiomyopathy).Select(c => c.Finding).ToList();
         var af = conditions.Where(c => c.AtrialFibrillation).Select(c => c.Finding).ToList();
-        var acute = conditions.Where(c => c.Shock).Select(c => new AcuteFinding(c.Finding.Name, c.Finding.Source, Support: false))
+        var acute = conditions.Where(c => c.Shock).Select(c => new AcuteFinding(c.Finding.Name, c.Finding.Source, Support: false, c.Noted?.Value, c.Noted?.Precision ?? DatePrecision.Day))
             .Concat(ReadAll(resources, ["Procedure"], ReadCirculatorySupport, findings)).OrderBy(a => a.Source, StringComparer.Ordinal).ToList();
         var procedures = ReadAll(resources, ["Procedure"], ReadMitralProcedure, findings)
             .OrderByDescending(p => p.Date ?? DateTimeOffset.MinValue).ThenBy(p => p.Source, StringComparer.Ordinal).ToList();

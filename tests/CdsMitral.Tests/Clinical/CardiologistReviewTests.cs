@@ -354,7 +354,7 @@ public sealed class CardiologistReviewTests
     [InlineData("implausible", "LVEF implausible (120 %)")]
     [InlineData("conflicting", "LVEF conflicting on 2026-10-01")]
     [InlineData("comparator", "LVEF cannot be judged (<25 %)")]
-    [InlineData("missing", "LVEF missing")]
+    [InlineData("missing", "LVEF not found")]
     public void TheDataGapSummaryNamesTheReasonForEachMeasure(string reason, string said)
     {
         var chart = new Chart().Mr("severe", Day, "secondary-ventricular").Lvesd(58, Day).Pasp(45, Day).FullGdmt();
@@ -431,8 +431,10 @@ public sealed class CardiologistReviewTests
     {
         var e = PatientView(Coapt().PriorTeer("2026-10-20"));
         Assert.Equal(["smr-data-gaps", "smr-post-teer"], e.FiredRuleIds);
-        Assert.Contains("MR grade predates the TEER of 2026-10-20", Card(e, "smr-data-gaps").Summary, StringComparison.Ordinal);
-        Assert.DoesNotContain("residual", Card(e, "smr-post-teer").Summary, StringComparison.Ordinal);
+        Assert.Equal("TEER on 2026-10-20; the last MR grade (severe, 2026-10-01) predates it: no later echo on record", Card(e, "smr-data-gaps").Summary);
+        var post = Card(e, "smr-post-teer");
+        Assert.DoesNotContain("residual", post.Summary, StringComparison.Ordinal);
+        Assert.Contains("The latest MR grade (severe, 2026-10-01, Observation/p1-obs-1) is from before the procedure", post.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -451,10 +453,107 @@ public sealed class CardiologistReviewTests
             .Medication("200031", "carvedilol").Medication("1656340", "sacubitril/valsartan").Medication("1488574", "dapagliflozin")
             .Medication("2562816", "finerenone 10 MG Oral Tablet");
         var card = Card(PatientView(chart), "smr-gdmt-gap");
-        Assert.Contains("no MRA on record", card.Summary, StringComparison.Ordinal);
+        // The absence is of an HFrEF MRA, with finerenone named, never a plain "no MRA" (finerenone is one; the clinical review).
+        Assert.Contains("no HFrEF MRA on record (finerenone is not an HFrEF MRA)", card.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("no MRA", card.Summary, StringComparison.Ordinal);
         Assert.DoesNotContain("recognised", card.Summary, StringComparison.Ordinal);
         Assert.Contains("Non-steroidal MRA (finerenone): not an HFrEF MRA pillar", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("would replace it, not join it", card.Detail, StringComparison.Ordinal);
         Assert.DoesNotContain("not recognised", card.Detail, StringComparison.Ordinal);
+        var coapt = Card(PatientView(chart), "smr-coapt-profile");
+        Assert.Contains("finerenone is not one", coapt.Summary, StringComparison.Ordinal);
+        Assert.Contains("Non-steroidal MRA (finerenone)", coapt.Detail, StringComparison.Ordinal);
+    }
+
+    // ---- The clinical review of 2026-12-07 (docs/card-review.md read by a cardiologist) ----
+
+    [Fact]
+    public void ACodedMedicationThatIsNoGdmtDrugDoesNotMakeAnAbsenceUncertain()
+    {
+        var chart = new Chart().Mr("severe", Day, "secondary-ventricular").Lvef(32, Day).Lvesd(58, Day).Pasp(45, Day)
+            .Medication("200031", "carvedilol").Medication("1656340", "sacubitril/valsartan").Medication("1488574", "dapagliflozin")
+            .Medication("310429", "furosemide 20 MG Oral Tablet").Medication("617312", "atorvastatin 40 MG Oral Tablet");
+        var card = Card(PatientView(chart), "smr-gdmt-gap");
+        Assert.Contains("no MRA on record", card.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("recognised", card.Summary + card.Detail, StringComparison.Ordinal);
+        // A coded drug whose name is a GDMT drug the ValueSets lack, and an uncoded one, still hedge (decision 2).
+        var unknownEplerenone = chart.Medication("999999999", "eplerenone 12.5 MG Oral Tablet");
+        Assert.Contains("no recognised MRA on record", Card(PatientView(unknownEplerenone), "smr-gdmt-gap").Summary, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void TheCardsNeverQuoteAGradeTheRecordDoesNotSupport()
+    {
+        string Detail(Chart chart) => Card(PatientView(chart), "smr-coapt-profile").Detail;
+        Assert.Contains("class 2a", Detail(Coapt()), StringComparison.Ordinal);
+        // A presumed mechanism, an atrial one, NYHA I: no grade, and the summary says what to confirm.
+        var presumed = Card(PatientView(Coapt(mechanism: null)), "smr-coapt-profile");
+        Assert.Contains("confirm mechanism, then consider Heart Valve Team review", presumed.Summary, StringComparison.Ordinal);
+        Assert.Contains("primary MR with LV dysfunction follows the surgical pathway", presumed.Detail, StringComparison.Ordinal);
+        var atrial = Card(PatientView(Coapt("secondary-atrial")), "smr-coapt-profile");
+        Assert.Contains("rhythm and heart-failure treatment first", atrial.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("consider Heart Valve Team review", atrial.Summary, StringComparison.Ordinal);
+        var nyhaOne = Card(PatientView(Coapt().Nyha("LA28404-4", Day)), "smr-coapt-profile");
+        Assert.Contains("confirm symptoms (NYHA I on record)", nyhaOne.Summary, StringComparison.Ordinal);
+        foreach (var detail in new[] { presumed.Detail, atrial.Detail, nyhaOne.Detail, Detail(Coapt().PriorTeer("2025-03-14")) })
+        {
+            Assert.DoesNotContain("class 2a", detail, StringComparison.Ordinal);
+            Assert.DoesNotContain("class I (level A)", detail, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
+    public void AfterATeerTheCardSaysNothingOfTheTrialWindowAndAsksForTheAnatomyAfterTheClip()
+    {
+        var card = Card(PatientView(Coapt().PriorTeer("2025-03-14")), "smr-coapt-profile");
+        Assert.DoesNotContain("fall inside the COAPT trial window", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("Anatomy after the procedure", card.Detail, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void CabgWithSignificantSecondaryMrAsksAboutMitralSurgeryAtTheSameOperationNotWhetherToWait()
+    {
+        var cabg = Requests.ServiceRequest("cabg-1", "http://www.ama-assn.org/go/cpt", "33533", "CABG, arterial", category: "387713003");
+        var card = Card(Orders(Coapt(), CdsMitral.Hooks.Hook.OrderSelect, cabg), "smr-periop");
+        Assert.Contains("Heart Valve Team to weigh mitral surgery at the same operation", card.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("wait", card.Summary + card.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Fact]
+    public void OtherSurgeryAfterRepairWithAPreservedLvefSpeaksOfTheValveNotAnHfrefSubstrate()
+    {
+        var chart = new Chart().PriorTeer("2025-06-01").Mr("mild", Day).Lvef(62, Day);
+        var card = Card(Orders(chart, CdsMitral.Hooks.Hook.OrderSelect, Requests.SurgeryOrder()), "smr-periop");
+        Assert.Contains("check residual MR, mitral gradient and RV function before surgery", card.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("HFrEF", card.Summary, StringComparison.Ordinal);
+        Assert.DoesNotContain("wait", card.Detail, StringComparison.OrdinalIgnoreCase);
+    }
+
+    [Theory]
+    [InlineData(null, "Ordering TEER: no MR grade found in the record; confirm MR severity and mechanism on a current echo")]
+    [InlineData("mild", "Ordering TEER: the latest MR grade is mild (2026-10-01); confirm severity before intervention")]
+    public void ATeerOrderWithoutSignificantMrOnRecordSaysSoInTheSummary(string? grade, string summary)
+    {
+        var chart = grade is null ? new Chart() : new Chart().Mr(grade, Day, "secondary-ventricular").Lvef(32, Day);
+        Assert.Equal(summary, Card(Orders(chart, CdsMitral.Hooks.Hook.OrderSelect, Requests.TeerOrder()), "smr-order-teer").Summary);
+    }
+
+    [Fact]
+    public void TheAcuteCardGivesVasodilatorsOnlyWhereBloodPressureAllowsAndDatesTheShock()
+    {
+        var chart = new Chart().Mr("severe", Day, "secondary-ventricular").Lvef(25, Day);
+        chart.Add(new JsonObject
+        {
+            ["resourceType"] = "Condition", ["id"] = "shock",
+            ["clinicalStatus"] = Chart.Concept("http://terminology.hl7.org/CodeSystem/condition-clinical", "active"),
+            ["verificationStatus"] = Chart.Concept("http://terminology.hl7.org/CodeSystem/condition-ver-status", "confirmed"),
+            ["code"] = Chart.Concept(Chart.Snomed, "89138009", "Cardiogenic shock"),
+            ["onsetDateTime"] = "2026-11-19T22:40:00-05:00",
+            ["subject"] = new JsonObject { ["reference"] = "Patient/p1" },
+        });
+        var card = Card(PatientView(chart), "smr-acute-setting");
+        Assert.StartsWith("Cardiogenic shock (since 2026-11-19) and severe MR (2026-10-01)", card.Summary, StringComparison.Ordinal);
+        Assert.Contains("vasodilators only where blood pressure allows", card.Detail, StringComparison.Ordinal);
     }
 
     // ---- 25. Surgery versus TEER by mechanism ----

@@ -81,7 +81,10 @@ public sealed class RuleTests
         Assert.Equal(["smr-coapt-profile", "smr-gdmt-gap"], e.FiredRuleIds);
         // Decision 21: the summary leads with GDMT, and the referral comes after it.
         var coapt = Fired(e, "smr-coapt-profile");
-        Assert.Equal("Severe secondary MR, LVEF 32 %: optimise GDMT (no ARNI/ACEi/ARB, MRA or SGLT2i on record), then consider Heart Valve Team review", coapt.Summary);
+        Assert.Equal("Severe secondary MR, LVEF 32 %: optimise GDMT (no ARNI/ACEi/ARB, MRA or SGLT2 inhibitor on record), then consider Heart Valve Team review", coapt.Summary);
+        // With a GDMT gap the grades are not quoted: they assume optimised GDMT (the clinical review of 2026-12-07).
+        Assert.Contains(CdsMitral.Clinical.Evidence.GradesWithheld, coapt.Detail, StringComparison.Ordinal);
+        Assert.DoesNotContain("class 2a", coapt.Detail, StringComparison.Ordinal);
         var one = Fired(PatientView(SevereSecondary().Medication("200031", "carvedilol").Medication("1656340", "sacubitril/valsartan").Medication("1488574", "dapagliflozin")), "smr-coapt-profile");
         Assert.Equal("Severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg: optimise GDMT (no MRA on record), then consider Heart Valve Team review", one.Summary);
         Assert.Contains("GDMT first:", coapt.Detail, StringComparison.Ordinal);
@@ -192,7 +195,8 @@ public sealed class RuleTests
     {
         var chart = SevereSecondary(lvesd: 74).FullGdmt().Eroa(0.45m, "2026-10-01").Lvedv(210, "2026-10-01");
         var card = Fired(PatientView(chart), "smr-outside-range");
-        Assert.Contains("Context only, not a criterion: EROA 0.45 cm²", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("Context: EROA 0.45 cm²", card.Detail, StringComparison.Ordinal);
+        Assert.Contains("it is context, never a criterion", card.Detail, StringComparison.Ordinal);
     }
 
     // ---- 4. Data gaps ----
@@ -202,8 +206,8 @@ public sealed class RuleTests
     {
         var card = Fired(PatientView(new Chart().Mr("severe", "2026-10-01", "secondary-ventricular").FullGdmt()), "smr-data-gaps");
         Assert.Equal("info", card.Indicator);
-        Assert.Equal("Severe secondary MR on record (2026-10-01); LVEF, LVESD and PASP missing: the COAPT-like profile cannot be judged", card.Summary);
-        Assert.Contains("LVEF: none on record", card.Detail, StringComparison.Ordinal);
+        Assert.Equal("Severe secondary MR on record (2026-10-01); LVEF, LVESD and PASP not found: the COAPT-like profile cannot be judged", card.Summary);
+        Assert.Contains("LVEF: none found in the EHR's answer", card.Detail, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -256,7 +260,7 @@ public sealed class RuleTests
         var chart = new Chart().PriorTeer("2025-06-01").Mr("mild", "2026-10-01", "secondary-ventricular").Lvef(35, "2026-10-01").FullGdmt();
         var e = PatientView(chart);
         Assert.Equal(["smr-post-teer"], e.FiredRuleIds);
-        Assert.Equal("Prior TEER (2025-06-01) and LVEF 35 % (2026-10-01): still evaluate and treat as HFrEF", Fired(e, "smr-post-teer").Summary);
+        Assert.Equal("Prior TEER (2025-06-01) and LVEF 35 % (2026-10-01): the ventricle is unchanged; still evaluate and treat the heart failure", Fired(e, "smr-post-teer").Summary);
     }
 
     [Fact]
@@ -311,7 +315,7 @@ public sealed class RuleTests
     {
         var e = OrderSelect(SevereSecondary(lvesd: 74).FullGdmt(), Requests.TeerOrder());
         Assert.Equal(["smr-outside-range"], e.FiredRuleIds);
-        Assert.Equal("Ordering TEER: LVESD 74 mm (2026-10-01) is above 70 mm, outside the COAPT-like range", Fired(e, "smr-outside-range").Summary);
+        Assert.Equal("Ordering TEER: LVESD 74 mm (2026-10-01) is above 70 mm, LV dilated beyond COAPT's limit; TEER benefit less established", Fired(e, "smr-outside-range").Summary);
     }
 
     [Fact]

@@ -125,10 +125,11 @@ public sealed partial class LaunchTests : IAsyncLifetime
             pages.Add(html);
             var (name, value) = Antiforgery(html);
             var form = new List<KeyValuePair<string, string>> { new(name, value), new("step", location["/navigator/step/".Length..]), new("go", "next") };
-            // Answer each question with its first option: the answers travel through NavigatorForms into the pathway.
+            // Answer each question with its first option (the setting as chronic, or the acute branch would end the walk at
+            // step 1): the answers travel through NavigatorForms into the pathway.
             foreach (var group in RadioInput().Matches(html).Where(m => m.Groups[2].Value.Length > 0).GroupBy(m => m.Groups[1].Value))
             {
-                form.Add(new(group.Key, WebUtility.HtmlDecode(group.First().Groups[2].Value)));
+                form.Add(new(group.Key, group.Key == NavigatorQuestions.Acute ? "no" : WebUtility.HtmlDecode(group.First().Groups[2].Value)));
             }
             using var posted = await browser.PostAsync(location, new FormUrlEncodedContent(form));
             Assert.Equal(HttpStatusCode.Redirect, posted.StatusCode);

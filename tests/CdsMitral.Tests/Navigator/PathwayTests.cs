@@ -266,7 +266,8 @@ public sealed partial class PathwayTests
         foreach (var answers in new[] { None(), Full() })
         {
             var view = Run(sample, answers);
-            Assert.Equal(StepIds.All, view.Steps.Select(s => s.Id));
+            // Decision 28: the acute setting (from the record, unless the clinician says otherwise) goes straight to its result.
+            Assert.Equal(view.Result == PathwayResult.AcuteSevereMrCriticallyIll ? [StepIds.Setting] : StepIds.All, view.Steps.Select(s => s.Id));
             Assert.All(view.Steps, s =>
             {
                 Assert.NotNull(ContentCatalog.Embedded.Find(s.ContentSlug));
@@ -357,5 +358,40 @@ public sealed partial class PathwayTests
         Assert.Equal(PathwayResult.CoaptLikeReferToHeartValveTeam, view.Result);
         Assert.Contains(view.Step(StepIds.Gdmt)!.Values, v => v.Value == hostile);
         Assert.Contains(view.Step(StepIds.Window)!.Values, v => v.Source == "Observation/ef\"><script>");
+    }
+
+    /// <summary>Decision 28: answering "acute" at step 1 leaves no chronic GDMT, symptom or TEE step, and the result names
+    /// first-line acute therapy; decision 27: a missing MR grade cannot be judged, and an empty search is not an absence.</summary>
+    [Fact]
+    public void TheAcuteAnswerGoesStraightToItsResultAndAMissingGradeCannotBeJudged()
+    {
+        var acute = Run("coapt-profile", None() with { AcuteSevereMrCriticallyIll = true });
+        Assert.Equal([StepIds.Setting], acute.Steps.Select(s => s.Id));
+        Assert.Null(acute.NextStepId(StepIds.Setting));
+        Assert.Contains("vasodilators only where blood pressure allows", acute.Outcome.Wording, StringComparison.Ordinal);
+        var fromRecord = Run("acute-shock-ecmo");
+        Assert.Equal(PathwayResult.AcuteSevereMrCriticallyIll, fromRecord.Result);
+        Assert.Equal("yes", fromRecord.Steps[0].Questions[0].Suggested);
+        // The clinician may say the record's shock is over: then the chronic pathway applies.
+        Assert.NotEqual(PathwayResult.AcuteSevereMrCriticallyIll, Run("acute-shock-ecmo", Full()).Result);
+
+        var noEcho = Run("silent-no-echo");
+        var severity = noEcho.Step(StepIds.Severity)!;
+        Assert.Contains("cannot be judged", severity.Finding, StringComparison.Ordinal);
+        Assert.DoesNotContain("not met", severity.Finding, StringComparison.Ordinal);
+        Assert.Contains(severity.Values, v => v.Value == "none found in the EHR's answer");
+        Assert.DoesNotContain(noEcho.Steps.SelectMany(s => s.Values), v => v.Value.Contains("none on record", StringComparison.Ordinal));
+    }
+
+    /// <summary>Decision 30: the perioperative question and "procedural success is not clinical success" in the results.</summary>
+    [Fact]
+    public void TheResultsAskThePerioperativeQuestionAndSayProceduralSuccessIsNotClinicalSuccess()
+    {
+        var coapt = Run("coapt-profile", Full());
+        Assert.Contains(coapt.Outcome.Notes, n => n.Contains(CdsMitral.Clinical.Evidence.PeriopQuestion, StringComparison.Ordinal));
+        Assert.Contains(CdsMitral.Clinical.Evidence.ProceduralSuccess, coapt.Outcome.Notes);
+        Assert.Contains("perioperative-secondary-mr", coapt.Outcome.ContentSlugs);
+        Assert.Contains(CdsMitral.Clinical.Evidence.ProceduralSuccess, Run("post-teer", Full()).Outcome.Notes);
+        Assert.DoesNotContain(Run("silent-primary-mr", Full()).Outcome.Notes, n => n.Contains(CdsMitral.Clinical.Evidence.PeriopQuestion, StringComparison.Ordinal));
     }
 }
