@@ -359,11 +359,21 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
     }
 
     /// <summary>Fills the prefetch tokens this service's templates use. Ids were validated against the FHIR id pattern,
-    /// and are escaped all the same.</summary>
-    public static string Expand(string template, HookContext context) =>
-        template
+    /// and are escaped all the same. In the query, the token values' system URLs are percent-encoded (':', '/', '|'):
+    /// decision 27 of 2026-12-07, after a proxy in front of a real server turned "http://loinc.org" into "http:/loinc.org"
+    /// and every coded search came back empty.</summary>
+    public static string Expand(string template, HookContext context)
+    {
+        var filled = template
             .Replace("{{context.patientId}}", Uri.EscapeDataString(context.PatientId), StringComparison.Ordinal)
             .Replace("{{context.userId}}", Uri.EscapeDataString(context.UserId), StringComparison.Ordinal)
-            .Replace("{{context.encounterId}}", Uri.EscapeDataString(context.EncounterId ?? ""), StringComparison.Ordinal)
-            .Replace("|", "%7C", StringComparison.Ordinal);
+            .Replace("{{context.encounterId}}", Uri.EscapeDataString(context.EncounterId ?? ""), StringComparison.Ordinal);
+        var query = filled.IndexOf('?', StringComparison.Ordinal);
+        return query < 0
+            ? filled
+            : filled[..(query + 1)] + filled[(query + 1)..]
+                .Replace(":", "%3A", StringComparison.Ordinal)
+                .Replace("/", "%2F", StringComparison.Ordinal)
+                .Replace("|", "%7C", StringComparison.Ordinal);
+    }
 }

@@ -39,6 +39,20 @@ public sealed class FhirGatheringTests : IAsyncLifetime
         Assert.Contains(_fhir.Requests, r => r.PathAndQuery.StartsWith("/fhir/Observation?patient=p1&code=", StringComparison.Ordinal));
     }
 
+    /// <summary>Decision 27 of 2026-12-07: behind a proxy that collapses "//" in query strings (smart-launcher-v2's), an
+    /// unencoded "http://loinc.org|18043-0" arrives as "http:/loinc.org|18043-0" and matches nothing; encoded, it arrives whole.</summary>
+    [Fact]
+    public async Task TokenSystemsAreSentPercentEncodedSoAProxyThatMangledSlashesStillFindsTheValues()
+    {
+        _fhir.Add(Coapt().Resources);
+        _fhir.HonoursSearchParameters = true;
+        _fhir.MangleDoubleSlashesInQuery = true;
+        var response = await Service().PostAsync(Requests.PatientViewId, Requests.PatientView("p1", fhirServer: _fhir.BaseUrl));
+        Assert.Equal(["smr-coapt-profile"], response.RuleIds);
+        Assert.Contains(_fhir.Requests, r => r.PathAndQuery.Contains("http%3A%2F%2Floinc.org%7C18043-0", StringComparison.Ordinal));
+        Assert.All(_fhir.Requests, r => Assert.DoesNotContain("://", r.PathAndQuery, StringComparison.Ordinal));
+    }
+
     [Fact]
     public async Task AnOpenFhirServerIsCalledWithoutAnAuthorizationHeader()
     {
