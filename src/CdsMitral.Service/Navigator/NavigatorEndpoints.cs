@@ -96,7 +96,9 @@ public static partial class NavigatorEndpoints
             var tokens = antiforgery.GetAndStoreTokens(http);
             var writeBack = session.MayWriteBack ? NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!) : null;
             return Html(http, NavigatorPages.Result(view, Links, writeBack,
-                session.OpenServer ? "This session read an open FHIR server without authorization: nothing is saved to it. Print the referral summary instead." : null));
+                session.OpenServer ? "This session read an open FHIR server without authorization: nothing is saved to it. Print the referral summary instead."
+                : !session.MayWriteBack ? "Saving to the EHR is unavailable: the EHR granted this session read access only. Print the referral summary instead."
+                : null));
         });
         nav.MapGet("/summary", (HttpContext http, TimeProvider time) =>
             WithSessionAsync(http, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
@@ -143,13 +145,40 @@ public static partial class NavigatorEndpoints
         {
             properties.Items[SmartOAuthHandler.LaunchItem] = launch;
         }
-        else
-        {
-            // Standalone: no launch parameter, so ask the authorization server to let the clinician pick the patient.
-            properties.Scope = options.Value.Scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal)
-                .Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        }
+        properties.Scope = Scopes(options.Value.ReadAndWriteScope, standalone: launch is null);
         return Results.Challenge(properties, [SmartOAuthHandler.SchemeName]);
+    }
+
+    /// <summary>The scopes of an authorize request; a standalone launch (no launch parameter) asks the authorization server
+    /// to let the clinician pick the patient.</summary>
+    private static string[] Scopes(string scope, bool standalone) =>
+        (standalone ? scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal) : scope).Split(' ', StringSplitOptions.RemoveEmptyEntries);
+
+    /// <summary>Decision 26: the authorization server refused the write scopes rather than grant fewer. The same launch is
+    /// asked again for reading only (once), and the Navigator opens read-only, saying that saving is unavailable.</summary>
+    private static async Task<bool> RetryReadOnlyAsync(RemoteFailureContext context, string? error)
+    {
+        var http = context.HttpContext;
+        var options = http.RequestServices.GetRequiredService<IOptions<NavigatorOptions>>().Value;
+        if (error != "invalid_scope" || context.Properties is not { } failed || failed.Items.ContainsKey(SmartOAuthHandler.ReadOnlyItem)
+            || string.IsNullOrWhiteSpace(options.WriteScope) || !failed.Items.TryGetValue(SmartOAuthHandler.IssItem, out var iss) || iss is null)
+        {
+            return false;
+        }
+        var properties = new OAuthChallengeProperties { RedirectUri = Links.Step(StepIds.All[0]) };
+        foreach (var item in new[] { SmartOAuthHandler.IssItem, SmartOAuthHandler.AuthorizeItem, SmartOAuthHandler.TokenItem, SmartOAuthHandler.LaunchItem })
+        {
+            if (failed.Items.TryGetValue(item, out var value) && value is not null)
+            {
+                properties.Items[item] = value;
+            }
+        }
+        properties.Items[SmartOAuthHandler.ReadOnlyItem] = "true";
+        properties.Items[SmartOAuthHandler.LaunchIdItem] = await http.RequestServices.GetRequiredService<NavigatorSessions>().AddLaunchAsync(http.RequestAborted);
+        properties.Scope = Scopes(options.Scope, standalone: !properties.Items.ContainsKey(SmartOAuthHandler.LaunchItem));
+        await http.ChallengeAsync(SmartOAuthHandler.SchemeName, properties);
+        context.HandleResponse();
+        return true;
     }
 
     /// <summary>The CDS Hooks Sandbox's launch against an open FHIR server: it appends <c>fhirServiceUrl</c> and
@@ -191,6 +220,10 @@ public static partial class NavigatorEndpoints
         }
         var query = http.Request.Query;
         var error = context.Failure?.Data["error"] as string;
+        if (await RetryReadOnlyAsync(context, error))
+        {
+            return;
+        }
         var page = context.Failure switch
         {
             NavigatorLaunchException f => Problem(http, f.Status, f.Title, f.Message),

@@ -56,7 +56,7 @@ public static class NavigatorRegistration
             o.TokenEndpoint = SmartOAuthHandler.TokenPlaceholder;
             o.UsePkce = true;
             o.SaveTokens = false;
-            foreach (var scope in navigator.Value.Scope.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            foreach (var scope in navigator.Value.ReadAndWriteScope.Split(' ', StringSplitOptions.RemoveEmptyEntries))
             {
                 o.Scope.Add(scope);
             }

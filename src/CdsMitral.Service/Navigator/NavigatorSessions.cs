@@ -20,10 +20,18 @@ public sealed class NavigatorOptions
     /// <summary>Only for a confidential client; a SMART public client (PKCE alone) leaves it unset.</summary>
     public string? ClientSecret { get; set; }
 
-    /// <summary>What the Navigator asks for: read the chart, and create the answers and a draft request.</summary>
+    /// <summary>What the Navigator needs to open: the launch, the user, and reading the chart.</summary>
     public string Scope { get; set; } =
         "launch openid fhirUser patient/Patient.rs patient/Observation.rs patient/Condition.rs patient/MedicationRequest.rs " +
-        "patient/MedicationStatement.rs patient/Procedure.rs patient/QuestionnaireResponse.c patient/ServiceRequest.c";
+        "patient/MedicationStatement.rs patient/Procedure.rs";
+
+    /// <summary>What saving needs, asked for beside <see cref="Scope"/> and apart from it (decision 26 of 2026-12-07): an
+    /// authorization server that refuses them (<c>invalid_scope</c>) is asked again for <see cref="Scope"/> alone, and the
+    /// Navigator opens read-only. Empty: never asked for, always read-only.</summary>
+    public string WriteScope { get; set; } = "patient/QuestionnaireResponse.c patient/ServiceRequest.c";
+
+    /// <summary>Every scope of a launch that may write.</summary>
+    public string ReadAndWriteScope => $"{Scope} {WriteScope}".Trim();
 
     /// <summary>Accept the CDS Hooks Sandbox's launch against an open FHIR server (<c>fhirServiceUrl</c> + <c>patientId</c>,
     /// no sign-in): anyone with the link then reads that server's charts through the Navigator, so it is off unless set.</summary>

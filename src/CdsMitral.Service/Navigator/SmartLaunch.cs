@@ -125,6 +125,9 @@ public sealed class SmartOAuthHandler(IOptionsMonitor<SmartOAuthOptions> options
     public const string TokenItem = "smart.token";
     public const string LaunchItem = "smart.launch";
     public const string LaunchIdItem = "smart.launch-id";
+
+    /// <summary>Set on the second request of a launch whose write scopes were refused: it asks for reading only.</summary>
+    public const string ReadOnlyItem = "smart.read-only";
     public const string AuthorizePlaceholder = "https://authorization-endpoint.invalid/authorize";
     public const string TokenPlaceholder = "https://token-endpoint.invalid/token";
 

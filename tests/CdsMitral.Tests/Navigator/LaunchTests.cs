@@ -26,7 +26,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         _fhir = await FakeFhirServer.StartAsync();
-        _auth = await SmartAuthorizationServer.StartAsync(Callback, new NavigatorOptions().Scope + " launch/patient");
+        _auth = await SmartAuthorizationServer.StartAsync(Callback, new NavigatorOptions().ReadAndWriteScope + " launch/patient");
         _fhir.SmartConfiguration = _auth.SmartConfiguration();
         _fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Resources);
         // The EHR's transaction endpoint answers the write-back.
@@ -281,6 +281,40 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Forbidden, written.StatusCode);
         Assert.Contains("did not grant", await written.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.DoesNotContain(_fhir.Requests, r => r.Method == "POST");
+    }
+
+    /// <summary>Decision 26: an authorization server that refuses the write scopes (invalid_scope) rather than grant fewer is
+    /// asked again for reading alone, and the Navigator opens read-only and says saving is unavailable.</summary>
+    [Fact]
+    public async Task An_authorization_server_that_refuses_the_write_scopes_is_asked_again_for_reading_and_the_Navigator_opens_read_only()
+    {
+        await using var readOnly = await SmartAuthorizationServer.StartAsync(Callback, new NavigatorOptions().ReadAndWriteScope + " launch/patient");
+        readOnly.RefusedScopes = new NavigatorOptions().WriteScope.Split(' ');
+        await using var fhir = await FakeFhirServer.StartAsync();
+        fhir.SmartConfiguration = readOnly.SmartConfiguration();
+        fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Resources);
+        using var browser = Browser();
+        using var launch = await browser.GetAsync($"/navigator/launch?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=launch-123");
+        var first = QueryHelpers.ParseQuery(launch.Headers.Location!.Query);
+        Assert.Contains("patient/ServiceRequest.c", first["scope"].ToString(), StringComparison.Ordinal);
+        using var refused = await AuthBrowser.GetAsync(launch.Headers.Location);
+        Assert.True(refused.Headers.Location is not null, $"{(int)refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
+        Assert.Contains("error=invalid_scope", refused.Headers.Location!.Query, StringComparison.Ordinal);
+        // The Navigator's callback turns the refusal into a second request, for reading only, with the same launch.
+        using var again = await browser.GetAsync(CallbackPathAndQuery(refused.Headers.Location!));
+        Assert.Equal(HttpStatusCode.Redirect, again.StatusCode);
+        var second = QueryHelpers.ParseQuery(again.Headers.Location!.Query);
+        Assert.DoesNotContain(".c", second["scope"].ToString().Split(' ').Select(x => x[^2..]));
+        Assert.Contains("patient/Observation.rs", second["scope"].ToString(), StringComparison.Ordinal);
+        Assert.Equal("launch-123", second["launch"]);
+        using var granted = await AuthBrowser.GetAsync(again.Headers.Location);
+        using var callback = await browser.GetAsync(CallbackPathAndQuery(granted.Headers.Location!));
+        Assert.Equal("/navigator/step/" + StepIds.All[0], callback.Headers.Location!.OriginalString);
+        using var result = await browser.GetAsync("/navigator/result");
+        var html = await result.Content.ReadAsStringAsync();
+        Assert.Contains("Saving to the EHR is unavailable: the EHR granted this session read access only", html, StringComparison.Ordinal);
+        Assert.DoesNotContain("name=\"propose\"", html, StringComparison.Ordinal);
+        Assert.Single(readOnly.IssuedTokens);
     }
 
     [Fact]
@@ -715,7 +749,7 @@ public sealed class LaunchBrowserTests
     {
         await using var fhir = await FakeFhirServer.StartAsync();
         await using var service = await ServiceProcess.StartAsync();
-        await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().Scope);
+        await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().ReadAndWriteScope);
         fhir.SmartConfiguration = auth.SmartConfiguration();
         var chart = new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
         fhir.Add(chart.Resources);

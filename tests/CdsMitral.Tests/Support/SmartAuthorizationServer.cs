@@ -103,6 +103,15 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
             {
                 return Results.Forbid(authenticationSchemes: [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
             }
+            if (RefusedScopes.Intersect(request.GetScopes()).Any())
+            {
+                // As RFC 6749 4.1.2.1 has it, and as an EHR that will not grant a scope (rather than grant fewer) does.
+                return Results.Forbid(new Microsoft.AspNetCore.Authentication.AuthenticationProperties(new Dictionary<string, string?>
+                {
+                    [OpenIddictServerAspNetCoreConstants.Properties.Error] = Errors.InvalidScope,
+                    [OpenIddictServerAspNetCoreConstants.Properties.ErrorDescription] = "The EHR does not grant these scopes.",
+                }), [OpenIddictServerAspNetCoreDefaults.AuthenticationScheme]);
+            }
             var identity = new ClaimsIdentity(OpenIddictServerAspNetCoreDefaults.AuthenticationScheme, Claims.Name, Claims.Role);
             identity.SetClaim(Claims.Subject, User).SetClaim("fhirUser", User);
             // A launch the EHR registered brings its own context; any other (or a standalone launch) gets the default patient.
@@ -133,6 +142,9 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
 
     /// <summary>The clinician declines at the consent screen.</summary>
     public bool Decline { get; set; }
+
+    /// <summary>Scopes this server refuses outright: a request that names one gets <c>invalid_scope</c>, not fewer scopes.</summary>
+    public IReadOnlyList<string> RefusedScopes { get; set; } = [];
 
     /// <summary>Fewer scopes than asked for, when set.</summary>
     public IReadOnlyList<string>? GrantedScopes { get; set; }
