@@ -8,10 +8,24 @@ namespace CdsMitral.Service.Navigator;
 /// <c>{"card": uuid, "rule": id, "hook": name}</c>) and the EHR handed it back in the token response. The text came
 /// through the EHR from anyone who can shape a launch, so only a well-formed uuid and the ids this service issues are
 /// kept; anything else is dropped and marked, never copied.</summary>
-public sealed record LaunchOrigin(string? Card, string? Rule, string? Hook, bool Unrecognised)
+/// <param name="Inferred">Set when the launch carried no appContext and the card was taken from the audit instead: which
+/// card that is, and on what grounds, in words (the issue of 2026-12-07: say which).</param>
+public sealed record LaunchOrigin(string? Card, string? Rule, string? Hook, bool Unrecognised, string? Inferred = null)
 {
-    private static readonly HashSet<string> Rules =
-        [RuleIds.CoaptProfile, RuleIds.GdmtGap, RuleIds.OutsideRange, RuleIds.DataGaps, RuleIds.PostTeer, RuleIds.OrderTeer, RuleIds.Periop];
+    private static readonly HashSet<string> Rules = [.. SecondaryMrRules.All.Select(r => r.Id)];
+
+    /// <summary>From the audit, when the EHR relayed no appContext: the most recent card with a Navigator link shown to this
+    /// patient, in the last <paramref name="window"/>, by a client that may name this FHIR server.</summary>
+    public static async Task<LaunchOrigin?> InferAsync(Audit.AuditStore? store, string patient, IReadOnlyList<string?> clients, DateTimeOffset now,
+        TimeSpan window, CancellationToken cancellationToken)
+    {
+        if (store is null || await store.LatestCardAsync(patient, clients, Cards.CardBuilder.NavigatorRules, now - window, cancellationToken) is not { } latest)
+        {
+            return null;
+        }
+        return new LaunchOrigin(latest.Card, latest.Rule, latest.Hook, false,
+            $"no appContext in the launch: the most recent card with a Navigator link shown to Patient/{patient} by this EHR, at {Audit.AuditStore.Timestamp(latest.At)}");
+    }
 
     private static readonly HashSet<string> Hooks = [CdsMitral.Hooks.Hook.PatientView, CdsMitral.Hooks.Hook.OrderSelect, CdsMitral.Hooks.Hook.OrderSign];
 

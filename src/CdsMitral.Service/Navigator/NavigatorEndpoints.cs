@@ -273,9 +273,13 @@ public static partial class NavigatorEndpoints
         {
             return problem!;
         }
+        // An EHR that relays no appContext: the card that opened the session is inferred from the audit, and the record says so.
+        var from = LaunchOrigin.From(grant?.AppContext)
+            ?? await LaunchOrigin.InferAsync(services.GetService<AuditStore>(), patient, services.GetRequiredService<NavigatorIssuers>().Clients(iss), now,
+                TimeSpan.FromDays(1), http.RequestAborted);
         var session = new NavigatorSession(iss, grant?.AccessToken, patient, grant?.Scope ?? "", user, now + lifetime, snapshot, NavigatorAnswers.None(user, now))
         {
-            From = LaunchOrigin.From(grant?.AppContext),
+            From = from,
             Encounter = HookValidation.IsFhirId(grant?.Encounter) ? grant!.Encounter : null,
             NeedPatientBanner = grant?.NeedPatientBanner,
         };
@@ -439,7 +443,7 @@ public static partial class NavigatorEndpoints
 /// fhirServer in a hook call — the same patterns, compared the same way.</summary>
 public sealed class NavigatorIssuers(FhirServerPolicy policy, IOptions<TrustOptions> trust)
 {
-    public string? Refusal(string iss)
+    private List<CallingClient> Callers()
     {
         var callers = trust.Value.Clients.Select(c => new CallingClient(c.Issuer, c.Name, null, null, true)).ToList();
         if (trust.Value.Mode == TrustMode.Off)
@@ -447,6 +451,15 @@ public sealed class NavigatorIssuers(FhirServerPolicy policy, IOptions<TrustOpti
             // Only then may an unverified caller name a fhirServer at all: its list means nothing while every call is verified.
             callers.Add(new CallingClient(null, null, null, null, false));
         }
+        return callers;
+    }
+
+    /// <summary>The clients (their JWT issuers; null for an unverified caller) that may name <paramref name="iss"/> as fhirServer.</summary>
+    public IReadOnlyList<string?> Clients(string iss) => [.. Callers().Where(c => policy.Refusal(c, iss) is null).Select(c => c.Issuer)];
+
+    public string? Refusal(string iss)
+    {
+        var callers = Callers();
         string? first = callers.Count == 0 ? "no EHR is registered with this service." : null;
         foreach (var caller in callers)
         {

@@ -618,9 +618,24 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, written.StatusCode);
 
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
-        var from = $"\"LaunchedFrom\":{{\"Card\":\"{card}\",\"Rule\":\"smr-coapt-profile\",\"Hook\":\"patient-view\",\"Unrecognised\":false}}";
+        var from = $"\"LaunchedFrom\":{{\"Card\":\"{card}\",\"Rule\":\"smr-coapt-profile\",\"Hook\":\"patient-view\",\"Unrecognised\":false,\"Inferred\":null}}";
         Assert.Contains("\"Encounter\":\"enc-7\"," + from + ",\"WriteBack\":{\"Outcome\":\"offered\"", stored, StringComparison.Ordinal);
         Assert.Contains(from + ",\"WriteBack\":{\"Outcome\":\"saved\",\"Status\":200,\"Created\":[\"QuestionnaireResponse/qr-1\",\"ServiceRequest/sr-9\"]}", stored, StringComparison.Ordinal);
+    }
+
+    /// <summary>An EHR that relays no appContext: the audit names the most recent card with a Navigator link that this EHR
+    /// showed this patient, and says it was inferred, not relayed.</summary>
+    [Fact]
+    public async Task Without_an_appContext_the_audit_names_the_most_recent_card_shown_to_the_patient_and_says_it_was_inferred()
+    {
+        var chart = new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
+        var shown = await _service.PostAsync(Requests.PatientViewId, Requests.PatientView("p1", chart.Prefetch(Terminology.Terminology.Embedded), _fhir.BaseUrl));
+        var card = (string)shown.Card("smr-coapt-profile")["uuid"]!;
+        using var browser = Browser();
+        await ResultPageAsync(browser);
+        var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
+        Assert.Contains($"\"LaunchedFrom\":{{\"Card\":\"{card}\",\"Rule\":\"smr-coapt-profile\",\"Hook\":\"patient-view\",\"Unrecognised\":false," +
+            "\"Inferred\":\"no appContext in the launch: the most recent card with a Navigator link shown to Patient/p1 by this EHR, at 2026-11-21T", stored, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -636,7 +651,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadGateway, written.StatusCode);
 
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
-        Assert.Contains("\"Encounter\":null,\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":\"patient-view\",\"Unrecognised\":true}", stored, StringComparison.Ordinal);
+        Assert.Contains("\"Encounter\":null,\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":\"patient-view\",\"Unrecognised\":true,\"Inferred\":null}", stored, StringComparison.Ordinal);
         Assert.Contains("\"WriteBack\":{\"Outcome\":\"refused\",\"Status\":422,\"Created\":null}", stored, StringComparison.Ordinal);
         Assert.DoesNotContain("DROP TABLE", stored, StringComparison.Ordinal);
         Assert.DoesNotContain("FORGED", stored, StringComparison.Ordinal);
@@ -650,7 +665,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
         using var browser = Browser();
         await ResultPageAsync(browser);
         var stored = await AuditSupport.EverythingStored(_service, Store.Sqlite);
-        Assert.Contains("\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":null,\"Unrecognised\":true},\"WriteBack\":{\"Outcome\":\"not-granted\"", stored, StringComparison.Ordinal);
+        Assert.Contains("\"LaunchedFrom\":{\"Card\":null,\"Rule\":null,\"Hook\":null,\"Unrecognised\":true,\"Inferred\":null},\"WriteBack\":{\"Outcome\":\"not-granted\"", stored, StringComparison.Ordinal);
         Assert.DoesNotContain("FORGED", stored, StringComparison.Ordinal);
     }
 
