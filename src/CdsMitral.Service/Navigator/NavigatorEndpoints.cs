@@ -59,7 +59,7 @@ public static partial class NavigatorEndpoints
                     return Problem(http, 404, "No such step", "The Navigator has no step of that name.");
                 }
                 var tokens = antiforgery.GetAndStoreTokens(http);
-                return Html(http, NavigatorPages.Step(view, id, Links.Step(id), NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!), Links));
+                return Html(http, NavigatorPages.Step(view, id, Links.Step(id), NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!), Links, session.Banner));
             }));
         nav.MapPost("/step/{id}", async (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
         {
@@ -98,11 +98,12 @@ public static partial class NavigatorEndpoints
             return Html(http, NavigatorPages.Result(view, Links, writeBack,
                 session.OpenServer ? "This session read an open FHIR server without authorization: nothing is saved to it. Print the referral summary instead."
                 : !session.MayWriteBack ? "Saving to the EHR is unavailable: the EHR granted this session read access only. Print the referral summary instead."
-                : null));
+                : null, session.Banner));
         });
         nav.MapGet("/summary", (HttpContext http, TimeProvider time) =>
-            WithSessionAsync(http, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, $"Patient/{session.PatientId}", Links))));
-        nav.MapGet("/patient", (HttpContext http) => Html(http, NavigatorPages.PatientPage(Links)));
+            WithSessionAsync(http, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, session.Patient?.Text ?? $"Patient/{session.PatientId}", Links))));
+        nav.MapGet("/patient", (HttpContext http, TimeProvider time) =>
+            WithSessionAsync(http, session => Html(http, NavigatorPages.PatientPage(View(session, time).Result, Links))));
         nav.MapPost("/write-back", WriteBack);
         app.MapGet(NavigatorPages.StylesheetPath, (HttpContext http) =>
         {
@@ -268,7 +269,7 @@ public static partial class NavigatorEndpoints
         var options = services.GetRequiredService<IOptions<NavigatorOptions>>().Value;
         var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
         var lifetime = grant?.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
-        var (snapshot, problem) = await ReadChartAsync(http, iss, patient, grant?.AccessToken, grant?.Scope, user, now + lifetime);
+        var (snapshot, banner, problem) = await ReadChartAsync(http, iss, patient, grant?.AccessToken, grant?.Scope, user, now + lifetime);
         if (snapshot is null)
         {
             return problem!;
@@ -282,6 +283,7 @@ public static partial class NavigatorEndpoints
             From = from,
             Encounter = HookValidation.IsFhirId(grant?.Encounter) ? grant!.Encounter : null,
             NeedPatientBanner = grant?.NeedPatientBanner,
+            Patient = banner,
         };
         var id = await services.GetRequiredService<NavigatorSessions>().AddSessionAsync(session, http.RequestAborted);
         http.Response.Cookies.Append(SessionCookie, id, Cookie(http, lifetime));
@@ -289,7 +291,7 @@ public static partial class NavigatorEndpoints
     }
 
     /// <summary>The chart through the hooks' gathering and snapshot, or the page that says why it could not be read.</summary>
-    private static async Task<(ClinicalSnapshot? Snapshot, IResult? Problem)> ReadChartAsync(HttpContext http, string iss, string patient, string? token,
+    private static async Task<(ClinicalSnapshot? Snapshot, PatientBanner? Patient, IResult? Problem)> ReadChartAsync(HttpContext http, string iss, string patient, string? token,
         string? scope, string user, DateTimeOffset expires)
     {
         var services = http.RequestServices;
@@ -302,7 +304,7 @@ public static partial class NavigatorEndpoints
         var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
         if (gathered.Queries.Any(q => q.Status is 401 or 403))
         {
-            return (null, token is null
+            return (null, null, token is null
                 ? Problem(http, 403, "The FHIR server is not open",
                     "The FHIR server asks for authorization, so the Navigator cannot read it without a sign-in. Open the Navigator through the EHR's SMART launch instead.")
                 : Problem(http, 403, "The FHIR server refused the Navigator",
@@ -310,10 +312,10 @@ public static partial class NavigatorEndpoints
         }
         if (gathered.MissingRequired(service).Any())
         {
-            return (null, Problem(http, 502, "The patient's record could not be read",
+            return (null, null, Problem(http, 502, "The patient's record could not be read",
                 $"The FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}."));
         }
-        return (services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), null);
+        return (services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), PatientBanner.From(gathered.Record), null);
     }
 
     private static async Task<IResult> WriteBack(HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, IHttpClientFactory clients,

@@ -40,8 +40,6 @@ public static class NavigatorPages
 
     private static readonly ContentCatalog Catalog = ContentCatalog.Embedded;
 
-    public const string PatientPageSlug = "secondary-mr-treatment-for-patients";
-
     /// <summary>The pages' only style, served at <see cref="StylesheetPath"/> as text/css. Readable from 400 px up (tables
     /// stack on narrow screens), visible focus, status shown in words as well as colour, and a print layout.</summary>
     public const string Stylesheet = """
@@ -52,10 +50,12 @@ public static class NavigatorPages
         a{color:var(--link)} a:focus,button:focus,input:focus{outline:3px solid #1a73e8;outline-offset:2px}
         .skip{position:absolute;left:-999px} .skip:focus{left:1rem;top:1rem;background:#fff;padding:.5rem}
         .brand{color:var(--muted);font-size:.9rem;margin:.75rem 0}
+        .patient-banner{background:#eef3f8;border:1px solid var(--line);border-radius:4px;padding:.4rem .75rem;margin:.5rem 0}
         h1{font-size:1.45rem;line-height:1.25} h2{font-size:1.15rem;margin-top:1.75rem}
         ol.steps{display:flex;flex-wrap:wrap;gap:.25rem .75rem;padding:0;margin:.5rem 0;list-style:none;font-size:.9rem}
         ol.steps a[aria-current]{font-weight:700;color:var(--ink)}
         .note{border-left:4px solid #7a4a00;background:#fff6ec;padding:.5rem .75rem}
+        .emergency{border:2px solid #a10000;border-radius:4px;padding:.25rem 1rem;margin:1rem 0} .emergency h2{margin-top:.5rem;color:#a10000}
         ul.values{list-style:none;padding:0} ul.values li{border:1px solid var(--line);border-radius:4px;padding:.5rem .75rem;margin:.5rem 0}
         ul.values li.flagged{border-color:var(--flag);background:var(--flagbg)}
         .name{font-weight:600} .value{font-weight:700} .meta{color:var(--muted);font-size:.9rem;overflow-wrap:anywhere}
@@ -84,9 +84,10 @@ public static class NavigatorPages
     public static string AntiforgeryInput(string fieldName, string token) =>
         $"<input type=\"hidden\" name=\"{E(fieldName)}\" value=\"{E(token)}\">";
 
-    private static string Page(string title, string body, NavigatorLinks links, PathwayView? view = null, string? currentStep = null)
+    private static string Page(string title, string body, NavigatorLinks links, PathwayView? view = null, string? currentStep = null,
+        PatientBanner? patient = null)
     {
-        var nav = view is null ? "" : StepNav(view, links, currentStep);
+        var nav = (patient?.Html() ?? "") + (view is null ? "" : StepNav(view, links, currentStep));
         return $$"""
             <!doctype html>
             <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
@@ -169,7 +170,8 @@ public static class NavigatorPages
     /// concluded, its content page and evidence.</summary>
     /// <param name="formAction">Where the form posts; the post carries <c>step</c> and <c>go</c> (next or previous).</param>
     /// <param name="antiforgeryField">Markup of the hidden antiforgery input, from <see cref="AntiforgeryInput"/>.</param>
-    public static string Step(PathwayView view, string stepId, string formAction, string antiforgeryField, NavigatorLinks? links = null)
+    public static string Step(PathwayView view, string stepId, string formAction, string antiforgeryField, NavigatorLinks? links = null,
+        PatientBanner? patient = null)
     {
         ArgumentNullException.ThrowIfNull(view);
         links ??= new NavigatorLinks();
@@ -191,7 +193,7 @@ public static class NavigatorPages
             <p>Read more: {ReadMore(step.ContentSlug, links)}</p><p class="evidence"><strong>Basis:</strong> {E(step.Evidence)}</p></section>
             <p class="no-print">Where the patient stands so far: <a href="{E(links.Result)}">{E(view.Outcome.Title)}</a></p>
             """;
-        return Page(step.Title, body, links, view, step.Id);
+        return Page(step.Title, body, links, view, step.Id, patient);
     }
 
     private static string List(string heading, string id, IReadOnlyList<string> items) =>
@@ -222,7 +224,8 @@ public static class NavigatorPages
     /// the way on to the referral summary, the patient page and (when the scopes allow) the write-back.</summary>
     /// <param name="writeBackField">Antiforgery markup for the write-back form; null when the granted scopes do not allow write-back.</param>
     /// <param name="notice">Said instead of the write-back when there is none (an open FHIR server).</param>
-    public static string Result(PathwayView view, NavigatorLinks? links = null, string? writeBackField = null, string? notice = null)
+    public static string Result(PathwayView view, NavigatorLinks? links = null, string? writeBackField = null, string? notice = null,
+        PatientBanner? patient = null)
     {
         ArgumentNullException.ThrowIfNull(view);
         links ??= new NavigatorLinks();
@@ -245,7 +248,7 @@ public static class NavigatorPages
             <a href="{E(links.PatientPage)}">Page for the patient</a></div>
             {writeBack}
             """;
-        return Page("Result", body, links, view, "result");
+        return Page("Result", body, links, view, "result", patient);
     }
 
     /// <summary>The printable summary for the Heart Valve Team: every value with its source and date, the clinician's
@@ -281,17 +284,30 @@ public static class NavigatorPages
         return Page("Heart Valve Team referral summary", body, links, view, "summary");
     }
 
-    /// <summary>The plain-language page a clinician can give the patient (cds-cards/secondary-mr-treatment-for-patients.md).</summary>
-    public static string PatientPage(NavigatorLinks? links = null)
+    /// <summary>The plain-language page a clinician can give the patient, the one that fits the result (decision 29): with
+    /// the emergency advice and the patient banner, not the clinician's note, and printable.</summary>
+    public static string PatientPage(PathwayResult result, NavigatorLinks? links = null)
     {
         links ??= new NavigatorLinks();
-        var page = Catalog.Get(PatientPageSlug);
-        var body = $"""
-            <h1>{E(page.Title)}</h1>
-            {page.BodyHtml}
-            <p class="no-print"><a href="{E(links.Result)}">Back to the result</a> · print this page with your browser's Print command.</p>
+        var page = Catalog.Get(NavigatorPathway.PatientPageOf(result));
+        return $$"""
+            <!doctype html>
+            <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+            <title>{{E(page.Title)}}</title>
+            <link rel="stylesheet" href="{{E(links.Stylesheet)}}"></head>
+            <body>
+            <a class="skip" href="#main">Skip to the content</a>
+            <header><p class="brand">For the patient</p></header>
+            <main id="main">
+            <h1>{{E(page.Title)}}</h1>
+            <p class="note">{{E(PatientAdvice.Banner)}}</p>
+            {{PatientAdvice.Html}}
+            {{page.BodyHtml}}
+            <p class="no-print"><a href="{{E(links.Result)}}">Back to the result</a> · print this page with your browser's Print command.</p>
+            </main>
+            <footer><p class="note">{{E(PatientAdvice.Banner)}}</p></footer>
+            </body></html>
             """;
-        return Page(page.Title, body, links);
     }
 
     /// <summary>After the write-back: what the EHR saved, and the way back to the result and the summary.</summary>

@@ -91,6 +91,12 @@ public sealed class NavigatorSession(string iss, string? accessToken, string pat
     /// <summary>SMART need_patient_banner: false when the EHR already shows the patient around the app.</summary>
     public bool? NeedPatientBanner { get; init; }
 
+    /// <summary>Who the chart is, from its Patient resource.</summary>
+    public PatientBanner? Patient { get; init; }
+
+    /// <summary>The banner the pages show: none when the EHR said it shows the patient itself.</summary>
+    public PatientBanner? Banner => NeedPatientBanner == false ? null : Patient ?? new PatientBanner(PatientId, null, null, null);
+
     /// <summary>What became of the write-back, once it was tried.</summary>
     public WriteBackOutcome? WrittenBack { get; set; }
     public string PatientId { get; } = patientId;
@@ -123,12 +129,12 @@ public enum NavigatorSessionStoreKind { Memory, Database }
 /// <summary>A session as it is stored: everything but the chart, which is read again with the token where it is needed.</summary>
 public sealed record NavigatorSessionRecord(Guid Id, string Iss, string? AccessToken, string PatientId, string Scope, string User, DateTimeOffset Expires,
     NavigatorAnswers Answers, NavigatorAnswers? AuditedAnswers, PathwayResult? AuditedResult, LaunchOrigin? From, string? Encounter,
-    bool? NeedPatientBanner, WriteBackOutcome? WrittenBack)
+    bool? NeedPatientBanner, WriteBackOutcome? WrittenBack, PatientBanner? Patient = null)
 {
     public override string ToString() => $"NavigatorSessionRecord {{ Id = {Id}, access_token = (redacted) }}";
 
     public static NavigatorSessionRecord Of(NavigatorSession s) => new(s.Id, s.Iss, s.AccessToken, s.PatientId, s.Scope, s.User, s.Expires, s.Answers,
-        s.Audited?.Item1, s.Audited?.Item2, s.From, s.Encounter, s.NeedPatientBanner, s.WrittenBack);
+        s.Audited?.Item1, s.Audited?.Item2, s.From, s.Encounter, s.NeedPatientBanner, s.WrittenBack, s.Patient);
 
     public NavigatorSession With(ClinicalSnapshot snapshot) => new(Iss, AccessToken, PatientId, Scope, User, Expires, snapshot, Answers)
     {
@@ -136,6 +142,7 @@ public sealed record NavigatorSessionRecord(Guid Id, string Iss, string? AccessT
         From = From,
         Encounter = Encounter,
         NeedPatientBanner = NeedPatientBanner,
+        Patient = Patient,
         WrittenBack = WrittenBack,
         Audited = AuditedAnswers is { } answers && AuditedResult is { } result ? (answers, result) : null,
     };

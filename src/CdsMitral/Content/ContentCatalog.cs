@@ -10,6 +10,30 @@ namespace CdsMitral.Content;
 public sealed record ContentPage(string Slug, string Title, string Audience, string Summary, string Updated, string Markdown)
 {
     public string BodyHtml { get; init; } = "";
+
+    /// <summary>A page written for patients and families: it carries the patient banner and the emergency advice, not the
+    /// clinician's note (decision 29 of 2026-12-07).</summary>
+    public bool ForPatients => Audience.StartsWith("patients", StringComparison.Ordinal);
+}
+
+/// <summary>What every page for patients says, in the same words wherever it is shown (content pages, the Navigator).</summary>
+public static class PatientAdvice
+{
+    public const string Banner = "This page does not replace advice from your care team.";
+
+    public const string EmergencyHeading = "When to get help now";
+
+    public const string Emergency =
+        "Call emergency services now (911 in the US, 112 in Europe) if you suddenly get very short of breath, have pain or " +
+        "tightness in your chest, cannot lie flat because you cannot breathe, or faint.";
+
+    public const string CallTeam =
+        "Call your care team soon if your legs or ankles swell more, you gain weight fast, or you get more tired or short of " +
+        "breath than usual.";
+
+    /// <summary>The emergency advice as HTML (the service's own text).</summary>
+    public static string Html =>
+        $"<section class=\"emergency\" aria-labelledby=\"get-help\"><h2 id=\"get-help\">{EmergencyHeading}</h2><p><strong>{Emergency}</strong></p><p>{CallTeam}</p></section>";
 }
 
 /// <summary>The explanatory pages in cds-cards/ (markdown with a small front matter), embedded at build time.</summary>
@@ -177,7 +201,8 @@ public sealed partial class ContentCatalog
             <body><main>
             <p class="meta">CdsMitral · {{e(page.Audience)}} · updated {{e(page.Updated)}}</p>
             <h1>{{e(page.Title)}}</h1>
-            <p class="note">For clinical reference; not a substitute for clinical judgement.</p>
+            <p class="note">{{(page.ForPatients ? PatientAdvice.Banner : "For clinical reference; not a substitute for clinical judgement.")}}</p>
+            {{(page.ForPatients ? PatientAdvice.Html : "")}}
             {{page.BodyHtml}}
             </main>
             <nav><p>Other pages</p><ul>{{nav}}</ul></nav>

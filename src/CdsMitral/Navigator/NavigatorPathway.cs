@@ -562,6 +562,18 @@ public static class NavigatorPathway
 
     public static string TitleOf(PathwayResult result) => Titles[result];
 
+    /// <summary>The page for the patient that fits each result (decision 29 of 2026-12-07), all in cds-cards/.</summary>
+    public static string PatientPageOf(PathwayResult result) => result switch
+    {
+        PathwayResult.CoaptLikeReferToHeartValveTeam or PathwayResult.OutsideCoaptLikeRange => "secondary-mr-treatment-for-patients",
+        PathwayResult.OptimiseGdmtFirst or PathwayResult.NoPersistentSymptoms => "patient-gdmt-first",
+        PathwayResult.PrimaryMr => "patient-primary-mr",
+        PathwayResult.AtrialOrPreservedEfSecondaryMr => "patient-atrial-mr",
+        PathwayResult.AcuteSevereMrCriticallyIll => "patient-acute-mr",
+        PathwayResult.MrNotSignificant => "patient-mr-not-significant",
+        _ => "mitral-regurgitation-for-patients",
+    };
+
     /// <summary>A stable code per result, for the QuestionnaireResponse and the audit: "coapt-like-refer-to-heart-valve-team".</summary>
     public static string CodeOf(PathwayResult result) =>
         string.Concat(result.ToString().Select((c, i) => char.IsUpper(c) && i > 0 ? $"-{char.ToLowerInvariant(c)}" : $"{char.ToLowerInvariant(c)}"));

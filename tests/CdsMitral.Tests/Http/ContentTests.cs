@@ -21,7 +21,7 @@ public sealed class ContentTests(ServiceFactory service) : IClassFixture<Service
 
     [Theory]
     [MemberData(nameof(RequiredPages))]
-    public async Task EachExplanatoryPageIsServedAsReadableHtmlWithItsSourcesAndTheNote(string slug)
+    public async Task EachExplanatoryPageIsServedAsReadableHtmlWithItsSourcesAndTheNoteForItsReader(string slug)
     {
         using var client = service.CreateClient();
         using var response = await client.GetAsync($"/content/{slug}");
@@ -29,7 +29,9 @@ public sealed class ContentTests(ServiceFactory service) : IClassFixture<Service
         Assert.Equal("text/html", response.Content.Headers.ContentType?.MediaType);
         var html = await response.Content.ReadAsStringAsync();
         Assert.Contains("<h1>", html, StringComparison.Ordinal);
-        Assert.Contains("not a substitute for clinical judgement", html, StringComparison.Ordinal);
+        var forPatients = ContentCatalog.Embedded.Get(slug).ForPatients;
+        Assert.Equal(!forPatients, html.Contains("not a substitute for clinical judgement", StringComparison.Ordinal));
+        Assert.Equal(forPatients, html.Contains(PatientAdvice.Banner, StringComparison.Ordinal));
         Assert.Contains(">Sources</h2>", html, StringComparison.Ordinal);
         Assert.DoesNotContain("<script", html, StringComparison.OrdinalIgnoreCase);
     }

@@ -623,6 +623,30 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Contains(from + ",\"WriteBack\":{\"Outcome\":\"saved\",\"Status\":200,\"Created\":[\"QuestionnaireResponse/qr-1\",\"ServiceRequest/sr-9\"]}", stored, StringComparison.Ordinal);
     }
 
+    /// <summary>SMART need_patient_banner: unless the EHR shows the patient around the app, every page names the patient
+    /// as the chart does, so that nobody answers for the wrong one; what the chart says is text, never markup.</summary>
+    [Fact]
+    public async Task Every_page_names_the_patient_from_the_chart_unless_the_EHR_says_it_shows_the_patient_itself()
+    {
+        _fhir.Add(new Chart("p1").Patient("1950-03-02", name: "<b>Ada</b> Lovelace").Resources);
+        const string banner = "<p class=\"patient-banner\">Patient: <strong>&lt;b&gt;Ada&lt;/b&gt; Lovelace</strong> · born 1950-03-02 · Patient/p1</p>";
+        using (var browser = Browser())
+        {
+            Assert.Contains(banner, await ResultPageAsync(browser), StringComparison.Ordinal);
+            using var step = await browser.GetAsync("/navigator/step/" + StepIds.All[0]);
+            Assert.Contains(banner, await step.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+            using var summary = await browser.GetAsync("/navigator/summary");
+            var summaryHtml = await summary.Content.ReadAsStringAsync();
+            Assert.Contains("<strong>&lt;b&gt;Ada&lt;/b&gt; Lovelace", summaryHtml, StringComparison.Ordinal);
+            Assert.Contains("<b>Ada</b> Lovelace · born 1950-03-02 · Patient/p1", WebUtility.HtmlDecode(summaryHtml), StringComparison.Ordinal);
+        }
+        _auth.NeedPatientBanner = false;
+        using (var browser = Browser())
+        {
+            Assert.DoesNotContain("patient-banner", await ResultPageAsync(browser), StringComparison.Ordinal);
+        }
+    }
+
     /// <summary>An EHR that relays no appContext: the audit names the most recent card with a Navigator link that this EHR
     /// showed this patient, and says it was inferred, not relayed.</summary>
     [Fact]
@@ -821,7 +845,7 @@ public sealed class LaunchBrowserTests
     }
 
     /// <summary>The shared full answers, as the form codes the clinician clicks.</summary>
-    private static readonly (string Question, string Answer)[] ClinicianAnswers =
+    internal static readonly (string Question, string Answer)[] ClinicianAnswers =
         [.. NavigatorQuestions.All.Select(q => (q.LinkId, q.AnswerCode(NavigatorFixtures.Full()))).Where(a => a.Item2 is not null).Select(a => (a.LinkId, a.Item2!))];
 }
 

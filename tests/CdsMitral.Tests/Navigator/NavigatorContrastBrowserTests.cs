@@ -95,7 +95,10 @@ public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutput
             yield return ($"{sample} result", NavigatorPages.Result(view, writeBackField: NavigatorPages.AntiforgeryInput("f", "t")));
             yield return ($"{sample} summary", NavigatorPages.ReferralSummary(view, answers, sample));
         }
-        yield return ("patient page", NavigatorPages.PatientPage());
+        foreach (var result in Enum.GetValues<PathwayResult>())
+        {
+            yield return ($"patient page for {result}", NavigatorPages.PatientPage(result));
+        }
         yield return ("problem", NavigatorPages.Problem("The launch was refused", "The EHR declined the request."));
         yield return ("saved", NavigatorPages.Saved(withReferral: true));
     }

@@ -40,7 +40,10 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
         }
         yield return ("result", NavigatorPages.Result(view, writeBackField: NavigatorPages.AntiforgeryInput("__RequestVerificationToken", "t")));
         yield return ("summary", NavigatorPages.ReferralSummary(view, answers, patient));
-        yield return ("patient page", NavigatorPages.PatientPage());
+        foreach (var result in Enum.GetValues<PathwayResult>())
+        {
+            yield return ($"patient page for {result}", NavigatorPages.PatientPage(result));
+        }
         yield return ("problem", NavigatorPages.Problem("The launch was refused", patient));
     }
 
@@ -178,7 +181,6 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
 
     [Theory]
     [InlineData("atrial-and-preserved-ef-secondary-mr")]
-    [InlineData(NavigatorPages.PatientPageSlug)]
     public async Task TheNavigatorsNewContentPagesAreServedWithTheirSourcesAndTheNote(string slug)
     {
         using var client = service.CreateClient();
@@ -190,14 +192,14 @@ public sealed class NavigatorPagesTests(ServiceFactory service) : IClassFixture<
     }
 
     [Fact]
-    public void ThePatientPageSaysWhatSecondaryMrIsWhyMedicinesComeFirstAndWhatTeerCanAndCannotDo()
+    public void TheTeerPatientPageSaysWhatSecondaryMrIsWhyMedicinesComeFirstAndWhatAClipCanAndCannotDo()
     {
-        var doc = Parse(NavigatorPages.PatientPage());
+        var doc = Parse(NavigatorPages.PatientPage(PathwayResult.CoaptLikeReferToHeartValveTeam));
         var headings = doc.QuerySelectorAll("h2").Select(h => h.TextContent).ToList();
-        Assert.Contains("What secondary mitral regurgitation is", headings);
-        Assert.Contains("Why heart-failure medicines come first", headings);
-        Assert.Contains("What a valve clip (TEER) can do", headings);
-        Assert.Contains("What it cannot do", headings);
+        Assert.Contains("What is wrong", headings);
+        Assert.Contains("Medicines come first", headings);
+        Assert.Contains("What a valve clip can do", headings);
+        Assert.Contains("What a clip cannot do", headings);
         Assert.DoesNotMatch("(?i)qualif|eligib", doc.Body!.TextContent);
     }
 

@@ -164,11 +164,21 @@ public sealed class Chart(string patientId = "p1")
             ["performedDateTime"] = date,
         });
 
-    /// <summary>The Patient resource: a birth date ("1950", "2010-05-02") and, for a deceased patient, deceasedBoolean or
-    /// deceasedDateTime.</summary>
-    public Chart Patient(string? birthDate = null, bool? deceased = null, string? deceasedOn = null)
+    /// <summary>The Patient resource: a birth date ("1950", "2010-05-02"), for a deceased patient deceasedBoolean or
+    /// deceasedDateTime, and a name as given names and a family name ("Ada Lovelace").</summary>
+    public Chart Patient(string? birthDate = null, bool? deceased = null, string? deceasedOn = null, string? name = null)
     {
         var patient = new JsonObject { ["resourceType"] = "Patient", ["id"] = PatientId };
+        if (name is not null)
+        {
+            var parts = name.Split(' ');
+            patient["name"] = new JsonArray(new JsonObject
+            {
+                ["use"] = "official",
+                ["family"] = parts[^1],
+                ["given"] = new JsonArray([.. parts[..^1].Select(p => (JsonNode)p)]),
+            });
+        }
         if (birthDate is not null)
         {
             patient["birthDate"] = birthDate;

@@ -73,7 +73,7 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
                 if (context.EndpointType == OpenIddictServerEndpointType.Token && context.Principal is { } principal)
                 {
                     context.Parameters["patient"] = principal.GetClaim(PatientClaim);
-                    context.Parameters["need_patient_banner"] = true;
+                    context.Parameters["need_patient_banner"] = NeedPatientBanner;
                     if (principal.GetClaim(EncounterClaim) is { } encounter)
                     {
                         context.Parameters["encounter"] = encounter;
@@ -139,6 +139,9 @@ public sealed class SmartAuthorizationServer : IAsyncDisposable
 
     /// <summary>The EHR starts a launch from a card's SMART link: this id, in this context.</summary>
     public void RegisterLaunch(string launch, LaunchContext context) => _launches[launch] = context;
+
+    /// <summary>SMART need_patient_banner in the token response: false for an EHR that shows the patient around the app.</summary>
+    public bool NeedPatientBanner { get; set; } = true;
 
     /// <summary>The clinician declines at the consent screen.</summary>
     public bool Decline { get; set; }
