@@ -90,9 +90,9 @@ public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutput
             var view = NavigatorPathway.Evaluate(Sample(sample), answers, Now);
             foreach (var step in view.Steps)
             {
-                yield return ($"{sample} step {step.Id}", NavigatorPages.Step(view, step.Id, "/navigator/step/" + step.Id, NavigatorPages.AntiforgeryInput("f", "t")));
+                yield return ($"{sample} step {step.Id}", NavigatorPages.Step(view, step.Id, "/navigator/step/" + step.Id, NavigatorPages.AntiforgeryInput("f", "t"), patient: Banner));
             }
-            yield return ($"{sample} result", NavigatorPages.Result(view, writeBackField: NavigatorPages.AntiforgeryInput("f", "t")));
+            yield return ($"{sample} result", NavigatorPages.Result(view, writeBackField: NavigatorPages.AntiforgeryInput("f", "t"), patient: Banner));
             yield return ($"{sample} summary", NavigatorPages.ReferralSummary(view, answers, sample));
         }
         foreach (var result in Enum.GetValues<PathwayResult>())
@@ -101,6 +101,46 @@ public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutput
         }
         yield return ("problem", NavigatorPages.Problem("The launch was refused", "The EHR declined the request."));
         yield return ("saved", NavigatorPages.Saved(withReferral: true));
+    }
+
+    private static readonly PatientBanner Banner = new("p1", "Ada Lovelace", "1950-03-02", "female");
+
+    /// <summary>Routes the origin to whatever page <paramref name="serving"/> returns, with the stylesheet and the CSP.</summary>
+    private static Task<IAsyncDisposable> ServeAsync(IBrowserContext context, Func<string> serving) =>
+        context.RouteAsync(Origin + "/**", route => route.FulfillAsync(route.Request.Url.EndsWith(NavigatorPages.StylesheetPath, StringComparison.Ordinal)
+            ? new RouteFulfillOptions { ContentType = "text/css", Body = NavigatorPages.Stylesheet }
+            : new RouteFulfillOptions
+            {
+                ContentType = "text/html; charset=utf-8",
+                Body = serving(),
+                Headers = new Dictionary<string, string> { ["Content-Security-Policy"] = NavigatorPages.ContentSecurityPolicy },
+            }));
+
+    /// <summary>axe-core (Deque's rules for WCAG 2.0-2.2 A and AA and best practice) finds nothing on any page: every step,
+    /// result and summary of four samples, the patient page of every result, a problem page and the saved page.</summary>
+    [ChromiumFact]
+    public async Task AxeFindsNoAccessibilityViolationOnAnyNavigatorPage()
+    {
+        var pages = Pages().ToList();
+        var serving = "";
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var context = await browser.NewContextAsync();
+        await ServeAsync(context, () => serving);
+        var page = await context.NewPageAsync();
+        var violations = new List<string>();
+        var passes = 0;
+        foreach (var (name, html) in pages)
+        {
+            serving = html;
+            await page.GotoAsync(Origin + "/navigator/page");
+            var result = await Deque.AxeCore.Playwright.PageExtensions.RunAxe(page);
+            passes += result.Passes.Length;
+            violations.AddRange(result.Violations.Select(v => $"{name}: {v.Id} ({v.Impact}) {v.Help}: {string.Join(", ", v.Nodes.Select(n => n.Html).Take(3))}"));
+        }
+        output.WriteLine($"{pages.Count} pages, {passes} rule passes, {violations.Count} violations");
+        Assert.True(passes > pages.Count * 10, $"axe passed only {passes} rules over {pages.Count} pages: did it run?");
+        Assert.True(violations.Count == 0, string.Join("\n", violations.Take(40)));
     }
 
     [ChromiumFact]
@@ -116,14 +156,7 @@ public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutput
         foreach (var width in new[] { 1280, 400 })
         {
             await using var context = await browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = width, Height = 900 } });
-            await context.RouteAsync(Origin + "/**", route => route.FulfillAsync(route.Request.Url.EndsWith(NavigatorPages.StylesheetPath, StringComparison.Ordinal)
-                ? new RouteFulfillOptions { ContentType = "text/css", Body = NavigatorPages.Stylesheet }
-                : new RouteFulfillOptions
-                {
-                    ContentType = "text/html; charset=utf-8",
-                    Body = serving,
-                    Headers = new Dictionary<string, string> { ["Content-Security-Policy"] = NavigatorPages.ContentSecurityPolicy },
-                }));
+            await ServeAsync(context, () => serving);
             var page = await context.NewPageAsync();
             foreach (var (name, html) in pages)
             {
