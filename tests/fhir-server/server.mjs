@@ -1,12 +1,18 @@
-// A real FHIR R4 server for CdsMitral's integration tests and for trying the CDS Hooks Sandbox locally: Medplum's FHIR
-// router on its in-memory repository, behind node:http. Nobody here wrote its search engine, which is the point.
+// A real FHIR R4 server for CdsMitral's integration tests, and a sandbox EHR for trying the CDS Hooks Sandbox and the
+// Navigator locally: Medplum's FHIR router on its in-memory repository, behind node:http (nobody here wrote its search
+// engine, which is the point), with the SMART endpoints of smart.mjs beside it (launch registration, discovery,
+// authorization code with PKCE, launch-scoped tokens).
 // Run: npm start (Node 22 from node_modules, installed by npm ci), or node --experimental-websocket server.mjs
 //   PORT        port on 127.0.0.1 (default 0: any free port; the chosen one is printed as "listening on <url>")
-//   FHIR_TOKEN  when set, every request but /metadata and CORS preflights must carry "Authorization: Bearer <FHIR_TOKEN>"
+//   FHIR_TOKEN  when set, every FHIR request but /metadata and CORS preflights must carry "Authorization: Bearer <FHIR_TOKEN>"
+//               or a token smart.mjs issued; unset, the server is open, as the CDS Hooks Sandbox's FHIR server must be
+//   SMART_USER  the clinician the SMART sign-in names (default Practitioner/sandbox-clinician)
 //   PAGE_SIZE   when set, no search page holds more than that many matches; Bundle.link[next] leads to the rest
 // What this file adds to the stock router: a CapabilityStatement at /metadata, form-encoded POST {type}/_search (the
-// Sandbox's first choice), CORS for browser clients, real paging, and GET /__stats (how many pages were served).
+// Sandbox's first choice), CORS for browser clients, real paging, transactions at the base, the SMART endpoints, and
+// GET /__stats (how many pages were served; how many launches, tokens and requests with those tokens).
 import { createServer } from 'node:http';
+import { carriesIssuedToken, handleSmart, oauthUris, smartStats } from './smart.mjs';
 import { FhirRouter, MemoryRepository } from '@medplum/fhir-router';
 import {
   getExpressionForResourceType, getResourceTypes, getSearchParameters, getStatus, indexSearchParameterBundle,
@@ -64,7 +70,8 @@ function outcome(severity, code, diagnostics) {
   return { resourceType: 'OperationOutcome', issue: [{ severity, code, diagnostics }] };
 }
 
-function capabilityStatement(base) {
+function capabilityStatement(base, origin) {
+  const uris = oauthUris(origin);
   const resource = [...resourceTypes].sort().map((type) => ({
     type,
     interaction: ['read', 'vread', 'update', 'patch', 'delete', 'history-instance', 'create', 'search-type'].map((code) => ({ code })),
@@ -83,7 +90,16 @@ function capabilityStatement(base) {
     format: ['application/fhir+json', 'json'],
     rest: [{
       mode: 'server',
-      ...(token ? { security: { description: 'Every request but /metadata needs Authorization: Bearer <FHIR_TOKEN>.' } } : {}),
+      security: {
+        service: [{ coding: [{ system: 'http://terminology.hl7.org/CodeSystem/restful-security-service', code: 'SMART-on-FHIR' }] }],
+        extension: [{
+          url: 'http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris',
+          extension: [{ url: 'authorize', valueUri: uris.authorize }, { url: 'token', valueUri: uris.token }],
+        }],
+        description: token
+          ? 'Every request but /metadata and the SMART endpoints needs Authorization: Bearer <FHIR_TOKEN> or a token from /auth/token.'
+          : 'Open: requests need no token. SMART apps get launch-scoped tokens from /auth/token.',
+      },
       resource,
       interaction: [{ code: 'batch' }, { code: 'transaction' }],
       searchParam: [
@@ -142,16 +158,24 @@ const server = createServer(async (req, res) => {
       });
       return res.end();
     }
-    const base = `http://${req.headers.host}/fhir`;
-    const url = new URL(req.url, `http://${req.headers.host}`);
+    const origin = `http://${req.headers.host}`;
+    const base = `${origin}/fhir`;
+    const url = new URL(req.url, origin);
     if (req.method === 'GET' && url.pathname === '/__stats') {
-      return send(req, res, 200, stats);
+      return send(req, res, 200, { ...stats, smart: smartStats });
     }
     if (req.method === 'GET' && (url.pathname === '/fhir/metadata' || url.pathname === '/fhir/metadata/')) {
-      return send(req, res, 200, capabilityStatement(base));
+      return send(req, res, 200, capabilityStatement(base, origin));
     }
-    if (token && req.headers.authorization !== `Bearer ${token}`) {
+    if (await handleSmart(req, res, url, origin, base, corsFor(req))) {
+      return undefined;
+    }
+    const issued = carriesIssuedToken(req);
+    if (token && !issued && req.headers.authorization !== `Bearer ${token}`) {
       return send(req, res, 401, outcome('error', 'login', 'bearer token required'));
+    }
+    if (url.pathname === '/fhir') {
+      url.pathname = '/fhir/'; // a batch or transaction POSTed to the base
     }
     if (!url.pathname.startsWith('/fhir/')) {
       return send(req, res, 404, outcome('error', 'not-found', `no such path: ${url.pathname}`));

@@ -82,9 +82,10 @@ public sealed class RealFhirServer : IAsyncDisposable
             : $"SKIPPED: no real FHIR server. Run `npm ci` in tests/fhir-server (as .ci/run does), or set {UrlVariable} to your sandbox.";
 
     /// <param name="pageSize">When given, the local server pages its searches with next links.</param>
-    public static async Task<RealFhirServer> StartAsync(int? pageSize = null)
+    /// <param name="local">Always tests/fhir-server (with its SMART endpoints), whatever CDSMITRAL_FHIR_SANDBOX_URL says.</param>
+    public static async Task<RealFhirServer> StartAsync(int? pageSize = null, bool local = false)
     {
-        if (Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } external)
+        if (!local && Environment.GetEnvironmentVariable(UrlVariable) is { Length: > 0 } external)
         {
             return new RealFhirServer(external.TrimEnd('/'), Environment.GetEnvironmentVariable(TokenVariable), null);
         }
