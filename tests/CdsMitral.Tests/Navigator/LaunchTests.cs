@@ -696,7 +696,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
     /// <summary>A chart and the clinician's answers that lead the Navigator to each result.</summary>
     public static TheoryData<PathwayResult> EveryResult() => [.. Enum.GetValues<PathwayResult>()];
 
-    private static (Chart Chart, NavigatorAnswers Answers) Leading(PathwayResult result)
+    internal static (Chart Chart, NavigatorAnswers Answers) Leading(PathwayResult result)
     {
         Chart Coapt(decimal lvef = 32, decimal lvesd = 58, string grade = "severe", string mechanism = "secondary-ventricular") =>
             new Chart("p1").Mr(grade, "2026-10-01", mechanism).Lvef(lvef, "2026-10-01").Lvesd(lvesd, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
@@ -842,6 +842,50 @@ public sealed class LaunchBrowserTests
         Assert.Equal("Bearer " + Assert.Single(auth.IssuedTokens), post.Authorization);
         // The browser holds only opaque ids: no cookie carries the token.
         Assert.All(await context.CookiesAsync(), c => Assert.DoesNotContain(auth.IssuedTokens[0], c.Value, StringComparison.Ordinal));
+    }
+
+    /// <summary>Every result reached in Chromium the way a clinician reaches it: the chart that leads there, the answers
+    /// clicked step by step, the result page with its title, and the patient page it offers, which is the one written for
+    /// that result. With CDSMITRAL_WRITE_SCREENSHOTS=1 both pages of each result are kept in docs/navigator/.</summary>
+    [ChromiumFact]
+    public async Task Every_result_is_reached_in_Chromium_by_clicking_and_offers_the_patient_page_written_for_it()
+    {
+        await using var service = await ServiceProcess.StartAsync();
+        await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().ReadAndWriteScope);
+        using var playwright = await Playwright.CreateAsync();
+        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        foreach (var expected in Enum.GetValues<PathwayResult>())
+        {
+            var (chart, answers) = LaunchTests.Leading(expected);
+            await using var fhir = await FakeFhirServer.StartAsync();
+            fhir.SmartConfiguration = auth.SmartConfiguration();
+            fhir.Add(chart.Resources);
+            await using var context = await browser.NewContextAsync();
+            var page = await context.NewPageAsync();
+            await page.GotoAsync($"{service.BaseUrl}/navigator/launch?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=l-{expected}");
+            var clicks = NavigatorQuestions.All.Select(q => (q.LinkId, Code: q.AnswerCode(answers))).Where(a => a.Code is not null).ToList();
+            for (var steps = 0; page.Url.Contains("/navigator/step/", StringComparison.Ordinal); steps++)
+            {
+                Assert.True(steps < StepIds.All.Count, $"{expected}: still on {page.Url}");
+                foreach (var (question, answer) in clicks)
+                {
+                    var option = page.Locator($"input[name='{question}'][value='{answer}']");
+                    if (await option.CountAsync() == 1)
+                    {
+                        await option.CheckAsync();
+                    }
+                }
+                await page.Locator("form button[type=submit][name=go][value=next]").ClickAsync();
+            }
+            Assert.Equal($"{service.BaseUrl}/navigator/result", page.Url);
+            Assert.Contains(NavigatorPathway.TitleOf(expected), await page.InnerTextAsync("main"), StringComparison.Ordinal);
+            var code = NavigatorPathway.CodeOf(expected);
+            await Screenshots.TakeAsync(page, $"result-{code}");
+            await page.GetByRole(AriaRole.Link, new() { Name = "Page for the patient" }).ClickAsync();
+            Assert.Equal(CdsMitral.Content.ContentCatalog.Embedded.Get(NavigatorPathway.PatientPageOf(expected)).Title, await page.InnerTextAsync("h1"));
+            Assert.Contains(CdsMitral.Content.PatientAdvice.EmergencyHeading, await page.InnerTextAsync("main"), StringComparison.Ordinal);
+            await Screenshots.TakeAsync(page, $"patient-page-{NavigatorPathway.PatientPageOf(expected)}");
+        }
     }
 
     /// <summary>The shared full answers, as the form codes the clinician clicks.</summary>

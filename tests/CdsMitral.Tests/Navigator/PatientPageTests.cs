@@ -11,7 +11,7 @@ namespace CdsMitral.Tests.Navigator;
 /// <summary>Decision 29 of 2026-12-07: the page the clinician gives the patient fits the Navigator's result, reads at
 /// about a US grade-8 level, tells the patient when to get help now, and carries the patient banner, not the clinician's
 /// note.</summary>
-public sealed partial class PatientPageTests(ServiceFactory service) : IClassFixture<ServiceFactory>
+public sealed partial class PatientPageTests(ServiceFactory service, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ServiceFactory>
 {
     private static readonly HtmlParser Parser = new();
 
@@ -57,6 +57,7 @@ public sealed partial class PatientPageTests(ServiceFactory service) : IClassFix
     public void EachResultsPatientPageReadsAtAboutGradeEight(PathwayResult result)
     {
         var grade = FleschKincaidGrade(Body(result, "Where this comes from"));
+        output.WriteLine($"{NavigatorPathway.PatientPageOf(result)}: Flesch-Kincaid grade {grade:F1}");
         Assert.True(grade <= 8.0, $"{NavigatorPathway.PatientPageOf(result)} reads at grade {grade:F1}");
     }
 
