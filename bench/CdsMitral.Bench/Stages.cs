@@ -210,7 +210,7 @@ public static class Stages
             using var suppressions = new SuppressionStore(db, Microsoft.Extensions.Logging.Abstractions.NullLogger<SuppressionStore>.Instance);
             string[] rules = ["smr-coapt-profile", "smr-gdmt-gap"];
             var now = DateTimeOffset.UtcNow;
-            var lookup = Measure(() => suppressions.InForceAsync("https://ehr.example.org", "p1", rules, now, CancellationToken.None).GetAwaiter().GetResult(), iterations);
+            var lookup = Measure(() => suppressions.InForceAsync(StandBackScope.Of("https://ehr.example.org", null, "https://ehr.example.org/fhir"), "p1", rules, now, CancellationToken.None).GetAwaiter().GetResult(), iterations);
             var open = Measure(() => db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult().Dispose(), iterations);
             Console.WriteLine($"STANDBACK lookup_us={lookup.Time:0.0} lookup_bytes={lookup.Bytes:0} of_which_open_us={open.Time:0.0} open_bytes={open.Bytes:0} load={File.ReadAllText("/proc/loadavg").Split(' ')[0]}");
         }

@@ -127,7 +127,7 @@ public sealed record ChainReport(
 public sealed record InvocationIndexView(
     string? ServiceId, string? Hook, string? HookInstance, IndexClientView? Client, string? PatientId, string? UserId, int Status, IReadOnlyList<IndexCardView>? Cards);
 
-public sealed record IndexClientView(string? Issuer);
+public sealed record IndexClientView(string? Issuer, string? Tenant = null);
 
 public sealed record IndexCardView(string? Uuid, string? Indicator, IndexSourceView? Source);
 

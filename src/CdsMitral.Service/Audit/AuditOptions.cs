@@ -81,6 +81,29 @@ public sealed class AuditOptions
 
     public string ChainKeyFilePath => string.IsNullOrWhiteSpace(ChainKeyFile) ? Path.Combine(DataFolder, "audit-chain.key") : Resolve(ChainKeyFile);
 
+    /// <summary>Which store this is, as its checkpoints name it: the SQLite file's full path, or the PostgreSQL server,
+    /// database and schema (never a password).</summary>
+    public string StoreIdentity
+    {
+        get
+        {
+            if (Store == AuditStoreKind.Sqlite)
+            {
+                return "sqlite:" + Path.GetFullPath(Resolve(ConnectionString));
+            }
+            try
+            {
+                var pg = new Npgsql.NpgsqlConnectionStringBuilder(ConnectionString);
+                return $"postgres:{pg.Host}:{pg.Port}/{pg.Database}/{(string.IsNullOrEmpty(pg.SearchPath) ? "public" : pg.SearchPath)}";
+            }
+            catch (ArgumentException)
+            {
+                // A connection string the store will refuse at start-up anyway (or an audit that is off).
+                return "postgres:";
+            }
+        }
+    }
+
     public string CheckpointFilePath => string.IsNullOrWhiteSpace(CheckpointPath) ? Path.Combine(DataFolder, "audit-checkpoints.ndjson") : Resolve(CheckpointPath);
 }
 

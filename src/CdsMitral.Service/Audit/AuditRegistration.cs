@@ -11,7 +11,11 @@ public static class AuditRegistration
         services.AddSingleton<IValidateOptions<AuditOptions>, AuditOptionsValidator>();
         services.AddSingleton<AuditDatabase>();
         services.AddSingleton(sp => ChainKeys(sp.GetRequiredService<IOptions<AuditOptions>>().Value, sp.GetRequiredService<IHostEnvironment>()));
-        services.AddSingleton(sp => new AuditCheckpoints(sp.GetRequiredService<IOptions<AuditOptions>>().Value.CheckpointFilePath));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AuditOptions>>().Value;
+            return new AuditCheckpoints(options.CheckpointFilePath, options.StoreIdentity);
+        });
         services.AddSingleton(sp => new AuditStore(sp.GetRequiredService<AuditDatabase>(), sp.GetRequiredService<AuditKeyring>(), sp.GetRequiredService<AuditCheckpoints>()));
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());

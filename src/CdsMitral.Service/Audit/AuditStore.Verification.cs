@@ -268,7 +268,7 @@ public sealed partial class AuditStore
         {
             events = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
-        var checkpoint = AuditCheckpoint.Sign(keys.Current, head.Seq, events, head.Hash, time.GetUtcNow());
+        var checkpoint = AuditCheckpoint.Sign(keys.Current, head.Seq, events, head.Hash, time.GetUtcNow(), checkpoints.Store);
         checkpoints.Append(checkpoint);
         _checkpointed = head;
         return checkpoint;

@@ -458,13 +458,15 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         return await command.ExecuteScalarAsync(cancellationToken) is not null;
     }
 
-    /// <summary>The invocation a card was shown in, if the card is on record.</summary>
-    public async Task<string?> FindCardInvocationAsync(string cardUuid, CancellationToken cancellationToken)
+    /// <summary>The hook call that showed a card, and the service it was shown by; null for a card not on record.</summary>
+    public async Task<(string EventId, string ServiceId)?> FindCardAsync(string cardUuid, CancellationToken cancellationToken)
     {
         await IndexCurrent(cancellationToken);
         await using var connection = await db.OpenAsync(cancellationToken);
-        await using var command = AuditDatabase.Command(connection, null, "SELECT event_id FROM cards WHERE card_uuid = @u", ("u", cardUuid));
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
+        await using var command = AuditDatabase.Command(connection, null,
+            "SELECT c.event_id, i.service_id FROM cards c JOIN invocations i ON i.event_id = c.event_id WHERE c.card_uuid = @u", ("u", cardUuid));
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        return await reader.ReadAsync(cancellationToken) ? (reader.GetString(0), reader.GetString(1)) : null;
     }
 
     /// <summary>The most recent card of one of <paramref name="rules"/> shown to a patient since a time, by one of the

@@ -6,14 +6,22 @@ using CdsMitral.Fhir;
 
 namespace CdsMitral.Service.Audit;
 
-/// <summary>A card standing back: this rule, for this patient (of this client), while its inputs keep this fingerprint,
+/// <summary>Where a stand-back holds: the calls of this client (its issuer, '' for an unverified caller), under this tenant,
+/// about a patient of this FHIR server ('' where the call named none); a patient id means nothing outside its server.</summary>
+public readonly record struct StandBackScope(string Issuer, string Tenant, string FhirServer)
+{
+    public static StandBackScope Of(string? issuer, string? tenant, string? fhirServer) =>
+        new(issuer ?? "", tenant ?? "", fhirServer?.TrimEnd('/') ?? "");
+}
+
+/// <summary>A card standing back: this rule, for this patient (in this scope), while its inputs keep this fingerprint,
 /// until <paramref name="Until"/>, because of this feedback.</summary>
 public sealed record Suppression(
     string DedupeKey,
     string FeedbackEventId,
     string InvocationEventId,
     string CardUuid,
-    string ClientIssuer,
+    StandBackScope Scope,
     string PatientId,
     string RuleId,
     string RuleVersion,
@@ -52,7 +60,8 @@ public sealed record SuppressionRecord(
 
 /// <summary>The parts of a hook event's document a suppression is made from.</summary>
 public sealed record SuppressionInvocationView(
-    string? PatientId, string? UserId, IndexClientView? Client, IReadOnlyList<SuppressionRuleView>? Rules, IReadOnlyList<IndexCardView>? Cards);
+    string? PatientId, string? UserId, IndexClientView? Client, IReadOnlyList<SuppressionRuleView>? Rules, IReadOnlyList<IndexCardView>? Cards,
+    string? FhirServer = null);
 
 public sealed record SuppressionRuleView(string? RuleId, string? Version, bool Fired, string? Fingerprint, string? NotShown);
 
@@ -87,7 +96,7 @@ public sealed partial class SuppressionJson : JsonSerializerContext;
 public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore> logger) : BackgroundService
 {
     private const string Columns = "dedupe_key, feedback_event_id, invocation_event_id, card_uuid, client_issuer, patient_id, rule_id, rule_version, "
-        + "fingerprint, outcome, reason_system, reason_code, reason_display, user_id, at, until_at";
+        + "fingerprint, outcome, reason_system, reason_code, reason_display, user_id, at, until_at, client_tenant, fhir_server";
 
     /// <summary>PostgreSQL's channel for changes (migration 008); the payload is the schema changed, so stores sharing a
     /// database do not read each other's.</summary>
@@ -98,7 +107,7 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
 
     // The suppressions in force by client and patient, replaced whole (copy on write) under _gate. Null: not read yet,
     // the last read failed, or (PostgreSQL) not listening.
-    private volatile Dictionary<(string Issuer, string Patient), Suppression[]>? _inForce;
+    private volatile Dictionary<(StandBackScope Scope, string Patient), Suppression[]>? _inForce;
     private readonly SemaphoreSlim _gate = new(1, 1);
 
     /// <summary>How hook calls check stand-backs now, in words for /health/ready.</summary>
@@ -121,11 +130,14 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
             // What has run out stands nothing back any more: the table holds only suppressions in force (and no patient ids beyond them).
             await AuditDatabase.Execute(connection, null, "DELETE FROM suppressions WHERE until_at <= @now", cancellationToken, ("now", AuditStore.Timestamp(s.At)));
             await AuditDatabase.Execute(connection, null,
-                $"INSERT INTO suppressions ({Columns}) VALUES (@k, @f, @i, @c, @iss, @p, @r, @v, @fp, @o, @rs, @rc, @rd, @u, @at, @until) ON CONFLICT (dedupe_key) DO NOTHING",
+                // A second delivery of the item, or any later feedback on a card that already stands back, adds nothing
+                // (both keys are unique): a stand-back is never extended without the card being shown again.
+                $"INSERT INTO suppressions ({Columns}) VALUES (@k, @f, @i, @c, @iss, @p, @r, @v, @fp, @o, @rs, @rc, @rd, @u, @at, @until, @t, @fs) ON CONFLICT DO NOTHING",
                 cancellationToken,
-                ("k", s.DedupeKey), ("f", s.FeedbackEventId), ("i", s.InvocationEventId), ("c", s.CardUuid), ("iss", s.ClientIssuer), ("p", s.PatientId),
+                ("k", s.DedupeKey), ("f", s.FeedbackEventId), ("i", s.InvocationEventId), ("c", s.CardUuid), ("iss", s.Scope.Issuer), ("p", s.PatientId),
                 ("r", s.RuleId), ("v", s.RuleVersion), ("fp", s.Fingerprint), ("o", s.Outcome), ("rs", s.Reason?.System), ("rc", s.Reason?.Code),
-                ("rd", s.Reason?.Display), ("u", s.UserId), ("at", AuditStore.Timestamp(s.At)), ("until", AuditStore.Timestamp(s.Until)));
+                ("rd", s.Reason?.Display), ("u", s.UserId), ("at", AuditStore.Timestamp(s.At)), ("until", AuditStore.Timestamp(s.Until)),
+                ("t", s.Scope.Tenant), ("fs", s.Scope.FhirServer));
         }
         // After the row is committed, under the gate a read of the table holds: a read that began before the commit and
         // missed the row finishes first, and the row is added here; one that saw it is not added to twice. Not cancelled
@@ -145,7 +157,7 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
     }
 
     /// <summary>The suppressions in force at <paramref name="now"/> for these rules of this patient, newest first.</summary>
-    public async Task<IReadOnlyList<Suppression>> InForceAsync(string clientIssuer, string patientId, IReadOnlyCollection<string> ruleIds, DateTimeOffset now, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<Suppression>> InForceAsync(StandBackScope scope, string patientId, IReadOnlyCollection<string> ruleIds, DateTimeOffset now, CancellationToken cancellationToken)
     {
         if (ruleIds.Count == 0)
         {
@@ -153,15 +165,16 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
         }
         if ((_inForce ?? (db.IsPostgres ? null : await ReadTableAsync(again: false, cancellationToken))) is { } inForce)
         {
-            return inForce.Count == 0 || !inForce.TryGetValue((clientIssuer, patientId), out var held)
+            return inForce.Count == 0 || !inForce.TryGetValue((scope, patientId), out var held)
                 ? []
                 : [.. held.Where(h => h.Until > now && ruleIds.Contains(h.RuleId)).OrderByDescending(h => h.At)];
         }
         var rules = ruleIds.Select((r, n) => ($"r{n}", (object?)r)).ToArray();
         await using var connection = await db.OpenAsync(cancellationToken);
         await using var command = AuditDatabase.Command(connection, null,
-            $"SELECT {Columns} FROM suppressions WHERE patient_id = @p AND client_issuer = @iss AND until_at > @now AND rule_id IN ({string.Join(",", rules.Select(r => "@" + r.Item1))}) ORDER BY at DESC",
-            [("p", patientId), ("iss", clientIssuer), ("now", AuditStore.Timestamp(now)), .. rules]);
+            $"SELECT {Columns} FROM suppressions WHERE patient_id = @p AND client_issuer = @iss AND client_tenant = @t AND fhir_server = @fs AND until_at > @now " +
+            $"AND rule_id IN ({string.Join(",", rules.Select(r => "@" + r.Item1))}) ORDER BY at DESC",
+            [("p", patientId), ("iss", scope.Issuer), ("t", scope.Tenant), ("fs", scope.FhirServer), ("now", AuditStore.Timestamp(now)), .. rules]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         var found = new List<Suppression>();
         while (await reader.ReadAsync(cancellationToken))
@@ -173,7 +186,7 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
 
     /// <summary>Reads the table into memory (<paramref name="again"/>: even if it was read). A failure installs nothing:
     /// a call's first read leaves the next call to try again, and <see cref="ExecuteAsync"/> drops the copy.</summary>
-    private async Task<Dictionary<(string Issuer, string Patient), Suppression[]>> ReadTableAsync(bool again, CancellationToken cancellationToken)
+    private async Task<Dictionary<(StandBackScope Scope, string Patient), Suppression[]>> ReadTableAsync(bool again, CancellationToken cancellationToken)
     {
         await _gate.WaitAsync(cancellationToken);
         try
@@ -182,7 +195,7 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
             {
                 return read;
             }
-            var inForce = new Dictionary<(string Issuer, string Patient), Suppression[]>();
+            var inForce = new Dictionary<(StandBackScope Scope, string Patient), Suppression[]>();
             await using var connection = await db.OpenAsync(cancellationToken);
             // Rows that have run out are left for AddAsync to delete; every check filters them anyway.
             await using var command = AuditDatabase.Command(connection, null, $"SELECT {Columns} FROM suppressions");
@@ -295,9 +308,9 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
     }
 
     /// <summary>A copy of <paramref name="current"/> without what ran out before <paramref name="s"/> was given, and with it.</summary>
-    private static Dictionary<(string Issuer, string Patient), Suppression[]> Added(Dictionary<(string Issuer, string Patient), Suppression[]> current, Suppression s)
+    private static Dictionary<(StandBackScope Scope, string Patient), Suppression[]> Added(Dictionary<(StandBackScope Scope, string Patient), Suppression[]> current, Suppression s)
     {
-        var copy = new Dictionary<(string Issuer, string Patient), Suppression[]>(current.Count + 1);
+        var copy = new Dictionary<(StandBackScope Scope, string Patient), Suppression[]>(current.Count + 1);
         foreach (var (key, held) in current)
         {
             if (held.Where(h => h.Until > s.At).ToArray() is { Length: > 0 } still)
@@ -309,12 +322,12 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
         return copy;
     }
 
-    private static void Add(Dictionary<(string Issuer, string Patient), Suppression[]> inForce, Suppression s)
+    private static void Add(Dictionary<(StandBackScope Scope, string Patient), Suppression[]> inForce, Suppression s)
     {
-        var key = (s.ClientIssuer, s.PatientId);
+        var key = (s.Scope, s.PatientId);
         var held = inForce.GetValueOrDefault(key, []);
-        // A second delivery of the same feedback adds nothing, as the table's key on it.
-        if (!held.Any(h => h.DedupeKey == s.DedupeKey))
+        // A second delivery of the same feedback, or more feedback on the same card, adds nothing, as the table's keys.
+        if (!held.Any(h => h.DedupeKey == s.DedupeKey || h.CardUuid == s.CardUuid))
         {
             inForce[key] = [.. held, s];
         }
@@ -325,8 +338,8 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
         string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
         DateTimeOffset Time(int i) => DateTimeOffset.Parse(r.GetString(i), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
         var reason = Text(11) is { } code ? new Coding(Text(10) ?? "", code, Text(12)) : null;
-        return new Suppression(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetString(4), r.GetString(5), r.GetString(6),
-            r.GetString(7), r.GetString(8), r.GetString(9), reason, Text(13), Time(14), Time(15));
+        return new Suppression(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), new StandBackScope(r.GetString(4), r.GetString(16), r.GetString(17)),
+            r.GetString(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), reason, Text(13), Time(14), Time(15));
     }
 
     public static SuppressionInvocationView? ReadInvocation(string document)

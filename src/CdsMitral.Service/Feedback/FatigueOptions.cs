@@ -24,6 +24,10 @@ public sealed class FatigueOptions
     /// <summary>The most cards one answer holds; the rest are left out by indicator, then rule precedence, and named in the
     /// audit. 3 leaves every sample's cards as they are (the most any gives is 2).</summary>
     public int MaxCardsPerAnswer { get; set; } = 3;
+
+    /// <summary>The most items one feedback request may carry; a longer one is refused whole with 413. Each item is an audit
+    /// event, and each also counts against the client's budget of calls (CdsMitral:Callers:PermitLimit per Window).</summary>
+    public int MaxFeedbackItems { get; set; } = 50;
 }
 
 public sealed class FatigueOptionsValidator : IValidateOptions<FatigueOptions>
@@ -45,6 +49,10 @@ public sealed class FatigueOptionsValidator : IValidateOptions<FatigueOptions>
         if (options.MaxCardsPerAnswer is < 1 or > 50)
         {
             errors.Add($"{FatigueOptions.Section}:MaxCardsPerAnswer must be between 1 and 50.");
+        }
+        if (options.MaxFeedbackItems is < 1 or > 1000)
+        {
+            errors.Add($"{FatigueOptions.Section}:MaxFeedbackItems must be between 1 and 1000.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }

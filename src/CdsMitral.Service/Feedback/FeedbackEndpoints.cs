@@ -18,7 +18,8 @@ public static class FeedbackEndpoints
     public static RouteGroupBuilder MapFeedback(this RouteGroupBuilder services)
     {
         services.MapPost("/{id}/feedback", async (string id, HttpContext http, CdsServiceRegistry registry, AuditStore store, AuditWriter writer,
-            StandBack standBack, TimeProvider time, Microsoft.Extensions.Options.IOptions<CdsMitralOptions> options) =>
+            StandBack standBack, TimeProvider time, FeedbackItemBudget budget, RefusalAudit refusals,
+            Microsoft.Extensions.Options.IOptions<CdsMitralOptions> options, Microsoft.Extensions.Options.IOptions<FatigueOptions> fatigue) =>
         {
             if (registry.Find(id) is null)
             {
@@ -30,24 +31,56 @@ public static class FeedbackEndpoints
             {
                 return refusal.ToResult();
             }
-            var (items, problems) = Parse(body);
+            var max = fatigue.Value.MaxFeedbackItems;
+            var (items, problems, count) = Parse(body, max);
+            if (count > max)
+            {
+                return OperationOutcomes.Error(413, "too-costly",
+                    $"One feedback request may carry at most {max} items (CdsMitral:Fatigue:MaxFeedbackItems); this one carries {count}. Send them in several requests.");
+            }
             if (problems.Count > 0)
             {
                 return OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems));
             }
+            // Every item is an audit event: each counts against the client's budget, as a call does.
+            var (taken, retryAfter, partition) = budget.Take(http, items.Count);
+            if (!taken)
+            {
+                http.Response.Headers.RetryAfter = Math.Ceiling(retryAfter.TotalSeconds).ToString(CultureInfo.InvariantCulture);
+                await refusals.RateLimitedAsync(http, partition);
+                return OperationOutcomes.Error(429, "throttled",
+                    $"Too many feedback items from this client: {items.Count} would exceed its budget for this window; retry after {Math.Ceiling(retryAfter.TotalSeconds)} s.");
+            }
             var client = http.CallingClient();
             var auditClient = new AuditClient(client.Issuer, client.Name, client.Jti, client.Tenant, client.Verified);
-            var writes = new List<Task>();
-            var written = new List<(FeedbackRecord Record, Guid EventId)>();
-            foreach (var item in items)
+            // Every item is resolved before any is written: a card another service showed refuses the whole request.
+            var resolved = new List<(FeedbackRecord Item, string Key, string? Invocation)>();
+            for (var i = 0; i < items.Count; i++)
             {
-                var key = DedupeKey(id, item);
+                var item = items[i];
+                var key = DedupeKey(id, auditClient, item);
                 // The cheap check spares the chain an event; the store checks again inside its transaction.
                 if (writer.Enabled && await store.HasFeedbackAsync(key, http.RequestAborted))
                 {
                     continue;
                 }
-                var invocation = writer.Enabled ? await store.FindCardInvocationAsync(item.Card, http.RequestAborted) : null;
+                var card = writer.Enabled ? await store.FindCardAsync(item.Card, http.RequestAborted) : null;
+                if (card is { ServiceId: var other } && other != id)
+                {
+                    problems.Add(new($"feedback[{i}].card",
+                        $"feedback[{i}].card {item.Card} was shown by the service '{other}', not '{id}': send its feedback to /cds-services/{other}/feedback."));
+                    continue;
+                }
+                resolved.Add((item, key, card?.EventId));
+            }
+            if (problems.Count > 0)
+            {
+                return OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems));
+            }
+            var writes = new List<Task>();
+            var written = new List<(FeedbackRecord Record, Guid EventId)>();
+            foreach (var (item, key, invocation) in resolved)
+            {
                 var record = item with { At = time.GetUtcNow(), ServiceId = id, Client = auditClient, InvocationId = invocation, KnownCard = invocation is not null, DedupeKey = key };
                 var eventId = Guid.CreateVersion7();
                 written.Add((record, eventId));
@@ -72,12 +105,16 @@ public static class FeedbackEndpoints
         return services;
     }
 
-    private static string DedupeKey(string serviceId, FeedbackRecord f) =>
+    /// <summary>One item's identity: the same item from the same client (issuer and tenant) to the same service is kept
+    /// once; the same words from another client are that client's own feedback.</summary>
+    private static string DedupeKey(string serviceId, AuditClient client, FeedbackRecord f) =>
         Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(string.Join("\n",
-            serviceId, f.Card, f.Outcome, f.OutcomeTimestamp, string.Join(",", (f.AcceptedSuggestions ?? []).Order(StringComparer.Ordinal)),
+            serviceId, client.Issuer, client.Tenant, f.Card, f.Outcome, f.OutcomeTimestamp, string.Join(",", (f.AcceptedSuggestions ?? []).Order(StringComparer.Ordinal)),
             f.OverrideReason?.System, f.OverrideReason?.Code, f.UserComment))));
 
-    private static (List<FeedbackRecord> Items, List<ValidationProblem> Problems) Parse(ReadOnlyMemory<byte> body)
+    /// <summary>The items, what is wrong with them, and how many the request carries: over <paramref name="max"/>, none is
+    /// read (a long list of bad items costs no more to refuse than a long list of good ones).</summary>
+    private static (List<FeedbackRecord> Items, List<ValidationProblem> Problems, int Count) Parse(ReadOnlyMemory<byte> body, int max)
     {
         var items = new List<FeedbackRecord>();
         var problems = new List<ValidationProblem>();
@@ -90,17 +127,21 @@ public static class FeedbackEndpoints
         {
             // A refused duplicate key comes without a line: find it, so the sender is told where.
             return e.LineNumber is { } line
-                ? ([], [new("$", $"The body is not valid JSON (near line {line + 1}).")])
+                ? ([], [new("$", $"The body is not valid JSON (near line {line + 1}).")], 0)
                 : JsonText.FindDuplicateKey(body.Span) is { } duplicate
-                    ? ([], [new(duplicate.Path, $"The body is not valid JSON: the member {duplicate.Path} (line {duplicate.Line}) appears twice in its object.")])
-                    : ([], [new("$", "The body is not valid JSON.")]);
+                    ? ([], [new(duplicate.Path, $"The body is not valid JSON: the member {duplicate.Path} (line {duplicate.Line}) appears twice in its object.")], 0)
+                    : ([], [new("$", "The body is not valid JSON.")], 0);
         }
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object || !document.RootElement.TryGetProperty("feedback", out var list)
                 || list.ValueKind != JsonValueKind.Array || list.GetArrayLength() == 0)
             {
-                return ([], [new("feedback", "The body must be an object with a non-empty 'feedback' array.")]);
+                return ([], [new("feedback", "The body must be an object with a non-empty 'feedback' array.")], 0);
+            }
+            if (list.GetArrayLength() > max)
+            {
+                return ([], [], list.GetArrayLength());
             }
             var i = 0;
             foreach (var item in list.EnumerateArray())
@@ -167,7 +208,7 @@ public static class FeedbackEndpoints
                 }
             }
         }
-        return (items, problems);
+        return (items, problems, items.Count);
     }
 
     private static string? Text(JsonElement element, string name) =>

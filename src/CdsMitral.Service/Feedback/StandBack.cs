@@ -53,8 +53,10 @@ public sealed class StandBack(
             {
                 return;
             }
-            // Only the client the card was shown to may stand it back.
-            if ((shown.Client?.Issuer ?? "") != (f.Client.Issuer ?? ""))
+            // Only the client the card was shown to, under the same tenant, may stand it back; it stands back where it was
+            // shown: that client, that tenant, that FHIR server.
+            var scope = StandBackScope.Of(shown.Client?.Issuer, shown.Client?.Tenant, shown.FhirServer);
+            if (scope.Issuer != (f.Client.Issuer ?? "") || scope.Tenant != (f.Client.Tenant ?? ""))
             {
                 return;
             }
@@ -63,7 +65,7 @@ public sealed class StandBack(
             {
                 return;
             }
-            await suppressions.AddAsync(new Suppression(f.DedupeKey, feedbackEventId.ToString(), invocationId, f.Card, f.Client.Issuer ?? "", patient,
+            await suppressions.AddAsync(new Suppression(f.DedupeKey, feedbackEventId.ToString(), invocationId, f.Card, scope, patient,
                 ruleId, outcome.Version ?? "", fingerprint, f.Outcome,
                 f.OverrideReason is { } r ? r with { Display = r.Display ?? terminology.Display(Terminology.Vs.CardOverrideReasons, r) } : null, shown.UserId, f.At, f.At + time), cancellationToken);
         }
@@ -75,7 +77,7 @@ public sealed class StandBack(
 
     /// <summary>Which of this answer's cards stand back, each with its reason in words, and the audit event of each.</summary>
     public async Task<(IReadOnlyDictionary<string, string> NotShown, IReadOnlyList<AuditEntry> Events)> CheckAsync(
-        string serviceId, string? hookInstance, HookContext context, string? clientIssuer, HookOutcome answer, DateTimeOffset now, CancellationToken cancellationToken)
+        string serviceId, string? hookInstance, HookContext context, StandBackScope scope, HookOutcome answer, DateTimeOffset now, CancellationToken cancellationToken)
     {
         var fired = answer.Evaluation.Outcomes.Where(o => o.Fired && o.Fingerprint is not null && answer.Cards.Any(c => HookEvaluation.RuleOf(c) == o.RuleId)).ToList();
         if (fired.Count == 0 || context.PatientId is not { } patient || !writer.Enabled)
@@ -85,7 +87,7 @@ public sealed class StandBack(
         IReadOnlyList<Suppression> inForce;
         try
         {
-            inForce = await suppressions.InForceAsync(clientIssuer ?? "", patient, fired.Select(o => o.RuleId).ToList(), now, cancellationToken);
+            inForce = await suppressions.InForceAsync(scope, patient, fired.Select(o => o.RuleId).ToList(), now, cancellationToken);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or InvalidOperationException or TimeoutException)
         {

@@ -135,7 +135,8 @@ public sealed class HookHandler(
         if (answer.Cards.Count > 0)
         {
             // Feedback that counts, then few cards: what stood back and what the limit left out are named in the rule outcomes.
-            var (notShown, suppressions) = await standBack.CheckAsync(service.Id, request.HookInstance, context, http.CallingClient().Issuer, answer, now, http.RequestAborted);
+            var (notShown, suppressions) = await standBack.CheckAsync(service.Id, request.HookInstance, context,
+                StandBackScope.Of(http.CallingClient().Issuer, http.CallingClient().Tenant, request.FhirServer), answer, now, http.RequestAborted);
             parsed.Suppressions = suppressions;
             answer = HookEvaluation.StandBack(answer, notShown, standBack.MaxCardsPerAnswer);
         }

@@ -25,6 +25,34 @@ public sealed class CallerOptions
     public TimeSpan Window { get; set; } = TimeSpan.FromMinutes(1);
 }
 
+/// <summary>Feedback items count as calls: one request may carry many items and each becomes an audit event, so every item
+/// takes a permit from a budget of <see cref="CallerOptions.PermitLimit"/> per window, partitioned as calls are.</summary>
+public sealed class FeedbackItemBudget(IOptions<CallerOptions> options) : IDisposable
+{
+    private readonly PartitionedRateLimiter<(string Partition, int Permits)> _limiter = PartitionedRateLimiter.Create<(string Partition, int Permits), string>(key =>
+        RateLimitPartition.GetFixedWindowLimiter(key.Partition, _ => new FixedWindowRateLimiterOptions
+        {
+            PermitLimit = key.Permits, Window = options.Value.Window, QueueLimit = 0,
+        }));
+
+    /// <summary>Takes one permit per item; null when the client's budget for this window cannot hold them, with the time
+    /// to wait and the partition that ran out.</summary>
+    public (bool Taken, TimeSpan RetryAfter, string Partition) Take(HttpContext http, int items)
+    {
+        var key = CallerLimits.PartitionOf(http, options.Value);
+        if (items > key.Permits)
+        {
+            return (false, options.Value.Window, key.Partition);
+        }
+        using var lease = _limiter.AttemptAcquire(key, items);
+        return lease.IsAcquired
+            ? (true, TimeSpan.Zero, key.Partition)
+            : (false, lease.TryGetMetadata(MetadataName.RetryAfter, out var wait) ? wait : options.Value.Window, key.Partition);
+    }
+
+    public void Dispose() => _limiter.Dispose();
+}
+
 public static class CallerLimits
 {
     public const string CorsPolicy = "cds-clients";
@@ -58,6 +86,7 @@ public static class CallerLimits
                 policy.WithHeaders("Authorization", "Content-Type").WithMethods("GET", "POST").SetPreflightMaxAge(TimeSpan.FromMinutes(10));
             }));
         services.AddRateLimiter(_ => { });
+        services.AddSingleton<FeedbackItemBudget>();
         services.AddOptions<RateLimiterOptions>().Configure<IOptions<CallerOptions>>((limiter, callers) =>
         {
             var options = callers.Value;

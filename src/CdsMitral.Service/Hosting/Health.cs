@@ -236,7 +236,7 @@ public sealed class WarmUp(IServiceProvider services, CdsServiceRegistry registr
         if (answer.Cards.Count > 0)
         {
             var standBack = scoped.GetRequiredService<StandBack>();
-            var (notShown, _) = await standBack.CheckAsync(service.Id, request.HookInstance, context, http.CallingClient().Issuer, answer, now, cancellationToken);
+            var (notShown, _) = await standBack.CheckAsync(service.Id, request.HookInstance, context, StandBackScope.Of(http.CallingClient().Issuer, http.CallingClient().Tenant, request.FhirServer), answer, now, cancellationToken);
             HookEvaluation.StandBack(answer, notShown, standBack.MaxCardsPerAnswer);
         }
     }

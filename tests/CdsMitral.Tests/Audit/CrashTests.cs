@@ -56,7 +56,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         await using var db = new AuditDatabase(options);
         // The key the service made for itself on first start (Development), and the checkpoints it wrote beside the data.
         var keys = AuditKeyring.Load(options.Value, mayGenerate: false, generate: false).Keyring!;
-        var store = new AuditStore(db, keys, new AuditCheckpoints(options.Value.CheckpointFilePath));
+        var store = new AuditStore(db, keys, new AuditCheckpoints(options.Value.CheckpointFilePath, options.Value.StoreIdentity));
         // What the next start does first: the index rows of calls answered but not yet indexed when the kill came are
         // rebuilt from their chained events.
         var restart = new AuditWriter(store, db, options, TimeProvider.System, Microsoft.Extensions.Logging.Abstractions.NullLogger<AuditWriter>.Instance);
