@@ -220,7 +220,7 @@ public static class AuditEndpoints
             b.Append("<h2>Rules</h2><table><thead><tr><th>Rule</th><th>Version</th><th>Fired</th><th>Why</th></tr></thead><tbody>");
             foreach (var rule in rules)
             {
-                b.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(rule.RuleId)}</td><td>{E(rule.Version)}</td><td>{(rule.Fired ? "yes" : "no")}</td><td>{E(rule.NotShown is { } notShown ? $"{rule.Reason} — {notShown}" : rule.Reason)}</td></tr>");
+                b.Append(CultureInfo.InvariantCulture, $"<tr><td>{E(rule.RuleId)}</td><td>{E(rule.Version)}</td><td>{(rule.Fired ? "yes" : "no")}{(rule.Mode is { } mode ? $" ({E(mode)})" : "")}</td><td>{E(rule.NotShown is { } notShown ? $"{rule.Reason} — {notShown}" : rule.Reason)}</td></tr>");
             }
             b.Append("</tbody></table>");
         }

@@ -61,13 +61,13 @@ public static class InsightsEndpoints
 
     public static readonly string[] CsvHeader =
     [
-        "rule_id", "rule_version", "week", "fired", "shown", "suppressed", "left_out_by_limit", "accepted", "overridden",
+        "rule_id", "rule_version", "week", "judged", "fired", "fire_rate", "judged_silently", "fired_silently", "silent_fire_rate", "shown", "suppressed", "left_out_by_limit", "accepted", "overridden",
         "overridden_by_reason", "override_rate", "answer_p50_seconds", "answer_p95_seconds", "top_data_quality_findings",
     ];
 
     private static readonly string[] TableHeader =
     [
-        "Rule", "Version", "Week", "Fired", "Shown", "Suppressed", "Left out", "Accepted", "Overridden", "Overridden by reason", "Override rate",
+        "Rule", "Version", "Week", "Judged", "Fired", "Fire rate", "Judged silently", "Fired silently", "Silent fire rate", "Shown", "Suppressed", "Left out", "Accepted", "Overridden", "Overridden by reason", "Override rate",
         "Answer p50 (s)", "Answer p95 (s)", "Top data-quality findings",
     ];
 
@@ -77,7 +77,7 @@ public static class InsightsEndpoints
 
     public static IReadOnlyList<string> Cells(InsightsRow r) =>
     [
-        r.RuleId, r.Version, r.Week, I(r.Fired), I(r.Shown), I(r.Suppressed), I(r.LeftOut), I(r.Accepted), I(r.Overridden),
+        r.RuleId, r.Version, r.Week, I(r.Judged), I(r.Fired), Number(r.FireRate), I(r.JudgedSilently), I(r.FiredSilently), Number(r.SilentFireRate), I(r.Shown), I(r.Suppressed), I(r.LeftOut), I(r.Accepted), I(r.Overridden),
         Counts(r.OverriddenBy), Number(r.OverrideRate), Number(r.AnswerP50Seconds), Number(r.AnswerP95Seconds), Counts(r.TopFindings),
     ];
 
@@ -107,7 +107,10 @@ public static class InsightsEndpoints
             <label>To<input type="date" name="to" value="{to.AddDays(-1):yyyy-MM-dd}"></label>
             <button type="submit">Show</button>
             </form>
-            <p class="muted">Per rule version and ISO week of the hook call. <em>Suppressed</em>: fired but stood back after earlier feedback;
+            <p class="muted">Per rule version and ISO week of the hook call. <em>Judged</em>: answered calls of a hook that shows the rule;
+            <em>fire rate</em>: fired ÷ judged. A rule in silent mode is judged and recorded but never shown: its calls and fires are counted
+            apart (<em>judged silently</em>, <em>fired silently</em>), so what a new rule or version would do stands beside what the live
+            one does. <em>Suppressed</em>: fired but stood back after earlier feedback;
             <em>left out</em>: fired but beyond the limit of cards per answer. Feedback counts in the week its card was shown; override
             rate is overridden ÷ shown; time to answer runs from the card shown to its feedback received (nearest rank).
             · <a id="insights-csv" href="/audit/insights.csv?{query}">CSV</a></p>
@@ -145,6 +148,7 @@ public static class InsightsEndpoints
         ("suppressed", "#9e9e9e", r => r.Suppressed),
         ("overridden", "#ef6c00", r => r.Overridden),
         ("accepted", "#2e7d32", r => r.Accepted),
+        ("fired silently", "#6a1b9a", r => r.FiredSilently),
     ];
 
     /// <summary>Grouped bars per week, with presentation attributes only (a style attribute would meet the CSP).</summary>
@@ -157,7 +161,7 @@ public static class InsightsEndpoints
         var plot = height - top - bottom;
         var svg = new StringBuilder();
         svg.Append(CultureInfo.InvariantCulture,
-            $"<svg class=\"insights-chart\" id=\"chart-{E(ruleId)}-{E(version)}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width + 200}\" height=\"{height}\" viewBox=\"0 0 {width + 200} {height}\" role=\"img\" aria-label=\"{E(ruleId)} {E(version)} per week: shown, suppressed, overridden, accepted\">");
+            $"<svg class=\"insights-chart\" id=\"chart-{E(ruleId)}-{E(version)}\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width + 200}\" height=\"{height}\" viewBox=\"0 0 {width + 200} {height}\" role=\"img\" aria-label=\"{E(ruleId)} {E(version)} per week: shown, suppressed, overridden, accepted, fired silently\">");
         svg.Append(CultureInfo.InvariantCulture, $"<line x1=\"{left}\" y1=\"{top + plot}\" x2=\"{width}\" y2=\"{top + plot}\" stroke=\"#444\"/>");
         svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{left - 4}\" y=\"{top + 8}\" text-anchor=\"end\" font-size=\"10\">{max}</text><text x=\"{left - 4}\" y=\"{top + plot}\" text-anchor=\"end\" font-size=\"10\">0</text>");
         for (var w = 0; w < weeks.Count; w++)
@@ -168,7 +172,7 @@ public static class InsightsEndpoints
                 var value = Series[s].Value(weeks[w]);
                 var h = (int)Math.Round((double)value / max * plot);
                 svg.Append(CultureInfo.InvariantCulture,
-                    $"<rect class=\"bar {Series[s].Name}\" x=\"{x0 + s * barWidth}\" y=\"{top + plot - h}\" width=\"{barWidth - 2}\" height=\"{h}\" fill=\"{Series[s].Colour}\"><title>{E(weeks[w].Week)}: {value} {Series[s].Name}</title></rect>");
+                    $"<rect class=\"bar {Series[s].Name.Replace(' ', '-')}\" x=\"{x0 + s * barWidth}\" y=\"{top + plot - h}\" width=\"{barWidth - 2}\" height=\"{h}\" fill=\"{Series[s].Colour}\"><title>{E(weeks[w].Week)}: {value} {Series[s].Name}</title></rect>");
             }
             svg.Append(CultureInfo.InvariantCulture, $"<text x=\"{x0 + Series.Length * barWidth / 2}\" y=\"{top + plot + 14}\" text-anchor=\"middle\" font-size=\"10\">{E(weeks[w].Week)}</text>");
         }

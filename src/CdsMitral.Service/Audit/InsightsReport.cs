@@ -5,7 +5,12 @@ using System.Text.Json.Serialization;
 namespace CdsMitral.Service.Audit;
 
 /// <summary>One rule version in one ISO week: what the committee that owns the rules looks at.</summary>
-/// <param name="Fired">hook calls in which the rule fired</param>
+/// <param name="Judged">answered hook calls that judged the rule live (on a hook that shows it)</param>
+/// <param name="Fired">hook calls in which the rule fired live</param>
+/// <param name="FireRate">fired ÷ judged live; null when it was not judged live</param>
+/// <param name="JudgedSilently">answered hook calls that judged the rule in silent mode</param>
+/// <param name="FiredSilently">hook calls in which the rule would have fired, in silent mode (never shown)</param>
+/// <param name="SilentFireRate">fired silently ÷ judged silently; null when it was not judged silently</param>
 /// <param name="Shown">cards of the rule that were shown</param>
 /// <param name="Suppressed">fired, but stood back after earlier feedback</param>
 /// <param name="LeftOut">fired, but left out by the limit of cards per answer</param>
@@ -20,7 +25,12 @@ public sealed record InsightsRow(
     string RuleId,
     string Version,
     string Week,
+    int Judged,
     int Fired,
+    double? FireRate,
+    int JudgedSilently,
+    int FiredSilently,
+    double? SilentFireRate,
     int Shown,
     int Suppressed,
     int LeftOut,
@@ -35,9 +45,9 @@ public sealed record InsightsRow(
 /// <summary>An audit event as the insights read it: its kind, its time as stored, and its chained document.</summary>
 public sealed record InsightsEvent(string Kind, DateTimeOffset At, string Document);
 
-public sealed record InsightsHookView(int Status, IReadOnlyList<InsightsRuleView>? Rules, IReadOnlyList<IndexCardView>? Cards, InsightsSnapshotView? Snapshot);
+public sealed record InsightsHookView(string? Hook, int Status, IReadOnlyList<InsightsRuleView>? Rules, IReadOnlyList<IndexCardView>? Cards, InsightsSnapshotView? Snapshot);
 
-public sealed record InsightsRuleView(string? RuleId, string? Version, bool Fired, string? NotShown);
+public sealed record InsightsRuleView(string? RuleId, string? Version, bool Fired, string? NotShown, string? Mode);
 
 public sealed record InsightsSnapshotView(IReadOnlyList<InsightsFindingView>? Findings);
 
@@ -61,9 +71,13 @@ public static class InsightsReport
     /// <summary>The text a limit-left-out rule outcome starts with (HookEvaluation.StandBack); other reasons are stand-backs.</summary>
     private const string LeftOutByLimit = "not shown: at most ";
 
+    /// <summary>The (rule, hook) pairs where a rule is not shown, so not judged: its calls there do not count.</summary>
+    private static readonly HashSet<(string Rule, string Hook)> NotJudgedOn = CdsMitral.Rules.SecondaryMrRules.Describe()
+        .SelectMany(r => r.NotShown.Where(h => h.Value is not null).Select(h => (r.Info.Id, h.Key))).ToHashSet();
+
     private sealed class Tally
     {
-        public int Fired, Shown, Suppressed, LeftOut, Accepted, Overridden;
+        public int Judged, Fired, JudgedSilently, FiredSilently, Shown, Suppressed, LeftOut, Accepted, Overridden;
         public readonly Dictionary<string, int> By = new(StringComparer.Ordinal);
         public readonly List<double> Answers = [];
         public readonly Dictionary<string, int> Findings = new(StringComparer.Ordinal);
@@ -112,12 +126,27 @@ public static class InsightsReport
         {
             var week = Week(at);
             var findings = (hook.Snapshot?.Findings ?? []).Select(f => $"{f.Measure}: {f.Problem}").Distinct(StringComparer.Ordinal).ToList();
-            foreach (var rule in (hook.Rules ?? []).Where(r => r.Fired && r.RuleId is not null))
+            foreach (var rule in (hook.Rules ?? []).Where(r => r.RuleId is not null && r.Mode != "off" && !NotJudgedOn.Contains((r.RuleId, hook.Hook ?? ""))))
             {
+                var silent = rule.Mode == "silent";
                 var key = (rule.RuleId!, rule.Version ?? "", week);
                 var t = Of(key);
-                t.Fired++;
-                if (rule.NotShown is { } why)
+                if (silent)
+                {
+                    t.JudgedSilently++;
+                    t.FiredSilently += rule.Fired ? 1 : 0;
+                }
+                else
+                {
+                    t.Judged++;
+                    t.Fired += rule.Fired ? 1 : 0;
+                }
+                if (!rule.Fired)
+                {
+                    continue;
+                }
+                // A silent rule's card is never shown, so nothing of it stood back or was left out.
+                if (!silent && rule.NotShown is { } why)
                 {
                     if (why.StartsWith(LeftOutByLimit, StringComparison.Ordinal))
                     {
@@ -164,12 +193,18 @@ public static class InsightsReport
             t.Answers.Add((e.At - shown.At).TotalSeconds);
         }
 
+        /// <summary>A row per rule version and week in which the rule fired (live or silently) or ran silently: a live rule
+        /// that never fired that week has no row, and its fire rate there is 0.</summary>
         public IReadOnlyList<InsightsRow> Rows() => _tallies
+            .Where(p => p.Value.Fired + p.Value.FiredSilently + p.Value.JudgedSilently > 0)
             .OrderBy(p => p.Key.Rule, StringComparer.Ordinal).ThenBy(p => p.Key.Version, StringComparer.Ordinal).ThenBy(p => p.Key.Week, StringComparer.Ordinal)
             .Select(p =>
             {
                 var t = p.Value;
-                return new InsightsRow(p.Key.Rule, p.Key.Version, p.Key.Week, t.Fired, t.Shown, t.Suppressed, t.LeftOut, t.Accepted, t.Overridden,
+                return new InsightsRow(p.Key.Rule, p.Key.Version, p.Key.Week,
+                    t.Judged, t.Fired, t.Judged == 0 ? null : (double)t.Fired / t.Judged,
+                    t.JudgedSilently, t.FiredSilently, t.JudgedSilently == 0 ? null : (double)t.FiredSilently / t.JudgedSilently,
+                    t.Shown, t.Suppressed, t.LeftOut, t.Accepted, t.Overridden,
                     t.By.OrderByDescending(b => b.Value).ThenBy(b => b.Key, StringComparer.Ordinal).ToList(),
                     t.Shown == 0 ? null : (double)t.Overridden / t.Shown,
                     Percentile(t.Answers, 50), Percentile(t.Answers, 95),

@@ -28,6 +28,7 @@ public sealed class HookHandler(
     FhirServerPolicy fhirServers,
     InvocationAudit audit,
     StandBack standBack,
+    RuleModes ruleModes,
     AuditWriter writer,
     TimeProvider time,
     IOptions<CdsMitralOptions> options,
@@ -131,7 +132,7 @@ public sealed class HookHandler(
         var evaluateStarted = Stopwatch.GetTimestamp();
         // UUIDv7 (time-ordered, still random enough to be unguessable): the audit's card index then grows at one end.
         var now = time.GetUtcNow();
-        var answer = evaluation.Evaluate(service.Hook, context, gathered.Record, now, http.PublicBaseUrl(), Guid.CreateVersion7);
+        var answer = evaluation.Evaluate(service.Hook, context, gathered.Record, now, http.PublicBaseUrl(), Guid.CreateVersion7, ruleModes.Lookup);
         if (answer.Cards.Count > 0)
         {
             // Feedback that counts, then few cards: what stood back and what the limit left out are named in the rule outcomes.

@@ -64,6 +64,8 @@ public static class ServiceRegistration
             new ClinicalOptions(sp.GetRequiredService<IOptions<CdsMitralOptions>>().Value.StaleAfterMonths)));
         services.AddSingleton<CardBuilder>();
         services.AddSingleton<HookEvaluation>();
+        services.AddOptions<RuleModeOptions>().BindConfiguration(RuleModeOptions.Section);
+        services.AddSingleton<RuleModes>();
 
         services.AddSingleton<FhirResilience>();
         // The FHIR server patterns are parsed at start-up (a malformed one stops the service), beside the client they guard.

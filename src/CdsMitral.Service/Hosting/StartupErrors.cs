@@ -27,6 +27,7 @@ public static class StartupErrors
         _ = app.Services.GetRequiredService<IOptions<CdsMitralOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<Trust.TrustOptions>>().Value;
         _ = app.Services.GetRequiredService<IOptions<Audit.AuditOptions>>().Value;
+        _ = app.Services.GetRequiredService<Hooks.RuleModes>();
         return app;
     }
 

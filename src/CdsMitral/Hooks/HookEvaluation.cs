@@ -15,11 +15,13 @@ public sealed record HookOutcome(ClinicalSnapshot Snapshot, Evaluation Evaluatio
 /// </summary>
 public sealed class HookEvaluation(SnapshotBuilder snapshots, CardBuilder cards, Terminology.Terminology terminology)
 {
-    public HookOutcome Evaluate(string hook, HookContext context, PatientRecord record, DateTimeOffset now, string baseUrl, Func<Guid> newId)
+    /// <param name="modeOf">how each rule runs (live, silent, off); every rule live without it</param>
+    public HookOutcome Evaluate(string hook, HookContext context, PatientRecord record, DateTimeOffset now, string baseUrl, Func<Guid> newId,
+        Func<RuleInfo, RuleMode>? modeOf = null)
     {
         var snapshot = snapshots.Build(record, now);
         IReadOnlyList<SelectedOrder> orders = hook == Hook.PatientView ? [] : Orders.Classify(context.Selections, context.DraftOrders, terminology, context.PatientId);
-        var evaluation = InputFingerprint.Stamp(SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders)));
+        var evaluation = InputFingerprint.Stamp(SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders), modeOf));
         return new HookOutcome(snapshot, evaluation, cards.Build(evaluation.Considerations, context.PatientId, baseUrl, newId, hook));
     }
 

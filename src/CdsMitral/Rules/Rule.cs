@@ -5,6 +5,15 @@ namespace CdsMitral.Rules;
 
 public sealed record RuleInfo(string Id, string Version, string Title);
 
+/// <summary>How a deployment runs a rule: shown to clinicians, judged and recorded but never shown (so a committee sees what
+/// it would do first), or not judged at all.</summary>
+public enum RuleMode
+{
+    Live,
+    Silent,
+    Off,
+}
+
 public static class RuleIds
 {
     public const string CoaptProfile = "smr-coapt-profile";
@@ -36,9 +45,10 @@ public sealed record Consideration(
     bool SuggestHeartTeamReview = false);
 
 /// <summary>One rule's verdict for the audit trail: fired or not, why in a sentence, and each criterion's result. A fired
-/// rule carries its input <paramref name="Fingerprint"/>; <paramref name="NotShown"/> says why a fired rule's card was left out.</summary>
+/// rule carries its input <paramref name="Fingerprint"/>; <paramref name="NotShown"/> says why a fired rule's card was left out.
+/// <paramref name="Mode"/> is "silent" or "off" when configuration ran the rule so, and null when it ran live.</summary>
 public sealed record RuleOutcome(string RuleId, string Version, bool Fired, string Reason, IReadOnlyList<Criterion>? Criteria = null,
-    string? Fingerprint = null, string? NotShown = null);
+    string? Fingerprint = null, string? NotShown = null, string? Mode = null);
 
 public sealed record Evaluation(IReadOnlyList<RuleOutcome> Outcomes, IReadOnlyList<Consideration> Considerations)
 {

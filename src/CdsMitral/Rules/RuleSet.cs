@@ -81,8 +81,22 @@ public static class SecondaryMrRules
     /// <summary>COAPT and the valve guidelines concern adults (decision 18).</summary>
     public const int AdultAge = 18;
 
-    /// <summary>The rules of one hook over one patient's snapshot (and on order-select, the selected orders).</summary>
-    public static Evaluation Evaluate(RuleContext context)
+    /// <summary>What a rule in silent mode that would have fired records instead of a card.</summary>
+    public const string SilentNotShown = "silent mode: judged and recorded, never shown";
+
+    /// <summary>The outcome's mode name for a rule that did not run live.</summary>
+    public static string? ModeName(RuleMode mode) => mode switch
+    {
+        RuleMode.Silent => "silent",
+        RuleMode.Off => "off",
+        _ => null,
+    };
+
+    /// <summary>The rules of one hook over one patient's snapshot (and on order-select, the selected orders), each run as
+    /// <paramref name="modeOf"/> says (all live without it). A silent rule is judged like a live one and its outcome says
+    /// whether it would have fired, but it gives no card and no other rule stands back for it: what clinicians see is what
+    /// they would see without it. A rule that is off is not judged.</summary>
+    public static Evaluation Evaluate(RuleContext context, Func<RuleInfo, RuleMode>? modeOf = null)
     {
         var shown = Shown[context.Hook];
         var outcomes = new Dictionary<IRule, RuleOutcome>();
@@ -90,15 +104,21 @@ public static class SecondaryMrRules
         var silence = Silence(context.Snapshot);
         foreach (var rule in JudgingOrder)
         {
+            var mode = modeOf?.Invoke(rule.Info) ?? RuleMode.Live;
             if (silence is not null)
             {
                 outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, false, silence,
-                    [new Criterion("a living adult patient", Verdict.NotMet, silence)]);
+                    [new Criterion("a living adult patient", Verdict.NotMet, silence)], Mode: ModeName(mode));
+                continue;
+            }
+            if (mode == RuleMode.Off)
+            {
+                outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, false, "turned off by configuration", Mode: ModeName(mode));
                 continue;
             }
             if (shown[rule] is { } notHere)
             {
-                outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, false, notHere);
+                outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, false, notHere, Mode: ModeName(mode));
                 continue;
             }
             var criteria = rule.Criteria(context).ToList();
@@ -107,12 +127,13 @@ public static class SecondaryMrRules
                 criteria.Add(new Criterion("no more specific card applies", Verdict.NotMet, $"stands back for {more.Info.Id}"));
             }
             var card = criteria.All(c => c.IsMet) ? rule.Card(context) : null;
-            if (card is not null)
+            if (card is not null && mode == RuleMode.Live)
             {
                 fired[rule] = card;
             }
             var reason = card?.Summary ?? string.Join("; ", criteria.Where(c => !c.IsMet).Select(c => c.Reason));
-            outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, card is not null, reason, criteria);
+            outcomes[rule] = new RuleOutcome(rule.Info.Id, rule.Info.Version, card is not null, reason, criteria,
+                NotShown: card is not null && mode == RuleMode.Silent ? SilentNotShown : null, Mode: ModeName(mode));
         }
         return new Evaluation(
             Rules.Select(r => outcomes[r]).ToList(),

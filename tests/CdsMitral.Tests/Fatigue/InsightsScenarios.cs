@@ -19,6 +19,7 @@ public static class InsightsScenarios
         {
             ["at"] = at,
             ["serviceId"] = "secondary-mr-patient-view",
+            ["hook"] = "patient-view",
             ["status"] = status,
             ["rules"] = new JsonArray(rules.Select(r => (JsonNode)new JsonObject
             {
@@ -70,10 +71,10 @@ public static class InsightsScenarios
     ];
 
     public const string ExpectedCsv =
-        "rule_id,rule_version,week,fired,shown,suppressed,left_out_by_limit,accepted,overridden,overridden_by_reason,override_rate,answer_p50_seconds,answer_p95_seconds,top_data_quality_findings\n"
-        + "smr-coapt-profile,1.1.0,2026-W46,3,2,0,1,1,1,already-evaluated-hvt ×1,0.5,60,120,\"LVEF: unit 'x' not understood ×2; PASP: 190 mmHg, implausible ×2\"\n"
-        + "smr-coapt-profile,1.1.0,2026-W47,1,1,0,0,0,1,'=1+2 ×1,1,30,30,\n"
-        + "smr-gdmt-gap,1.1.0,2026-W46,3,2,1,0,0,2,(none) ×1; gdmt-max-tolerated ×1,1,600,3600,\"LVEF: unit 'x' not understood ×2; PASP: 190 mmHg, implausible ×2\"\n";
+        "rule_id,rule_version,week,judged,fired,fire_rate,judged_silently,fired_silently,silent_fire_rate,shown,suppressed,left_out_by_limit,accepted,overridden,overridden_by_reason,override_rate,answer_p50_seconds,answer_p95_seconds,top_data_quality_findings\n"
+        + "smr-coapt-profile,1.1.0,2026-W46,3,3,1,0,0,,2,0,1,1,1,already-evaluated-hvt ×1,0.5,60,120,\"LVEF: unit 'x' not understood ×2; PASP: 190 mmHg, implausible ×2\"\n"
+        + "smr-coapt-profile,1.1.0,2026-W47,1,1,1,0,0,,1,0,0,0,1,'=1+2 ×1,1,30,30,\n"
+        + "smr-gdmt-gap,1.1.0,2026-W46,3,3,1,0,0,,2,1,0,0,2,(none) ×1; gdmt-max-tolerated ×1,1,600,3600,\"LVEF: unit 'x' not understood ×2; PASP: 190 mmHg, implausible ×2\"\n";
 
     public static async Task EveryFigureAndCsvCellMatchesAKnownHistory(Store store)
     {
@@ -97,12 +98,12 @@ public static class InsightsScenarios
             var cells = Cells(line).Select(c => c.StartsWith("'=", StringComparison.Ordinal) ? c[1..] : c);
             Assert.Contains("<tr>" + string.Concat(cells.Select(c => $"<td>{WebUtility.HtmlEncode(c)}</td>")) + "</tr>", page, StringComparison.Ordinal);
         }
-        // One chart per rule version; four bars per week, each bar as tall as its figure (largest = 110 px).
+        // One chart per rule version; five bars per week, each bar as tall as its figure (largest = 110 px).
         Assert.Contains("id=\"chart-smr-coapt-profile-1.1.0\"", page, StringComparison.Ordinal);
         Assert.Contains("id=\"chart-smr-gdmt-gap-1.1.0\"", page, StringComparison.Ordinal);
         Assert.Contains("<title>2026-W46: 2 shown</title>", page, StringComparison.Ordinal);
         Assert.Contains("height=\"55\" fill=\"#9e9e9e\"><title>2026-W46: 1 suppressed</title>", page, StringComparison.Ordinal);
-        Assert.Equal(12, System.Text.RegularExpressions.Regex.Count(page, "<rect class=\"bar "));
+        Assert.Equal(15, System.Text.RegularExpressions.Regex.Count(page, "<rect class=\"bar "));
         Assert.DoesNotContain("<script", page, StringComparison.OrdinalIgnoreCase);
         Assert.DoesNotContain("style=", page, StringComparison.OrdinalIgnoreCase);
 

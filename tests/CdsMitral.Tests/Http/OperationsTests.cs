@@ -44,6 +44,9 @@ public sealed class OperationsTests
     [InlineData("CdsMitral:Trust:Clients:1:JwksFile", "/nowhere/keys.json", "JwksFile '/nowhere/keys.json' does not exist")]
     [InlineData("CdsMitral:Audit:MaxBatch", "0", "MaxBatch must be between 1 and 10000")]
     [InlineData("CdsMitral:Audit:Auditors:0:PasswordHash", "plaintext", "needs a User and a PasswordHash")]
+    [InlineData("CdsMitral:Rules:Modes:smr-coapt", "silent", "Modes:smr-coapt names no rule of this service")]
+    [InlineData("CdsMitral:Rules:Modes:smr-coapt-profile@2.1", "silent", "names no rule of this service")]
+    [InlineData("CdsMitral:Rules:Modes:smr-coapt-profile", "loud", "is 'loud'; use live, silent or off")]
     public async Task AWrongSettingStopsTheServiceWithASentenceSayingWhichAndWhy(string key, string value, string expected)
     {
         await using var service = new ServiceFactory().With(key, value)

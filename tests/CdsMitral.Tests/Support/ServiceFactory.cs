@@ -97,10 +97,26 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    private string? _settingsFile;
+
+    /// <summary>Adds a JSON settings file, read after the other settings and re-read when it changes (as appsettings.json is).</summary>
+    public ServiceFactory WithSettingsFile(string path)
+    {
+        _settingsFile = path;
+        return this;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment(_environment);
-        builder.ConfigureAppConfiguration(c => c.AddInMemoryCollection(_settings));
+        builder.ConfigureAppConfiguration(c =>
+        {
+            c.AddInMemoryCollection(_settings);
+            if (_settingsFile is not null)
+            {
+                c.AddJsonFile(_settingsFile, optional: false, reloadOnChange: true);
+            }
+        });
         builder.ConfigureServices(s => s.AddSingleton<TimeProvider>(Clock));
     }
 
