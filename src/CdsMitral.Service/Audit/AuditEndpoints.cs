@@ -38,7 +38,9 @@ public static class AuditEndpoints
                     $"{{\"seq\":{found.Invocation.Seq},\"hash\":\"{found.Invocation.Hash}\",\"record\":{found.Invocation.Document},\"feedback\":[{string.Join(",", found.Feedback.Select(f => f.Document))}]}}",
                     "application/json")
                 : OperationOutcomes.Error(404, "not-found", $"No invocation {id} in the audit trail."));
-        audit.MapGet("/api/verify", async (AuditStore store, TimeProvider time, HttpContext http) => Results.Json(await store.ReportAsync(time, true, http.RequestAborted), AuditJson.Default.ChainReport));
+        // What was added since the last check, or with ?full=true the whole chain again.
+        audit.MapGet("/api/verify", async (AuditStore store, TimeProvider time, HttpContext http) =>
+            Results.Json(await store.ReportAsync(time, http.Request.Query["full"] == "true", http.RequestAborted), AuditJson.Default.ChainReport));
         audit.MapGet("/api/feedback/unmatched", async (AuditStore store, HttpContext http) =>
             Results.Text($"[{string.Join(",", (await store.UnmatchedFeedbackAsync(200, http.RequestAborted)).Select(e => e.Document))}]", "application/json"));
         return app;
@@ -75,7 +77,7 @@ public static class AuditEndpoints
         var page = int.TryParse(S(q, "page"), out var p) && p > 0 ? p : 1;
         // "to" is a day the auditor wants included: the filter runs to the start of the next day.
         return (new AuditFilter(D(S(q, "from"), 0), to is { Length: 10 } ? D(to, 1) : D(to, 0), S(q, "service"), S(q, "patient"), S(q, "user"),
-            S(q, "rule"), S(q, "indicator"), S(q, "feedback"), int.TryParse(S(q, "status"), out var st) ? st : null), page);
+            S(q, "rule"), S(q, "indicator"), S(q, "feedback"), int.TryParse(S(q, "status"), out var st) ? st : null, S(q, "card")), page);
     }
 
     private static string E(string? s) => WebUtility.HtmlEncode(s ?? "");
@@ -134,6 +136,7 @@ public static class AuditEndpoints
             <label>To<input type="date" name="to" value="{Value("to")}"></label>
             <label>Service<select name="service">{Options("service", registry.Services.Select(s => s.Id))}</select></label>
             <label>Patient<input name="patient" value="{Value("patient")}"></label>
+            <label>Card<input name="card" value="{Value("card")}" placeholder="uuid"></label>
             <label>User<input name="user" value="{Value("user")}"></label>
             <label>Rule<select name="rule">{Options("rule", SecondaryMrRules.All.Select(r => r.Id))}</select></label>
             <label>Indicator<select name="indicator">{Options("indicator", ["info", "warning", "critical"])}</select></label>

@@ -121,7 +121,9 @@ public sealed record ChainReport(
     long LegacyEvents = 0,
     IReadOnlyList<string>? KeyIds = null,
     AuditCheckpoint? Checkpoint = null,
-    string? Note = null);
+    string? Note = null,
+    long EventsRead = 0,
+    DateTimeOffset? LastFullWalk = null);
 
 /// <summary>The part of a hook event's document the index rows are derived from: read back to check them.</summary>
 public sealed record InvocationIndexView(

@@ -37,6 +37,10 @@ public sealed class AuditOptions
     /// <summary>How often the spool is retried and retention applied.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the whole chain is walked again in the background (the checks the pages and /audit/api/verify
+    /// make read only what was added since the last). The first walk comes a few minutes after start. 00:00:00: never.</summary>
+    public TimeSpan FullVerifyInterval { get; set; } = TimeSpan.FromDays(1);
+
     /// <summary>People who may read the audit pages and API (HTTP Basic over HTTPS), separate from CDS clients.</summary>
     public List<Auditor> Auditors { get; set; } = [];
 

@@ -60,6 +60,10 @@ public sealed class AuditOptionsValidator(IHostEnvironment environment) : IValid
         {
             errors.Add("CdsMitral:Audit:RetentionDays cannot be negative (0 keeps everything).");
         }
+        if (options.FullVerifyInterval < TimeSpan.Zero || options.FullVerifyInterval > TimeSpan.FromDays(365))
+        {
+            errors.Add("CdsMitral:Audit:FullVerifyInterval must be between 00:00:00 (never) and 365.00:00:00.");
+        }
         if (options.CheckpointInterval < TimeSpan.FromSeconds(0.1) || options.CheckpointInterval > TimeSpan.FromDays(1))
         {
             errors.Add("CdsMitral:Audit:CheckpointInterval must be between 00:00:00.1 and 1.00:00:00.");

@@ -24,27 +24,75 @@ public sealed partial class AuditStore
         return (key.Sign(e.PrevHash, e.Seq, e.Id, e.Kind, e.AtText, e.Document) == e.Hash ? null : "its content does not match its hash (altered)", false);
     }
 
-    private ChainReport? _lastReport;
+    /// <summary>How far this process has proved the chain intact: the event through which every event and its index rows
+    /// were checked, and what the walk knew there. A check resumes from here rather than re-reading the chain.</summary>
+    private sealed record Proved(long Seq, string Hash, long Count, long Legacy, IReadOnlyList<string> KeyIds, PurgeRecord? LastPurge,
+        string Anchor, long AnchorSeq);
 
-    /// <summary>The chain report the audit pages show. Walking the whole chain on every page would cost as the trail
-    /// grows: a report is reused for a minute unless <paramref name="fresh"/> asks for a new walk.</summary>
-    public async Task<ChainReport> ReportAsync(TimeProvider time, bool fresh, CancellationToken cancellationToken)
-    {
-        if (fresh || _lastReport is not { } last || time.GetUtcNow() - last.CheckedAt > TimeSpan.FromMinutes(1))
-        {
-            _lastReport = await VerifyAsync(time, cancellationToken);
-        }
-        return _lastReport;
-    }
+    private Proved? _proved;
+    private DateTimeOffset? _lastFullWalk;
+    private readonly Lock _walkGate = new();
+    private Task<ChainReport>? _walking;
 
+    /// <summary>When this process last walked the whole chain (null: not yet).</summary>
+    public DateTimeOffset? LastFullWalk => _lastFullWalk;
+
+    /// <summary>The chain report the audit pages and /audit/api/verify show: what was added since the last check is read
+    /// and checked (<paramref name="full"/> walks the whole chain again).</summary>
+    public Task<ChainReport> ReportAsync(TimeProvider time, bool full, CancellationToken cancellationToken) => VerifyAsync(time, cancellationToken, full);
     private string CardRows => db.IsPostgres
         ? "(SELECT string_agg(c.card_uuid || chr(31) || c.rule_id || chr(31) || c.indicator, chr(30)) FROM cards c WHERE c.event_id = e.id)"
         : "(SELECT group_concat(c.card_uuid || char(31) || c.rule_id || char(31) || c.indicator, char(30)) FROM cards c WHERE c.event_id = e.id)";
 
-    /// <summary>Walks the chain from its anchor: each event must follow the one before (no gap), name its hash, hash
-    /// (HMAC with the key it names) to what it says, and have exactly the index rows its document gives. Then the
-    /// chain must reach its newest checkpoint, and no index row may belong to no event. Reports the first break.</summary>
-    public async Task<ChainReport> VerifyAsync(TimeProvider time, CancellationToken cancellationToken)
+    /// <summary>Walks the chain: each event must follow the one before (no gap), name its hash, hash (HMAC with the key it
+    /// names) to what it says, and have exactly the index rows its document gives. Then the chain must reach its recorded
+    /// head and its newest checkpoint. Reports the first break.
+    /// <para>A full walk starts at the anchor and also finds index rows that belong to no event. Otherwise the walk
+    /// resumes after the last event this process proved (its hash, the anchor and the head must still be what they were,
+    /// or the walk is full), so its cost is what was added, not the chain's size. What a resumed walk cannot see is an
+    /// event altered after it was proved: the full walk, on demand and every <c>Audit:FullVerifyInterval</c>, is for that.</para></summary>
+    public async Task<ChainReport> VerifyAsync(TimeProvider time, CancellationToken cancellationToken, bool full = true)
+    {
+        // One walk at a time: a check that finds one running waits for it, then reads what it left.
+        Task<ChainReport> mine;
+        while (true)
+        {
+            Task<ChainReport>? running;
+            lock (_walkGate)
+            {
+                running = _walking;
+                if (running is null)
+                {
+                    mine = _walking = WalkAsync(time, full, cancellationToken);
+                    break;
+                }
+            }
+            try
+            {
+                await running.WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // its caller sees its failure; this check makes its own walk
+            }
+        }
+        try
+        {
+            return await mine;
+        }
+        finally
+        {
+            lock (_walkGate)
+            {
+                if (_walking == mine)
+                {
+                    _walking = null;
+                }
+            }
+        }
+    }
+
+    private async Task<ChainReport> WalkAsync(TimeProvider time, bool full, CancellationToken cancellationToken)
     {
         // The checkpoint first: one written while the chain is walked is of events the walk will see.
         var (checkpoint, checkpointProblem) = checkpoints?.ReadNewest(keys) ?? (null, null);
@@ -74,20 +122,45 @@ public sealed partial class AuditStore
             await using var index = AuditDatabase.Command(connection, snapshot, "SELECT seq FROM index_head WHERE id = 1");
             indexedThrough = Math.Max(Convert.ToInt64(await index.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture), IndexedThrough);
         }
-        long count = 0, legacy = 0;
+        long count = 0, legacy = 0, read = 0;
         var keyIds = new SortedSet<string>(StringComparer.Ordinal);
         PurgeRecord? lastPurge = null;
         string? hashAtCheckpoint = checkpoint is not null && checkpoint.Seq == anchorSeq ? anchor : null;
-        ChainReport Broken(long? seq, string problem) => new(false, count, seq, problem, time.GetUtcNow(), legacy, [.. keyIds], checkpoint);
+        // Resume only where the chain still is as it was proved: same anchor, a head no lower, the proved event unchanged.
+        if (!full && _proved is { } proved && proved.Anchor == anchor && proved.AnchorSeq == anchorSeq && proved.Seq <= headSeq
+            && await HashAtAsync(connection, snapshot, proved.Seq, cancellationToken) == proved.Hash)
+        {
+            (expected, expectedSeq, count, legacy, lastPurge) = (proved.Hash, proved.Seq + 1, proved.Count, proved.Legacy, proved.LastPurge);
+            keyIds.UnionWith(proved.KeyIds);
+            if (checkpoint is not null && checkpoint.Seq > anchorSeq && checkpoint.Seq <= proved.Seq)
+            {
+                hashAtCheckpoint = await HashAtAsync(connection, snapshot, checkpoint.Seq, cancellationToken);
+            }
+        }
+        else
+        {
+            full = true;
+        }
+        var from = expectedSeq - 1;
+        // Where the next check may resume: the newest event whose index rows were checked too.
+        var resumeAt = Math.Min(headSeq, indexedThrough);
+        Proved? reached = !full && resumeAt <= from ? _proved : null;
+        ChainReport Broken(long? seq, string problem)
+        {
+            _proved = null; // until a full walk finds the chain whole again
+            return new(false, count, seq, problem, time.GetUtcNow(), legacy, [.. keyIds], checkpoint, null, read, _lastFullWalk);
+        }
         await using (var command = AuditDatabase.Command(connection, snapshot,
             $"SELECT {EventColumns}, {IndexColumns}, {CardRows}, f.event_id, f.dedupe_key, f.card_uuid, f.invocation_event_id, f.outcome, f.at, f.known_card " +
-            "FROM audit_events e LEFT JOIN invocations i ON i.event_id = e.id LEFT JOIN feedback f ON f.event_id = e.id ORDER BY e.seq"))
+            "FROM audit_events e LEFT JOIN invocations i ON i.event_id = e.id LEFT JOIN feedback f ON f.event_id = e.id WHERE e.seq > @from ORDER BY e.seq",
+            ("from", from)))
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
                 var e = ReadEvent(reader);
                 count++;
+                read++;
                 if (e.Seq != expectedSeq)
                 {
                     return Broken(e.Seq, $"expected event {expectedSeq}, found {e.Seq}: events are missing or were inserted");
@@ -127,6 +200,10 @@ public sealed partial class AuditStore
                 }
                 expected = e.Hash;
                 expectedSeq++;
+                if (e.Seq == resumeAt)
+                {
+                    reached = new Proved(e.Seq, e.Hash, count, legacy, [.. keyIds], lastPurge, anchor, anchorSeq);
+                }
             }
         }
         var lastSeq = expectedSeq - 1;
@@ -138,11 +215,13 @@ public sealed partial class AuditStore
         {
             return Broken(anchorSeq + 1, $"the chain starts after event {anchorSeq}, but no purge in it says so: its oldest events were removed");
         }
-        await using (var orphans = AuditDatabase.Command(connection, snapshot,
+        // Index rows with no event: a query over every index table, so only on a full walk.
+        if (full)
+        {
+            await using var orphans = AuditDatabase.Command(connection, snapshot,
             "SELECT (SELECT count(*) FROM invocations WHERE event_id NOT IN (SELECT id FROM audit_events)) + " +
             "(SELECT count(*) FROM cards WHERE event_id NOT IN (SELECT id FROM audit_events)) + " +
-            "(SELECT count(*) FROM feedback WHERE event_id NOT IN (SELECT id FROM audit_events))"))
-        {
+            "(SELECT count(*) FROM feedback WHERE event_id NOT IN (SELECT id FROM audit_events))");
             var stray = Convert.ToInt64(await orphans.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
             if (stray > 0)
             {
@@ -164,7 +243,25 @@ public sealed partial class AuditStore
                 return Broken(checkpoint.Seq, $"event {checkpoint.Seq} differs from {checkpoint.Describe()}: the chain was rewritten after it was checkpointed");
             }
         }
-        return new ChainReport(true, count, null, null, time.GetUtcNow(), legacy, [.. keyIds], checkpoint, Note(count, legacy, keyIds, checkpoint, anchorSeq));
+        var now = time.GetUtcNow();
+        if (full)
+        {
+            _lastFullWalk = now;
+        }
+        _proved = reached;
+        return new ChainReport(true, count, null, null, now, legacy, [.. keyIds], checkpoint,
+            Note(count, legacy, keyIds, checkpoint, anchorSeq) + " " + Walked(full, read, from, _lastFullWalk), read, _lastFullWalk);
+    }
+
+    private static string Walked(bool full, long read, long from, DateTimeOffset? lastFull) => full
+        ? $"Walked in full ({read} events read)."
+        : $"Events through seq {from} were proved by earlier checks of this process{(lastFull is { } at ? $" (the last full walk at {at:yyyy-MM-dd HH:mm:ss} UTC)" : "")}; "
+          + $"the {read} after them were read now. A change to an event already proved shows on the next full walk (?full=true).";
+
+    private static async Task<string?> HashAtAsync(DbConnection connection, DbTransaction snapshot, long seq, CancellationToken cancellationToken)
+    {
+        await using var command = AuditDatabase.Command(connection, snapshot, "SELECT hash FROM audit_events WHERE seq = @s", ("s", seq));
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     private static string Note(long count, long legacy, SortedSet<string> keyIds, AuditCheckpoint? checkpoint, long anchorSeq)

@@ -8,7 +8,7 @@ namespace CdsMitral.Service.Audit;
 
 public sealed record AuditFilter(
     DateTimeOffset? From = null, DateTimeOffset? To = null, string? Service = null, string? Patient = null, string? User = null,
-    string? Rule = null, string? Indicator = null, string? Feedback = null, int? Status = null);
+    string? Rule = null, string? Indicator = null, string? Feedback = null, int? Status = null, string? Card = null);
 
 public sealed record InvocationRow(
     string EventId, DateTimeOffset At, string ServiceId, string? Hook, string? HookInstance, string? PatientId, string? UserId,
@@ -527,6 +527,8 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         if (!string.IsNullOrWhiteSpace(f.Indicator)) Add("i.indicators LIKE @ind", "ind", $"%,{f.Indicator},%");
         if (!string.IsNullOrWhiteSpace(f.Feedback)) Add("EXISTS (SELECT 1 FROM feedback fb WHERE fb.invocation_event_id = i.event_id AND fb.outcome = @fo)", "fo", f.Feedback);
         if (f.Status is { } status) Add("i.status = @st", "st", status);
+        // A card's uuid (as an EHR's log or a clinician's complaint gives it) finds the call that showed it.
+        if (!string.IsNullOrWhiteSpace(f.Card)) Add("i.event_id IN (SELECT c.event_id FROM cards c WHERE c.card_uuid = @card)", "card", f.Card);
         return (clauses.Count == 0 ? "" : "WHERE " + string.Join(" AND ", clauses), parameters);
     }
 
@@ -622,7 +624,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
         }
         if (found.Count > 0 && outcomes.Values.Any(o => o.Problem is not null))
         {
-            _lastReport = null; // the pages' chain report must not say "intact" over a row that is not
+            _proved = null; // the next chain report walks in full: it must not say "intact" over a row that is not
         }
         var rows = new List<InvocationRow>(found.Count);
         foreach (var (e, index) in found)
@@ -636,7 +638,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
                 : outcomes[e.Id].Problem;
             if (problem is not null)
             {
-                _lastReport = null;
+                _proved = null;
             }
             rows.Add(new InvocationRow(e.Id, e.At, view?.ServiceId ?? "", view?.Hook, view?.HookInstance, view?.PatientId, view?.UserId, view?.Client?.Issuer,
                 view?.Status ?? 0, Split(expected?.RuleIds), Split(expected?.Indicators), outcomes[e.Id].Outcomes, problem));

@@ -497,6 +497,26 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         }
     }
 
+    private DateTimeOffset? _maintainedSince;
+
+    /// <summary>The whole chain walked again every FullVerifyInterval (first a few minutes after start): what the cheap
+    /// checks of the pages cannot see, an event altered after it was proved, shows here, logged as critical.</summary>
+    private async Task FullWalkIfDue(CancellationToken stoppingToken)
+    {
+        var now = time.GetUtcNow();
+        _maintainedSince ??= now;
+        var interval = _options.FullVerifyInterval;
+        var due = store.LastFullWalk is { } last ? last + interval : _maintainedSince.Value + TimeSpan.FromMinutes(Math.Min(5, interval.TotalMinutes));
+        if (interval > TimeSpan.Zero && now >= due)
+        {
+            var report = await store.VerifyAsync(time, stoppingToken, full: true);
+            if (!report.Intact)
+            {
+                AuditLog.ChainBroken(logger, report.FirstBrokenSeq ?? 0, report.Problem ?? "");
+            }
+        }
+    }
+
     private async Task Maintain(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -518,6 +538,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
                     {
                         await store.ForgetExpiredJtisAsync(time.GetUtcNow(), stoppingToken);
                     }
+                    await FullWalkIfDue(stoppingToken);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)
@@ -573,6 +594,9 @@ internal static partial class AuditLog
 
     [LoggerMessage(50, LogLevel.Critical, "{Count} spooled lines are not signed with a known chain key and were not moved into the store; they are kept in {Path:l}")]
     public static partial void SpoolRejected(ILogger logger, int count, string path);
+
+    [LoggerMessage(94, LogLevel.Critical, "Audit chain broken at seq {Seq}: {Problem:l} (found by the scheduled full walk)")]
+    public static partial void ChainBroken(ILogger logger, long seq, string problem);
 
     [LoggerMessage(48, LogLevel.Critical, "Audit checkpoint refused: {Message:l}")]
     public static partial void CheckpointRefused(ILogger logger, string message);

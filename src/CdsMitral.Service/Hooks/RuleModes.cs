@@ -114,9 +114,9 @@ public sealed class RuleModes : IDisposable
 
 internal static partial class RuleModeLog
 {
-    [LoggerMessage(60, LogLevel.Warning, "Rule modes changed: {Modes:l}")]
+    [LoggerMessage(92, LogLevel.Warning, "Rule modes changed: {Modes:l}")]
     public static partial void Changed(ILogger logger, string modes);
 
-    [LoggerMessage(61, LogLevel.Error, "Rule modes not changed: the new configuration is not valid: {Problems:l}")]
+    [LoggerMessage(93, LogLevel.Error, "Rule modes not changed: the new configuration is not valid: {Problems:l}")]
     public static partial void Refused(ILogger logger, string problems);
 }

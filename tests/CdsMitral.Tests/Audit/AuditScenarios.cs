@@ -12,7 +12,7 @@ public static class AuditScenarios
     private static Chart Coapt(string id = "p1") => new Chart(id)
         .Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
 
-    private static JsonObject CoaptRequest(string id = "p1") => Requests.PatientView(id, Coapt(id).Prefetch(Terminology.Terminology.Embedded));
+    public static JsonObject CoaptRequest(string id = "p1") => Requests.PatientView(id, Coapt(id).Prefetch(Terminology.Terminology.Embedded));
 
     public static async Task Sql(ServiceFactory factory, string sql)
     {
@@ -52,6 +52,12 @@ public static class AuditScenarios
         Assert.All(coapt["criteria"]!.AsArray(), c => Assert.Equal("Met", (string?)c!["verdict"]));
         Assert.True((double)record["timings"]!["totalMs"]! > 0);
         Assert.Equal(64, ((string)detail["hash"]!).Length);
+
+        // The card's uuid, as an EHR's log gives it, finds the call that showed it, and only that one.
+        await service.PostAsync(Requests.PatientViewId, CoaptRequest());
+        var byCard = (await service.AuditApi($"/audit/api/invocations?card={answer.Cards[0]["uuid"]}"))["items"]!.AsArray();
+        Assert.Equal((string?)item["eventId"], (string?)Assert.Single(byCard)!["eventId"]);
+        Assert.Empty((await service.AuditApi($"/audit/api/invocations?card={Guid.NewGuid()}"))["items"]!.AsArray());
     }
 
     /// <summary>Decisions 18 and 20 of 2026-12-07: when the service stays silent because the patient is deceased, or reads
@@ -173,7 +179,11 @@ public static class AuditScenarios
 
         // Someone edits a stored card summary.
         await Sql(service, "UPDATE audit_events SET document = replace(document, 'consider Heart Valve Team', 'no need for') WHERE seq = 3");
-        var altered = await service.AuditApi("/audit/api/verify");
+        // The quick check reads only what was added since the last: it says so, and that the full walk is what shows this.
+        var quick = await service.AuditApi("/audit/api/verify");
+        Assert.Equal(0, (long)quick["eventsRead"]!);
+        Assert.Contains("shows on the next full walk", (string)quick["note"]!, StringComparison.Ordinal);
+        var altered = await service.AuditApi("/audit/api/verify?full=true");
         Assert.False((bool)altered["intact"]!);
         Assert.Equal(3, (long)altered["firstBrokenSeq"]!);
         Assert.Contains("altered", (string)altered["problem"]!, StringComparison.Ordinal);
