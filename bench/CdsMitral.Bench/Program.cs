@@ -9,6 +9,18 @@ using CdsMitral.Bench;
 //   (AUDIT_POSTGRES=<connection string> commits to PostgreSQL, in a schema of its own, instead of SQLite)
 // dotnet run -c Release --project bench/CdsMitral.Bench -- standback [count]    the stand-back lookup a hook with cards makes (SQLite)
 // dotnet run -c Release --project bench/CdsMitral.Bench -- requests <folder>   write the realistic requests for load tests
+// dotnet run -c Release --project bench/CdsMitral.Bench -- fill <count> <seed> <start-day>   a year of audit events
+//   into the store CdsMitral__Audit__* names (Store, ConnectionString, ChainKey, CheckpointPath): see bench/audit-scale.sh
+if (args is ["fill", var fillCount, var fillSeed, var fillStart])
+{
+    var options = new CdsMitral.Service.Audit.AuditOptions();
+    Microsoft.Extensions.Configuration.ConfigurationBinder.Bind(Microsoft.Extensions.Configuration.EnvironmentVariablesExtensions.AddEnvironmentVariables(
+        new Microsoft.Extensions.Configuration.ConfigurationBuilder()).Build().GetSection("CdsMitral:Audit"), options);
+    static long L(string s) => long.Parse(s, System.Globalization.CultureInfo.InvariantCulture);
+    await AuditYear.FillAsync(options, L(fillCount), (int)L(fillSeed),
+        DateTimeOffset.Parse(fillStart, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal));
+    return 0;
+}
 if (args is ["requests", var folder])
 {
     Directory.CreateDirectory(folder);
