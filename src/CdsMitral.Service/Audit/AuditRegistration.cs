@@ -17,6 +17,7 @@ public static class AuditRegistration
             return new AuditCheckpoints(options.CheckpointFilePath, options.StoreIdentity);
         });
         services.AddSingleton(sp => new AuditStore(sp.GetRequiredService<AuditDatabase>(), sp.GetRequiredService<AuditKeyring>(), sp.GetRequiredService<AuditCheckpoints>()));
+        services.AddSingleton<InsightsRollup>();
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());
         services.AddSingleton<InMemoryReplayCache>();

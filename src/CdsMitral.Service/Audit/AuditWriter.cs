@@ -13,7 +13,8 @@ namespace CdsMitral.Service.Audit;
 /// writer idle and nothing queued commits its own entry on its own thread: one clinician opening a chart then pays the
 /// commit, not two thread hand-offs around it.
 /// </summary>
-public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger)
+public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<AuditOptions> options, TimeProvider time, ILogger<AuditWriter> logger,
+    InsightsRollup? insights = null)
     : BackgroundService
 {
     /// <summary>An entry to make durable, or (Entry null) a reader waiting for the index rows of what was answered.</summary>
@@ -539,6 +540,10 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
                         await store.ForgetExpiredJtisAsync(time.GetUtcNow(), stoppingToken);
                     }
                     await FullWalkIfDue(stoppingToken);
+                    if (insights is not null)
+                    {
+                        await insights.FoldAsync(stoppingToken); // so that /audit/insights has little left to fold
+                    }
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException)

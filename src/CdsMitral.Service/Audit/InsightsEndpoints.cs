@@ -16,16 +16,16 @@ public static class InsightsEndpoints
 
     public static RouteGroupBuilder MapInsights(this RouteGroupBuilder audit)
     {
-        audit.MapGet("/insights", async (HttpContext http, AuditDatabase db, TimeProvider time) =>
+        audit.MapGet("/insights", async (HttpContext http, InsightsRollup rollup, TimeProvider time) =>
         {
             var (from, to) = Range(http.Request.Query, time);
-            var rows = await ReadAsync(db, from, to, http.RequestAborted);
+            var rows = await rollup.ReadAsync(from, to, http.RequestAborted);
             return Results.Content(Page(rows, from, to), "text/html; charset=utf-8");
         });
-        audit.MapGet("/insights.csv", async (HttpContext http, AuditDatabase db, TimeProvider time) =>
+        audit.MapGet("/insights.csv", async (HttpContext http, InsightsRollup rollup, TimeProvider time) =>
         {
             var (from, to) = Range(http.Request.Query, time);
-            var rows = await ReadAsync(db, from, to, http.RequestAborted);
+            var rows = await rollup.ReadAsync(from, to, http.RequestAborted);
             http.Response.Headers.ContentDisposition = "attachment; filename=\"cdsmitral-insights.csv\"";
             return Results.Text(Csv(rows), "text/csv; charset=utf-8");
         });
@@ -40,23 +40,6 @@ public static class InsightsEndpoints
         var to = Day(q["to"].FirstOrDefault())?.AddDays(1) ?? new DateTimeOffset(time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero).AddDays(1);
         var from = Day(q["from"].FirstOrDefault()) ?? to.AddDays(-7 * DefaultWeeks);
         return (from, to);
-    }
-
-    /// <summary>The figures of the hook calls of the range and of every feedback received since its start (an answer
-    /// may come after the range ends), read as a stream in the chain's order.</summary>
-    private static async Task<IReadOnlyList<InsightsRow>> ReadAsync(AuditDatabase db, DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
-    {
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await using var command = AuditDatabase.Command(connection, null,
-            "SELECT kind, at, document FROM audit_events WHERE at >= @from AND (kind = 'hook' AND at < @to OR kind = 'feedback') ORDER BY seq",
-            ("from", AuditStore.Timestamp(from)), ("to", AuditStore.Timestamp(to)));
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        var report = new InsightsReport.Accumulator();
-        while (await reader.ReadAsync(cancellationToken))
-        {
-            report.Add(new InsightsEvent(reader.GetString(0), DateTimeOffset.Parse(reader.GetString(1), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), reader.GetString(2)));
-        }
-        return report.Rows();
     }
 
     public static readonly string[] CsvHeader =

@@ -42,8 +42,32 @@ public sealed record InsightsRow(
     double? AnswerP95Seconds,
     IReadOnlyList<KeyValuePair<string, int>> TopFindings);
 
-/// <summary>An audit event as the insights read it: its kind, its time as stored, and its chained document.</summary>
-public sealed record InsightsEvent(string Kind, DateTimeOffset At, string Document);
+/// <summary>An audit event as the insights read it: its id, kind, time as stored, and its chained document.</summary>
+public sealed record InsightsEvent(string Id, string Kind, DateTimeOffset At, string Document);
+
+/// <summary>A rule version's counts on one UTC day of hook calls (see InsightsRow for each figure).</summary>
+public sealed class DayTally
+{
+    public int Judged { get; set; }
+    public int Fired { get; set; }
+    public int JudgedSilently { get; set; }
+    public int FiredSilently { get; set; }
+    public int Shown { get; set; }
+    public int Suppressed { get; set; }
+    public int LeftOut { get; set; }
+
+    public void Add(DayTally o) => (Judged, Fired, JudgedSilently, FiredSilently, Shown, Suppressed, LeftOut) =
+        (Judged + o.Judged, Fired + o.Fired, JudgedSilently + o.JudgedSilently, FiredSilently + o.FiredSilently, Shown + o.Shown, Suppressed + o.Suppressed, LeftOut + o.LeftOut);
+}
+
+/// <summary>A rule version on a day: the key of the folded figures.</summary>
+public readonly record struct RuleDay(string Rule, string Version, string Day);
+
+/// <summary>A card shown: the rule version and day its feedback counts in.</summary>
+public sealed record CardShown(string Uuid, RuleDay Key, DateTimeOffset At);
+
+/// <summary>An answer to a card shown, counted in the day the card was shown.</summary>
+public sealed record CardAnswer(string FeedbackEventId, RuleDay Key, string Outcome, string? Reason, double Seconds);
 
 public sealed record InsightsHookView(string? Hook, int Status, IReadOnlyList<InsightsRuleView>? Rules, IReadOnlyList<IndexCardView>? Cards, InsightsSnapshotView? Snapshot);
 
@@ -75,40 +99,41 @@ public static class InsightsReport
     private static readonly HashSet<(string Rule, string Hook)> NotJudgedOn = CdsMitral.Rules.SecondaryMrRules.Describe()
         .SelectMany(r => r.NotShown.Where(h => h.Value is not null).Select(h => (r.Info.Id, h.Key))).ToHashSet();
 
-    private sealed class Tally
-    {
-        public int Judged, Fired, JudgedSilently, FiredSilently, Shown, Suppressed, LeftOut, Accepted, Overridden;
-        public readonly Dictionary<string, int> By = new(StringComparer.Ordinal);
-        public readonly List<double> Answers = [];
-        public readonly Dictionary<string, int> Findings = new(StringComparer.Ordinal);
-    }
-
     public static string Week(DateTimeOffset at)
     {
         var day = at.UtcDateTime;
         return string.Create(CultureInfo.InvariantCulture, $"{ISOWeek.GetYear(day)}-W{ISOWeek.GetWeekOfYear(day):00}");
     }
 
+    public static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+
     /// <summary>Rows per rule, version and ISO week (of the hook call), in rule, version and week order. Feedback counts
     /// in the week its card was shown. Events in the chain's order (a feedback item after the call that showed its card).</summary>
     public static IReadOnlyList<InsightsRow> Compute(IEnumerable<InsightsEvent> events)
     {
-        var report = new Accumulator();
+        var fold = new Fold(_ => null);
         foreach (var e in events)
         {
-            report.Add(e);
+            fold.Add(e);
         }
-        return report.Rows();
+        return Weeks(fold.Days, fold.Findings, fold.Answers);
     }
 
-    /// <summary>The figures built up one event at a time, so that a long range is read as a stream: what is kept per
-    /// event is a card's uuid and week, never its document.</summary>
-    public sealed class Accumulator
+    /// <summary>What a run of events adds to the figures, per rule version and day: kept small (counts, and per card
+    /// its uuid and day), never the documents. A feedback item whose card was shown before this run is looked up with
+    /// <paramref name="earlierCard"/>.</summary>
+    public sealed class Fold(Func<string, CardShown?> earlierCard)
     {
-        private readonly Dictionary<(string Rule, string Version, string Week), Tally> _tallies = [];
-        private readonly Dictionary<string, ((string, string, string) Key, DateTimeOffset At)> _cards = new(StringComparer.Ordinal);
+        public Dictionary<RuleDay, DayTally> Days { get; } = [];
+        public Dictionary<(RuleDay Key, string Finding), int> Findings { get; } = [];
+        public Dictionary<string, CardShown> Cards { get; } = new(StringComparer.Ordinal);
+        public List<CardAnswer> Answers { get; } = [];
 
-        private Tally Of((string, string, string) key) => _tallies.TryGetValue(key, out var t) ? t : _tallies[key] = new Tally();
+        /// <summary>The cards of feedback items that were not shown in this run, to look up before <see cref="Add"/>.</summary>
+        public static string? CardOf(InsightsEvent e) =>
+            e.Kind == EventKind.Feedback && Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is { Card: { } uuid } ? uuid : null;
+
+        private DayTally Of(RuleDay key) => Days.TryGetValue(key, out var t) ? t : Days[key] = new DayTally();
 
         public void Add(InsightsEvent e)
         {
@@ -124,12 +149,12 @@ public static class InsightsReport
 
         private void AddHook(DateTimeOffset at, InsightsHookView hook)
         {
-            var week = Week(at);
+            var day = Day(at);
             var findings = (hook.Snapshot?.Findings ?? []).Select(f => $"{f.Measure}: {f.Problem}").Distinct(StringComparer.Ordinal).ToList();
             foreach (var rule in (hook.Rules ?? []).Where(r => r.RuleId is not null && r.Mode != "off" && !NotJudgedOn.Contains((r.RuleId, hook.Hook ?? ""))))
             {
                 var silent = rule.Mode == "silent";
-                var key = (rule.RuleId!, rule.Version ?? "", week);
+                var key = new RuleDay(rule.RuleId!, rule.Version ?? "", day);
                 var t = Of(key);
                 if (silent)
                 {
@@ -159,58 +184,91 @@ public static class InsightsReport
                 }
                 foreach (var finding in findings)
                 {
-                    t.Findings[finding] = t.Findings.GetValueOrDefault(finding) + 1;
+                    Findings[(key, finding)] = Findings.GetValueOrDefault((key, finding)) + 1;
                 }
                 foreach (var card in (hook.Cards ?? []).Where(c => c.Source?.Topic?.Code == rule.RuleId && c.Uuid is not null))
                 {
                     t.Shown++;
-                    _cards[card.Uuid!] = (key, at);
+                    Cards[card.Uuid!] = new CardShown(card.Uuid!, key, at);
                 }
             }
         }
 
         private void AddFeedback(InsightsEvent e)
         {
-            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid } f || !_cards.TryGetValue(uuid, out var shown))
+            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid } f
+                || (Cards.GetValueOrDefault(uuid) ?? earlierCard(uuid)) is not { } shown
+                || f.Outcome is not ("accepted" or "overridden"))
             {
                 return;
             }
-            var t = Of(shown.Key);
-            if (f.Outcome == "accepted")
+            Answers.Add(new CardAnswer(e.Id, shown.Key, f.Outcome, f.Outcome == "overridden" ? f.OverrideReason?.Code ?? "(none)" : null,
+                (e.At - shown.At).TotalSeconds));
+        }
+    }
+
+    private sealed class WeekFigures
+    {
+        public readonly DayTally Counts = new();
+        public int Accepted, Overridden;
+        public readonly Dictionary<string, int> By = new(StringComparer.Ordinal);
+        public readonly List<double> Answers = [];
+        public readonly Dictionary<string, int> Findings = new(StringComparer.Ordinal);
+    }
+
+    /// <summary>The day figures of a range gathered into rows per rule version and ISO week: a row for each week in which
+    /// the rule fired (live or silently) or ran silently.</summary>
+    public static IReadOnlyList<InsightsRow> Weeks(IReadOnlyDictionary<RuleDay, DayTally> days, IReadOnlyDictionary<(RuleDay Key, string Finding), int> findings,
+        IEnumerable<CardAnswer> answers)
+    {
+        var weeks = new Dictionary<(string Rule, string Version, string Week), WeekFigures>();
+        WeekFigures Of(RuleDay d)
+        {
+            var key = (d.Rule, d.Version, WeekOfDay(d.Day));
+            return weeks.TryGetValue(key, out var w) ? w : weeks[key] = new WeekFigures();
+        }
+        foreach (var (day, tally) in days)
+        {
+            Of(day).Counts.Add(tally);
+        }
+        foreach (var ((day, finding), n) in findings)
+        {
+            var w = Of(day);
+            w.Findings[finding] = w.Findings.GetValueOrDefault(finding) + n;
+        }
+        foreach (var a in answers)
+        {
+            var w = Of(a.Key);
+            if (a.Outcome == "accepted")
             {
-                t.Accepted++;
-            }
-            else if (f.Outcome == "overridden")
-            {
-                t.Overridden++;
-                var reason = f.OverrideReason?.Code ?? "(none)";
-                t.By[reason] = t.By.GetValueOrDefault(reason) + 1;
+                w.Accepted++;
             }
             else
             {
-                return;
+                w.Overridden++;
+                w.By[a.Reason ?? "(none)"] = w.By.GetValueOrDefault(a.Reason ?? "(none)") + 1;
             }
-            t.Answers.Add((e.At - shown.At).TotalSeconds);
+            w.Answers.Add(a.Seconds);
         }
-
-        /// <summary>A row per rule version and week in which the rule fired (live or silently) or ran silently: a live rule
-        /// that never fired that week has no row, and its fire rate there is 0.</summary>
-        public IReadOnlyList<InsightsRow> Rows() => _tallies
-            .Where(p => p.Value.Fired + p.Value.FiredSilently + p.Value.JudgedSilently > 0)
+        return weeks
+            .Where(p => p.Value.Counts.Fired + p.Value.Counts.FiredSilently + p.Value.Counts.JudgedSilently > 0)
             .OrderBy(p => p.Key.Rule, StringComparer.Ordinal).ThenBy(p => p.Key.Version, StringComparer.Ordinal).ThenBy(p => p.Key.Week, StringComparer.Ordinal)
             .Select(p =>
             {
-                var t = p.Value;
+                var (w, t) = (p.Value, p.Value.Counts);
                 return new InsightsRow(p.Key.Rule, p.Key.Version, p.Key.Week,
                     t.Judged, t.Fired, t.Judged == 0 ? null : (double)t.Fired / t.Judged,
                     t.JudgedSilently, t.FiredSilently, t.JudgedSilently == 0 ? null : (double)t.FiredSilently / t.JudgedSilently,
-                    t.Shown, t.Suppressed, t.LeftOut, t.Accepted, t.Overridden,
-                    t.By.OrderByDescending(b => b.Value).ThenBy(b => b.Key, StringComparer.Ordinal).ToList(),
-                    t.Shown == 0 ? null : (double)t.Overridden / t.Shown,
-                    Percentile(t.Answers, 50), Percentile(t.Answers, 95),
-                    t.Findings.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Take(TopFindingsCount).ToList());
+                    t.Shown, t.Suppressed, t.LeftOut, w.Accepted, w.Overridden,
+                    w.By.OrderByDescending(b => b.Value).ThenBy(b => b.Key, StringComparer.Ordinal).ToList(),
+                    t.Shown == 0 ? null : (double)w.Overridden / t.Shown,
+                    Percentile(w.Answers, 50), Percentile(w.Answers, 95),
+                    w.Findings.OrderByDescending(f => f.Value).ThenBy(f => f.Key, StringComparer.Ordinal).Take(TopFindingsCount).ToList());
             }).ToList();
     }
+
+    private static string WeekOfDay(string day) =>
+        Week(new DateTimeOffset(DateTime.ParseExact(day, "yyyy-MM-dd", CultureInfo.InvariantCulture), TimeSpan.Zero));
 
     /// <summary>Nearest rank: the smallest value with at least p % of the values at or below it.</summary>
     public static double? Percentile(IReadOnlyCollection<double> values, int p)

@@ -113,6 +113,28 @@ public static class InsightsScenarios
         Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/audit/insights.csv")).StatusCode);
     }
 
+    /// <summary>The figures are folded once per event and kept per day: read in two goes, with the feedback arriving after
+    /// its cards were folded, they come out the same as read at once.</summary>
+    public static async Task FiguresFoldedInTwoGoesMatchTheHistoryReadAtOnce(Store store)
+    {
+        await using var service = new ServiceFactory().Audited(store);
+        using (service.CreateClient())
+        {
+            // started: the schema is in place
+        }
+        var audit = service.Services.GetRequiredService<AuditStore>();
+        using var auditor = service.AuditorClient();
+        await audit.AppendAsync(History[..5], CancellationToken.None); // the hook calls of weeks 46
+        var partial = await auditor.GetStringAsync("/audit/insights.csv?from=2026-11-09&to=2026-11-22");
+        Assert.Contains("smr-coapt-profile,1.1.0,2026-W46,3,3,1,0,0,,2,0,1,0,0,,0,,,", partial, StringComparison.Ordinal);
+        await audit.AppendAsync(History[5..], CancellationToken.None); // their feedback, and week 47
+        Assert.Equal(ExpectedCsv, await auditor.GetStringAsync("/audit/insights.csv?from=2026-11-09&to=2026-11-22"));
+        // A range of one day holds that day's calls only.
+        var oneDay = await auditor.GetStringAsync("/audit/insights.csv?from=2026-11-17&to=2026-11-17");
+        Assert.Equal(2, oneDay.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+        Assert.Contains("smr-coapt-profile,1.1.0,2026-W47,1,1,1,", oneDay, StringComparison.Ordinal);
+    }
+
     /// <summary>A CSV line's cells (quoted cells hold commas and doubled quotes).</summary>
     public static List<string> Cells(string line)
     {
@@ -149,9 +171,11 @@ public static class InsightsScenarios
 public sealed class SqliteInsightsTests
 {
     [Fact] public Task EveryFigureAndCsvCellMatchesAKnownHistory() => InsightsScenarios.EveryFigureAndCsvCellMatchesAKnownHistory(Store.Sqlite);
+    [Fact] public Task FiguresFoldedInTwoGoesMatchTheHistoryReadAtOnce() => InsightsScenarios.FiguresFoldedInTwoGoesMatchTheHistoryReadAtOnce(Store.Sqlite);
 }
 
 public sealed class PostgresInsightsTests
 {
     [PostgresFact] public Task EveryFigureAndCsvCellMatchesAKnownHistory() => InsightsScenarios.EveryFigureAndCsvCellMatchesAKnownHistory(Store.Postgres);
+    [PostgresFact] public Task FiguresFoldedInTwoGoesMatchTheHistoryReadAtOnce() => InsightsScenarios.FiguresFoldedInTwoGoesMatchTheHistoryReadAtOnce(Store.Postgres);
 }

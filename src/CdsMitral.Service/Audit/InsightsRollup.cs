@@ -1,0 +1,168 @@
+using System.Data.Common;
+using System.Globalization;
+
+namespace CdsMitral.Service.Audit;
+
+/// <summary>
+/// The governance figures kept per rule version and day (migration 010), folded from the chained hook and feedback
+/// events once each: in the background and before each /audit/insights. The view then reads a row per rule and day of
+/// its range, whatever the number of calls; reading every document of a year on each request cost seconds at 12,600
+/// events and would cost minutes at a million. The chain stays the record; these tables are derived from it.
+/// </summary>
+public sealed class InsightsRollup(AuditDatabase db)
+{
+    /// <summary>Events read and folded per transaction: the write that follows is short, and the store's writer (SQLite
+    /// has one) waits for it no longer than for a batch of calls.</summary>
+    public const int Chunk = 2_000;
+
+    /// <summary>Folds every hook and feedback event not folded yet. Several instances may fold at once: each chunk moves
+    /// insight_state only from where it read it, and a chunk another instance folded first is dropped and read again.</summary>
+    public async Task FoldAsync(CancellationToken cancellationToken)
+    {
+        while (await FoldChunkAsync(cancellationToken) == Chunk)
+        {
+        }
+    }
+
+    private async Task<int> FoldChunkAsync(CancellationToken cancellationToken)
+    {
+        await using var connection = await db.OpenAsync(cancellationToken);
+        long through;
+        await using (var state = AuditDatabase.Command(connection, null, "SELECT through_seq FROM insight_state WHERE id = 1"))
+        {
+            through = Convert.ToInt64(await state.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
+        }
+        var events = new List<InsightsEvent>(Chunk);
+        long last = through;
+        await using (var read = AuditDatabase.Command(connection, null,
+            "SELECT seq, id, kind, at, document FROM audit_events WHERE seq > @s AND kind IN ('hook', 'feedback') ORDER BY seq LIMIT @n",
+            ("s", through), ("n", Chunk)))
+        await using (var reader = await read.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                last = reader.GetInt64(0);
+                events.Add(new InsightsEvent(reader.GetString(1), reader.GetString(2),
+                    DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), reader.GetString(4)));
+            }
+        }
+        if (events.Count == 0)
+        {
+            return 0;
+        }
+        var earlier = await EarlierCardsAsync(connection, events.Select(InsightsReport.Fold.CardOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
+        var fold = new InsightsReport.Fold(uuid => earlier.GetValueOrDefault(uuid));
+        foreach (var e in events)
+        {
+            fold.Add(e);
+        }
+
+        await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
+        if (await AuditDatabase.Execute(connection, transaction, "UPDATE insight_state SET through_seq = @to WHERE id = 1 AND through_seq = @from",
+                cancellationToken, ("to", last), ("from", through)) != 1)
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return Chunk; // folded meanwhile by another instance: read on from where it left off
+        }
+        foreach (var (key, t) in fold.Days)
+        {
+            await AuditDatabase.Execute(connection, transaction,
+                "INSERT INTO insight_days (rule_id, version, day, judged, fired, judged_silently, fired_silently, shown, suppressed, left_out) " +
+                "VALUES (@r, @v, @d, @j, @f, @js, @fs, @sh, @su, @lo) ON CONFLICT (day, rule_id, version) DO UPDATE SET " +
+                "judged = insight_days.judged + excluded.judged, fired = insight_days.fired + excluded.fired, " +
+                "judged_silently = insight_days.judged_silently + excluded.judged_silently, fired_silently = insight_days.fired_silently + excluded.fired_silently, " +
+                "shown = insight_days.shown + excluded.shown, suppressed = insight_days.suppressed + excluded.suppressed, left_out = insight_days.left_out + excluded.left_out",
+                cancellationToken, ("r", key.Rule), ("v", key.Version), ("d", key.Day), ("j", (long)t.Judged), ("f", (long)t.Fired),
+                ("js", (long)t.JudgedSilently), ("fs", (long)t.FiredSilently), ("sh", (long)t.Shown), ("su", (long)t.Suppressed), ("lo", (long)t.LeftOut));
+        }
+        foreach (var ((key, finding), n) in fold.Findings)
+        {
+            await AuditDatabase.Execute(connection, transaction,
+                "INSERT INTO insight_findings (rule_id, version, day, finding, n) VALUES (@r, @v, @d, @f, @n) " +
+                "ON CONFLICT (day, rule_id, version, finding) DO UPDATE SET n = insight_findings.n + excluded.n",
+                cancellationToken, ("r", key.Rule), ("v", key.Version), ("d", key.Day), ("f", finding), ("n", (long)n));
+        }
+        foreach (var card in fold.Cards.Values)
+        {
+            await AuditDatabase.Execute(connection, transaction,
+                "INSERT INTO insight_cards (card_uuid, rule_id, version, day, shown_at) VALUES (@u, @r, @v, @d, @a) ON CONFLICT (card_uuid) DO NOTHING",
+                cancellationToken, ("u", card.Uuid), ("r", card.Key.Rule), ("v", card.Key.Version), ("d", card.Key.Day), ("a", AuditStore.Timestamp(card.At)));
+        }
+        foreach (var a in fold.Answers)
+        {
+            await AuditDatabase.Execute(connection, transaction,
+                "INSERT INTO insight_answers (feedback_event_id, rule_id, version, day, outcome, reason, seconds) VALUES (@id, @r, @v, @d, @o, @why, @s) " +
+                "ON CONFLICT (feedback_event_id) DO NOTHING",
+                cancellationToken, ("id", a.FeedbackEventId), ("r", a.Key.Rule), ("v", a.Key.Version), ("d", a.Key.Day), ("o", a.Outcome), ("why", a.Reason), ("s", a.Seconds));
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return events.Count;
+    }
+
+    /// <summary>The cards of earlier chunks that these feedback items answer.</summary>
+    private static async Task<Dictionary<string, CardShown>> EarlierCardsAsync(DbConnection connection, IReadOnlyList<string> uuids, CancellationToken cancellationToken)
+    {
+        var found = new Dictionary<string, CardShown>(StringComparer.Ordinal);
+        foreach (var part in uuids.Chunk(200))
+        {
+            var names = part.Select((_, i) => $"@u{i}").ToList();
+            await using var command = AuditDatabase.Command(connection, null,
+                $"SELECT card_uuid, rule_id, version, day, shown_at FROM insight_cards WHERE card_uuid IN ({string.Join(",", names)})",
+                [.. part.Select((u, i) => ($"u{i}", (object?)u))]);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                found[reader.GetString(0)] = new CardShown(reader.GetString(0), new RuleDay(reader.GetString(1), reader.GetString(2), reader.GetString(3)),
+                    DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
+            }
+        }
+        return found;
+    }
+
+    /// <summary>The figures of the hook calls on the days from <paramref name="from"/> up to <paramref name="to"/> (not
+    /// included), with every answer to their cards, per rule version and ISO week. Folds first what is not folded yet.</summary>
+    public async Task<IReadOnlyList<InsightsRow>> ReadAsync(DateTimeOffset from, DateTimeOffset to, CancellationToken cancellationToken)
+    {
+        await FoldAsync(cancellationToken);
+        var (first, end) = (InsightsReport.Day(from), InsightsReport.Day(to));
+        await using var connection = await db.OpenAsync(cancellationToken);
+        var days = new Dictionary<RuleDay, DayTally>();
+        await using (var command = AuditDatabase.Command(connection, null,
+            "SELECT rule_id, version, day, judged, fired, judged_silently, fired_silently, shown, suppressed, left_out FROM insight_days WHERE day >= @a AND day < @b",
+            ("a", first), ("b", end)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                int I(int i) => Convert.ToInt32(reader.GetValue(i), CultureInfo.InvariantCulture);
+                days[new RuleDay(reader.GetString(0), reader.GetString(1), reader.GetString(2))] = new DayTally
+                {
+                    Judged = I(3), Fired = I(4), JudgedSilently = I(5), FiredSilently = I(6), Shown = I(7), Suppressed = I(8), LeftOut = I(9),
+                };
+            }
+        }
+        var findings = new Dictionary<(RuleDay, string), int>();
+        await using (var command = AuditDatabase.Command(connection, null,
+            "SELECT rule_id, version, day, finding, n FROM insight_findings WHERE day >= @a AND day < @b", ("a", first), ("b", end)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                findings[(new RuleDay(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetString(3))] =
+                    Convert.ToInt32(reader.GetValue(4), CultureInfo.InvariantCulture);
+            }
+        }
+        var answers = new List<CardAnswer>();
+        await using (var command = AuditDatabase.Command(connection, null,
+            "SELECT feedback_event_id, rule_id, version, day, outcome, reason, seconds FROM insight_answers WHERE day >= @a AND day < @b", ("a", first), ("b", end)))
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                answers.Add(new CardAnswer(reader.GetString(0), new RuleDay(reader.GetString(1), reader.GetString(2), reader.GetString(3)),
+                    reader.GetString(4), reader.IsDBNull(5) ? null : reader.GetString(5), Convert.ToDouble(reader.GetValue(6), CultureInfo.InvariantCulture)));
+            }
+        }
+        return InsightsReport.Weeks(days, findings, answers);
+    }
+}
