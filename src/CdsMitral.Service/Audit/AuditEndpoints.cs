@@ -30,7 +30,8 @@ public static class AuditEndpoints
         {
             var (filter, page) = Filter(http.Request.Query);
             var (rows, total) = await store.ListAsync(filter, page, PageSize, http.RequestAborted);
-            return Results.Json(new { total, page, pageSize = PageSize, items = rows });
+            // Past AuditStore.CountLimit, total is that limit + 1 and totalIsAtLeast says so.
+            return Results.Json(new { total, totalIsAtLeast = total > AuditStore.CountLimit, page, pageSize = PageSize, items = rows });
         });
         audit.MapGet("/api/invocations/{id}", async (string id, HttpContext http, AuditStore store) =>
             await store.GetAsync(id, http.RequestAborted) is { } found
@@ -107,13 +108,17 @@ public static class AuditEndpoints
     {
         var (filter, page) = Filter(http.Request.Query);
         var (rows, total) = await store.ListAsync(filter, page, PageSize, http.RequestAborted);
-        var report = await store.ReportAsync(time, http.Request.Query.ContainsKey("verify"), http.RequestAborted);
+        var report = http.Request.Query.ContainsKey("verify")
+            ? await store.ReportAsync(time, true, http.RequestAborted)
+            : await store.PageReportAsync(time, http.RequestAborted);
         var q = http.Request.Query;
         string Value(string key) => E(q[key].FirstOrDefault());
         string Options(string key, IEnumerable<string> values) =>
             "<option value=\"\">any</option>" + string.Join("", values.Select(v => $"<option{(q[key].FirstOrDefault() == v ? " selected" : "")}>{E(v)}</option>"));
         var query = string.Join("&", q.Where(kv => kv.Key is not ("page" or "verify")).Select(kv => $"{Uri.EscapeDataString(kv.Key)}={Uri.EscapeDataString(kv.Value.ToString())}"));
-        var chain = report.Intact
+        var chain = report is null
+            ? "<p class=\"muted\" id=\"chain\">The chain is being verified: this process has not finished its first full walk yet. Reload for its result, or <a href=\"/audit?verify=now\">wait for it</a>.</p>"
+            : report.Intact
             ? $"<p class=\"ok\" id=\"chain\">Chain intact: {report.Events} events verified at {report.CheckedAt:yyyy-MM-dd HH:mm:ss} UTC. {E(report.Note)} <a href=\"/audit?verify=now\">Verify now</a></p>"
             : $"<p class=\"bad\" id=\"chain\">Chain broken{(report.FirstBrokenSeq is { } at ? $" at event {at}" : "")}: {E(report.Problem)}. <a href=\"/audit?verify=now\">Verify again</a></p>";
         var table = new StringBuilder();
@@ -124,7 +129,10 @@ public static class AuditEndpoints
                 .Append(CultureInfo.InvariantCulture, $"<td>{E(string.Join(", ", r.Indicators))}</td><td>{E(string.Join(", ", r.FeedbackOutcomes))}</td></tr>");
         }
         var pages = (int)Math.Max(1, (total + PageSize - 1) / PageSize);
-        var nav = $"<p>{total} invocations · page {page} of {pages}"
+        var counted = total > AuditStore.CountLimit
+            ? string.Create(CultureInfo.InvariantCulture, $"More than {AuditStore.CountLimit:N0} invocations (narrow the filter to count them) · page {page}")
+            : $"{total} invocations · page {page} of {pages}";
+        var nav = $"<p>{counted}"
             + (page > 1 ? $" · <a href=\"/audit?{query}&page={page - 1}\">previous</a>" : "")
             + (page < pages ? $" · <a href=\"/audit?{query}&page={page + 1}\">next</a>" : "")
             + $" · export this filter: <a id=\"export-csv\" href=\"/audit/export.csv?{query}\">CSV</a>, <a href=\"/audit/export.ndjson?{query}\">NDJSON</a></p>";

@@ -536,13 +536,18 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 
     private const string IndexColumns = "i.event_id, i.at, i.service_id, i.hook, i.hook_instance, i.patient_id, i.user_id, i.client_issuer, i.status, i.rule_ids, i.indicators";
 
+    /// <summary>The most matches a list counts; more is reported as CountLimit + 1 ("more than …").</summary>
+    public const int CountLimit = 10_000;
+
     public async Task<(IReadOnlyList<InvocationRow> Rows, long Total)> ListAsync(AuditFilter filter, int page, int pageSize, CancellationToken cancellationToken)
     {
         var (where, parameters) = Where(filter);
         await IndexCurrent(cancellationToken);
         await using var connection = await db.OpenAsync(cancellationToken);
         long total;
-        await using (var count = AuditDatabase.Command(connection, null, $"SELECT count(*) FROM invocations i {where}", [.. parameters]))
+        // Counted up to CountLimit + 1 only: a count of every match of a year's calls (a rule fires in many of them) is a
+        // scan that grows with the store, for a figure nobody pages through.
+        await using (var count = AuditDatabase.Command(connection, null, $"SELECT count(*) FROM (SELECT 1 FROM invocations i {where} LIMIT {CountLimit + 1}) m", [.. parameters]))
         {
             total = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
