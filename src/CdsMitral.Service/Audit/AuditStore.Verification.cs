@@ -87,7 +87,9 @@ public sealed partial class AuditStore
                 running = _walking;
                 if (running is null)
                 {
-                    mine = _walking = WalkAsync(time, full, cancellationToken);
+                    // Task.Run: SQLite's async calls complete synchronously, and the walk must neither run inside the lock
+                    // nor hold a page that only waits a little for it.
+                    mine = _walking = Task.Run(() => WalkAsync(time, full, cancellationToken), CancellationToken.None);
                     break;
                 }
             }

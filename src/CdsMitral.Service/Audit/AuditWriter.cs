@@ -531,6 +531,10 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
                 if (_migrated)
                 {
                     await DrainSpoolAsync(stoppingToken);
+                    // The schema is in place and the spool chained before start-up goes on; the rest runs beside it.
+                    // SQLite's async calls complete synchronously, so without this what follows (a first fold of a year's
+                    // insights, a purge) would hold the host's start-up, and readiness, for as long as it takes.
+                    await Task.Yield();
                     if (_options.RetentionDays > 0 && await store.PurgeAsync(time.GetUtcNow().AddDays(-_options.RetentionDays), time, stoppingToken) is { } purge)
                     {
                         AuditLog.Purged(logger, purge.EventsRemoved, purge.OlderThan);

@@ -19,6 +19,52 @@ public sealed class InsightsRollup(AuditDatabase db)
     /// insight_state only from where it read it, and a chunk another instance folded first is dropped and read again.</summary>
     public async Task FoldAsync(CancellationToken cancellationToken)
     {
+        // In one process one fold at a time: a request that finds the background fold running waits for it (at a year's
+        // first fold, minutes) rather than folding the same chunks beside it, then folds what is left.
+        Task mine;
+        while (true)
+        {
+            Task? running;
+            lock (_gate)
+            {
+                running = _folding;
+                if (running is null)
+                {
+                    // Task.Run: SQLite's async calls complete synchronously, and the fold must not run inside the lock.
+                    mine = _folding = Task.Run(() => FoldAllAsync(cancellationToken), CancellationToken.None);
+                    break;
+                }
+            }
+            try
+            {
+                await running.WaitAsync(cancellationToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+            {
+                // its caller sees its failure; this one folds on its own
+            }
+        }
+        try
+        {
+            await mine;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_folding == mine)
+                {
+                    _folding = null;
+                }
+            }
+        }
+    }
+
+    private readonly Lock _gate = new();
+    private Task? _folding;
+
+    private async Task FoldAllAsync(CancellationToken cancellationToken)
+    {
         while (await FoldChunkAsync(cancellationToken) == Chunk)
         {
         }
