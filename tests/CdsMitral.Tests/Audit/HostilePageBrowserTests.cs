@@ -81,6 +81,8 @@ public sealed class HostilePageBrowserTests
             urls.AddRange(items.Select(item => $"/audit/invocations/{item!["eventId"]}"));
         }
         urls.AddRange(Content.ContentCatalog.Embedded.Pages.Select(p => $"/content/{p.Slug}"));
+        // The filters are written back into the list page's form: the card and patient searches included.
+        urls.AddRange(Payloads.SelectMany(p => new[] { $"/audit?card={Uri.EscapeDataString(p)}", $"/audit?patient={Uri.EscapeDataString(p)}" }));
 
         var problems = new List<string>();
         foreach (var url in urls)
