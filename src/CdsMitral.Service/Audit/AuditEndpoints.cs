@@ -41,7 +41,7 @@ public static class AuditEndpoints
                 : OperationOutcomes.Error(404, "not-found", $"No invocation {id} in the audit trail."));
         // What was added since the last check, or with ?full=true the whole chain again.
         audit.MapGet("/api/verify", async (AuditStore store, TimeProvider time, HttpContext http) =>
-            Results.Json(await store.ReportAsync(time, http.Request.Query["full"] == "true", http.RequestAborted), AuditJson.Default.ChainReport));
+            Results.Json(await store.VerifyAsync(time, http.Request.Query["full"] == "true", http.RequestAborted), AuditJson.Default.ChainReport));
         audit.MapGet("/api/feedback/unmatched", async (AuditStore store, HttpContext http) =>
             Results.Text($"[{string.Join(",", (await store.UnmatchedFeedbackAsync(200, http.RequestAborted)).Select(e => e.Document))}]", "application/json"));
         return app;
@@ -109,7 +109,7 @@ public static class AuditEndpoints
         var (filter, page) = Filter(http.Request.Query);
         var (rows, total) = await store.ListAsync(filter, page, PageSize, http.RequestAborted);
         var report = http.Request.Query.ContainsKey("verify")
-            ? await store.ReportAsync(time, true, http.RequestAborted)
+            ? await store.VerifyAsync(time, full: true, http.RequestAborted)
             : await store.PageReportAsync(time, http.RequestAborted);
         var q = http.Request.Query;
         string Value(string key) => E(q[key].FirstOrDefault());

@@ -31,15 +31,10 @@ public sealed partial class AuditStore
 
     private Proved? _proved;
     private DateTimeOffset? _lastFullWalk;
-    private readonly Lock _walkGate = new();
-    private Task<ChainReport>? _walking;
+    private readonly OneAtATime<ChainReport> _walks = new();
 
     /// <summary>When this process last walked the whole chain (null: not yet).</summary>
     public DateTimeOffset? LastFullWalk => _lastFullWalk;
-
-    /// <summary>The chain report /audit/api/verify shows: what was added since the last check is read and checked
-    /// (<paramref name="full"/> walks the whole chain again).</summary>
-    public Task<ChainReport> ReportAsync(TimeProvider time, bool full, CancellationToken cancellationToken) => VerifyAsync(time, cancellationToken, full);
 
     private ChainReport? _lastReport;
 
@@ -51,19 +46,15 @@ public sealed partial class AuditStore
     /// and the page gets its result if it ends within two seconds, else the last report, or null when there is none yet.</summary>
     public async Task<ChainReport?> PageReportAsync(TimeProvider time, CancellationToken cancellationToken)
     {
-        Task<ChainReport>? running;
-        lock (_walkGate)
+        if (!_walks.Running && _proved is not null)
         {
-            running = _walking;
-        }
-        if (running is null && _proved is not null)
-        {
-            return await VerifyAsync(time, cancellationToken, full: false);
+            return await VerifyAsync(time, full: false, cancellationToken);
         }
         // Nothing proved yet in this process, or a walk running: start one (it outlives this request), wait a little.
-        var walk = VerifyAsync(time, CancellationToken.None, full: false);
+        var walk = VerifyAsync(time, full: false, CancellationToken.None);
         return await Task.WhenAny(walk, Task.Delay(PageWaitsForAWalk, time, cancellationToken)) == walk ? await walk : _lastReport;
     }
+
     private string CardRows => db.IsPostgres
         ? "(SELECT string_agg(c.card_uuid || chr(31) || c.rule_id || chr(31) || c.indicator, chr(30)) FROM cards c WHERE c.event_id = e.id)"
         : "(SELECT group_concat(c.card_uuid || char(31) || c.rule_id || char(31) || c.indicator, char(30)) FROM cards c WHERE c.event_id = e.id)";
@@ -74,49 +65,11 @@ public sealed partial class AuditStore
     /// <para>A full walk starts at the anchor and also finds index rows that belong to no event. Otherwise the walk
     /// resumes after the last event this process proved (its hash, the anchor and the head must still be what they were,
     /// or the walk is full), so its cost is what was added, not the chain's size. What a resumed walk cannot see is an
-    /// event altered after it was proved: the full walk, on demand and every <c>Audit:FullVerifyInterval</c>, is for that.</para></summary>
-    public async Task<ChainReport> VerifyAsync(TimeProvider time, CancellationToken cancellationToken, bool full = true)
-    {
-        // One walk at a time: a check that finds one running waits for it, then reads what it left.
-        Task<ChainReport> mine;
-        while (true)
-        {
-            Task<ChainReport>? running;
-            lock (_walkGate)
-            {
-                running = _walking;
-                if (running is null)
-                {
-                    // Task.Run: SQLite's async calls complete synchronously, and the walk must neither run inside the lock
-                    // nor hold a page that only waits a little for it.
-                    mine = _walking = Task.Run(() => WalkAsync(time, full, cancellationToken), CancellationToken.None);
-                    break;
-                }
-            }
-            try
-            {
-                await running.WaitAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                // its caller sees its failure; this check makes its own walk
-            }
-        }
-        try
-        {
-            return await mine;
-        }
-        finally
-        {
-            lock (_walkGate)
-            {
-                if (_walking == mine)
-                {
-                    _walking = null;
-                }
-            }
-        }
-    }
+    /// event altered after it was proved: the full walk, on demand (<paramref name="full"/>) and every
+    /// <c>Audit:FullVerifyInterval</c>, is for that.</para>
+    /// <para>One walk at a time: a check that finds one running waits for it, then reads what it left.</para></summary>
+    public Task<ChainReport> VerifyAsync(TimeProvider time, bool full, CancellationToken cancellationToken) =>
+        _walks.RunAsync(() => WalkAsync(time, full, cancellationToken), cancellationToken);
 
     private async Task<ChainReport> WalkAsync(TimeProvider time, bool full, CancellationToken cancellationToken)
     {

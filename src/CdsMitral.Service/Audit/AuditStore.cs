@@ -43,6 +43,9 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 
     public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 
+    /// <summary>A time as <see cref="Timestamp"/> stored it.</summary>
+    public static DateTimeOffset ReadTimestamp(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+
     public AuditKeyring Keys => keys;
 
     /// <summary>The legacy, unkeyed hash of events written before the chain was keyed: SHA-256 over the UTF-8 of
@@ -495,7 +498,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
             "ORDER BY i.at DESC, c.card_uuid LIMIT 1", [.. parameters]);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
-            ? (reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture))
+            ? (reader.GetString(0), reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2), ReadTimestamp(reader.GetString(3)))
             : null;
     }
 
@@ -762,7 +765,7 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     }
 
     private static StoredEvent ReadEvent(DbDataReader r) =>
-        new(r.GetInt64(0), r.GetString(1), r.GetString(2), DateTimeOffset.Parse(r.GetString(3), CultureInfo.InvariantCulture),
+        new(r.GetInt64(0), r.GetString(1), r.GetString(2), ReadTimestamp(r.GetString(3)),
             r.GetString(4), r.GetString(5), r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7)) { AtText = r.GetString(3) };
 
     // ---- retention -----------------------------------------------------------------------------------------------

@@ -510,7 +510,7 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         var due = store.LastFullWalk is { } last ? last + interval : _maintainedSince.Value + TimeSpan.FromMinutes(Math.Min(5, interval.TotalMinutes));
         if (interval > TimeSpan.Zero && now >= due)
         {
-            var report = await store.VerifyAsync(time, stoppingToken, full: true);
+            var report = await store.VerifyAsync(time, full: true, stoppingToken);
             if (!report.Intact)
             {
                 AuditLog.ChainBroken(logger, report.FirstBrokenSeq ?? 0, report.Problem ?? "");

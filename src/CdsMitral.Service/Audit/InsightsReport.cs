@@ -111,27 +111,43 @@ public static class InsightsReport
     /// in the week its card was shown. Events in the chain's order (a feedback item after the call that showed its card).</summary>
     public static IReadOnlyList<InsightsRow> Compute(IEnumerable<InsightsEvent> events)
     {
-        var fold = new Fold(_ => null);
+        var fold = new Fold();
         foreach (var e in events)
         {
             fold.Add(e);
         }
+        fold.Resolve(new Dictionary<string, CardShown>());
         return Weeks(fold.Days, fold.Findings, fold.Answers);
     }
 
     /// <summary>What a run of events adds to the figures, per rule version and day: kept small (counts, and per card
-    /// its uuid and day), never the documents. A feedback item whose card was shown before this run is looked up with
-    /// <paramref name="earlierCard"/>.</summary>
-    public sealed class Fold(Func<string, CardShown?> earlierCard)
+    /// its uuid and day), never the documents. A feedback item whose card was not shown in this run waits in
+    /// <see cref="UnknownCards"/> until <see cref="Resolve"/> is given the cards shown before it.</summary>
+    public sealed class Fold
     {
         public Dictionary<RuleDay, DayTally> Days { get; } = [];
         public Dictionary<(RuleDay Key, string Finding), int> Findings { get; } = [];
         public Dictionary<string, CardShown> Cards { get; } = new(StringComparer.Ordinal);
         public List<CardAnswer> Answers { get; } = [];
 
-        /// <summary>The cards of feedback items that were not shown in this run, to look up before <see cref="Add"/>.</summary>
-        public static string? CardOf(InsightsEvent e) =>
-            e.Kind == EventKind.Feedback && Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is { Card: { } uuid } ? uuid : null;
+        private readonly List<(InsightsEvent Event, InsightsFeedbackView Feedback)> _waiting = [];
+
+        /// <summary>The cards of the feedback items waiting: shown before this run, if at all.</summary>
+        public IReadOnlyCollection<string> UnknownCards => _waiting.Select(w => w.Feedback.Card!).ToHashSet(StringComparer.Ordinal);
+
+        /// <summary>Counts the waiting feedback items whose card is among <paramref name="earlier"/>; the rest answer no card
+        /// on record and are left out.</summary>
+        public void Resolve(IReadOnlyDictionary<string, CardShown> earlier)
+        {
+            foreach (var (e, f) in _waiting)
+            {
+                if (earlier.GetValueOrDefault(f.Card!) is { } shown)
+                {
+                    Answer(e, f, shown);
+                }
+            }
+            _waiting.Clear();
+        }
 
         private DayTally Of(RuleDay key) => Days.TryGetValue(key, out var t) ? t : Days[key] = new DayTally();
 
@@ -196,15 +212,23 @@ public static class InsightsReport
 
         private void AddFeedback(InsightsEvent e)
         {
-            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid } f
-                || (Cards.GetValueOrDefault(uuid) ?? earlierCard(uuid)) is not { } shown
-                || f.Outcome is not ("accepted" or "overridden"))
+            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid, Outcome: "accepted" or "overridden" } f)
             {
                 return;
             }
-            Answers.Add(new CardAnswer(e.Id, shown.Key, f.Outcome, f.Outcome == "overridden" ? f.OverrideReason?.Code ?? "(none)" : null,
-                (e.At - shown.At).TotalSeconds));
+            if (Cards.GetValueOrDefault(uuid) is { } shown)
+            {
+                Answer(e, f, shown);
+            }
+            else
+            {
+                _waiting.Add((e, f));
+            }
         }
+
+        private void Answer(InsightsEvent e, InsightsFeedbackView f, CardShown shown) =>
+            Answers.Add(new CardAnswer(e.Id, shown.Key, f.Outcome!, f.Outcome == "overridden" ? f.OverrideReason?.Code ?? "(none)" : null,
+                (e.At - shown.At).TotalSeconds));
     }
 
     private sealed class WeekFigures

@@ -17,57 +17,23 @@ public sealed class InsightsRollup(AuditDatabase db)
 
     /// <summary>Folds every hook and feedback event not folded yet. Several instances may fold at once: each chunk moves
     /// insight_state only from where it read it, and a chunk another instance folded first is dropped and read again.</summary>
-    public async Task FoldAsync(CancellationToken cancellationToken)
-    {
+    public Task FoldAsync(CancellationToken cancellationToken) =>
         // In one process one fold at a time: a request that finds the background fold running waits for it (at a year's
         // first fold, minutes) rather than folding the same chunks beside it, then folds what is left.
-        Task mine;
-        while (true)
-        {
-            Task? running;
-            lock (_gate)
-            {
-                running = _folding;
-                if (running is null)
-                {
-                    // Task.Run: SQLite's async calls complete synchronously, and the fold must not run inside the lock.
-                    mine = _folding = Task.Run(() => FoldAllAsync(cancellationToken), CancellationToken.None);
-                    break;
-                }
-            }
-            try
-            {
-                await running.WaitAsync(cancellationToken);
-            }
-            catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
-            {
-                // its caller sees its failure; this one folds on its own
-            }
-        }
-        try
-        {
-            await mine;
-        }
-        finally
-        {
-            lock (_gate)
-            {
-                if (_folding == mine)
-                {
-                    _folding = null;
-                }
-            }
-        }
-    }
+        _folds.RunAsync(() => FoldAllAsync(cancellationToken), cancellationToken);
 
-    private readonly Lock _gate = new();
-    private Task? _folding;
+    private readonly OneAtATime<int> _folds = new();
 
-    private async Task FoldAllAsync(CancellationToken cancellationToken)
+    private async Task<int> FoldAllAsync(CancellationToken cancellationToken)
     {
-        while (await FoldChunkAsync(cancellationToken) == Chunk)
+        var folded = 0;
+        int chunk;
+        do
         {
+            folded += chunk = await FoldChunkAsync(cancellationToken);
         }
+        while (chunk == Chunk);
+        return folded;
     }
 
     private async Task<int> FoldChunkAsync(CancellationToken cancellationToken)
@@ -89,19 +55,19 @@ public sealed class InsightsRollup(AuditDatabase db)
             {
                 last = reader.GetInt64(0);
                 events.Add(new InsightsEvent(reader.GetString(1), reader.GetString(2),
-                    DateTimeOffset.Parse(reader.GetString(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal), reader.GetString(4)));
+                    AuditStore.ReadTimestamp(reader.GetString(3)), reader.GetString(4)));
             }
         }
         if (events.Count == 0)
         {
             return 0;
         }
-        var earlier = await EarlierCardsAsync(connection, events.Select(InsightsReport.Fold.CardOf).OfType<string>().Distinct(StringComparer.Ordinal).ToList(), cancellationToken);
-        var fold = new InsightsReport.Fold(uuid => earlier.GetValueOrDefault(uuid));
+        var fold = new InsightsReport.Fold();
         foreach (var e in events)
         {
             fold.Add(e);
         }
+        fold.Resolve(await EarlierCardsAsync(connection, fold.UnknownCards, cancellationToken));
 
         await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
         if (await AuditDatabase.Execute(connection, transaction, "UPDATE insight_state SET through_seq = @to WHERE id = 1 AND through_seq = @from",
@@ -146,7 +112,7 @@ public sealed class InsightsRollup(AuditDatabase db)
     }
 
     /// <summary>The cards of earlier chunks that these feedback items answer.</summary>
-    private static async Task<Dictionary<string, CardShown>> EarlierCardsAsync(DbConnection connection, IReadOnlyList<string> uuids, CancellationToken cancellationToken)
+    private static async Task<Dictionary<string, CardShown>> EarlierCardsAsync(DbConnection connection, IReadOnlyCollection<string> uuids, CancellationToken cancellationToken)
     {
         var found = new Dictionary<string, CardShown>(StringComparer.Ordinal);
         foreach (var part in uuids.Chunk(200))
@@ -159,7 +125,7 @@ public sealed class InsightsRollup(AuditDatabase db)
             while (await reader.ReadAsync(cancellationToken))
             {
                 found[reader.GetString(0)] = new CardShown(reader.GetString(0), new RuleDay(reader.GetString(1), reader.GetString(2), reader.GetString(3)),
-                    DateTimeOffset.Parse(reader.GetString(4), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal));
+                    AuditStore.ReadTimestamp(reader.GetString(4)));
             }
         }
         return found;

@@ -336,7 +336,7 @@ public sealed class SuppressionStore(AuditDatabase db, ILogger<SuppressionStore>
     private static Suppression Read(DbDataReader r)
     {
         string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        DateTimeOffset Time(int i) => DateTimeOffset.Parse(r.GetString(i), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
+        DateTimeOffset Time(int i) => AuditStore.ReadTimestamp(r.GetString(i));
         var reason = Text(11) is { } code ? new Coding(Text(10) ?? "", code, Text(12)) : null;
         return new Suppression(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), new StandBackScope(r.GetString(4), r.GetString(16), r.GetString(17)),
             r.GetString(5), r.GetString(6), r.GetString(7), r.GetString(8), r.GetString(9), reason, Text(13), Time(14), Time(15));

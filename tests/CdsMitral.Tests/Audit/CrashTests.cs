@@ -75,7 +75,7 @@ public sealed class CrashTests(ITestOutputHelper output)
         }
         var spooled = File.Exists(options.Value.SpoolPath) ? File.ReadAllLines(options.Value.SpoolPath).Length : 0;
         var missing = acknowledged.Where(a => !recorded.Contains(a)).ToList();
-        var report = await store.VerifyAsync(TimeProvider.System, CancellationToken.None);
+        var report = await store.VerifyAsync(TimeProvider.System, full: true, CancellationToken.None);
         output.WriteLine($"kill -9 after {acknowledged.Count} answered calls ({failed} refused or cut off by the kill): {recorded.Count} records in the store, {spooled} in the spool, " +
                          $"{missing.Count} answered calls without a record; chain {(report.Intact ? "intact" : "BROKEN: " + report.Problem)} over {report.Events} events");
         Assert.Empty(missing);
