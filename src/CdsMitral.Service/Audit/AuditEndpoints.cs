@@ -42,6 +42,9 @@ public static class AuditEndpoints
         // What was added since the last check, or with ?full=true the whole chain again.
         audit.MapGet("/api/verify", async (AuditStore store, TimeProvider time, HttpContext http) =>
             Results.Json(await store.VerifyAsync(time, http.Request.Query["full"] == "true", http.RequestAborted), AuditJson.Default.ChainReport));
+        // The archives retention wrote, each checked again (events, seal, and the digest its purge recorded).
+        audit.MapGet("/api/archives", async (AuditStore store, HttpContext http) =>
+            Results.Json(await store.VerifyArchivesAsync(http.RequestAborted), AuditJson.Default.ArchivesReport));
         audit.MapGet("/api/feedback/unmatched", async (AuditStore store, HttpContext http) =>
             Results.Text($"[{string.Join(",", (await store.UnmatchedFeedbackAsync(200, http.RequestAborted)).Select(e => e.Document))}]", "application/json"));
         return app;

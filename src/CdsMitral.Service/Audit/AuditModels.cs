@@ -50,8 +50,10 @@ public sealed record FeedbackRecord(
     bool KnownCard,
     string DedupeKey);
 
-/// <summary>Retention at work, recorded in the chain itself: what went, and the hash the remaining chain now starts from.</summary>
-public sealed record PurgeRecord(DateTimeOffset At, DateTimeOffset OlderThan, long EventsRemoved, long FirstRemainingSeq, string Anchor);
+/// <summary>Retention at work, recorded in the chain itself: what went, the hash the remaining chain now starts from,
+/// and the archive that holds what went with its SHA-256 (null in purges made before retention archived).</summary>
+public sealed record PurgeRecord(DateTimeOffset At, DateTimeOffset OlderThan, long EventsRemoved, long FirstRemainingSeq, string Anchor,
+    string? Archive = null, string? ArchiveSha256 = null);
 
 public static class EventKind
 {
@@ -151,6 +153,9 @@ public sealed record FeedbackIndexView(string? Card, string? Outcome, string? In
 [JsonSerializable(typeof(ChainReport))]
 [JsonSerializable(typeof(List<AuditEntry>))]
 [JsonSerializable(typeof(AuditCheckpoint))]
+[JsonSerializable(typeof(ArchiveSealLine))]
+[JsonSerializable(typeof(ArchiveSeal))]
+[JsonSerializable(typeof(ArchivesReport))]
 [JsonSerializable(typeof(InvocationIndexView))]
 [JsonSerializable(typeof(FeedbackIndexView))]
 public sealed partial class AuditJson : JsonSerializerContext;

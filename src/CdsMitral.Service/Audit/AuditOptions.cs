@@ -31,8 +31,13 @@ public sealed class AuditOptions
     /// <summary>Records committed together in one transaction at most.</summary>
     public int MaxBatch { get; set; } = 256;
 
-    /// <summary>Events older than this many days are purged (the purge is itself an audit event). 0 keeps everything.</summary>
+    /// <summary>Events older than this many days (counted to the start of a UTC day) are archived and purged; the purge
+    /// is itself an audit event that names its archive. 0 keeps everything.</summary>
     public int RetentionDays { get; set; }
+
+    /// <summary>Where retention puts what it removes: one NDJSON file per purge, signed. Unset: "audit-archive" in the
+    /// data folder. Several instances on one PostgreSQL store should share one folder.</summary>
+    public string? ArchiveFolder { get; set; }
 
     /// <summary>How often the spool is retried and retention applied.</summary>
     public TimeSpan MaintenanceInterval { get; set; } = TimeSpan.FromSeconds(30);
@@ -107,6 +112,8 @@ public sealed class AuditOptions
             }
         }
     }
+
+    public string ArchiveFolderPath => string.IsNullOrWhiteSpace(ArchiveFolder) ? Path.Combine(DataFolder, "audit-archive") : Resolve(ArchiveFolder);
 
     public string CheckpointFilePath => string.IsNullOrWhiteSpace(CheckpointPath) ? Path.Combine(DataFolder, "audit-checkpoints.ndjson") : Resolve(CheckpointPath);
 }

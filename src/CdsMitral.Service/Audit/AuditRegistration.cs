@@ -16,7 +16,12 @@ public static class AuditRegistration
             var options = sp.GetRequiredService<IOptions<AuditOptions>>().Value;
             return new AuditCheckpoints(options.CheckpointFilePath, options.StoreIdentity);
         });
-        services.AddSingleton(sp => new AuditStore(sp.GetRequiredService<AuditDatabase>(), sp.GetRequiredService<AuditKeyring>(), sp.GetRequiredService<AuditCheckpoints>()));
+        services.AddSingleton(sp =>
+        {
+            var options = sp.GetRequiredService<IOptions<AuditOptions>>().Value;
+            return new AuditStore(sp.GetRequiredService<AuditDatabase>(), sp.GetRequiredService<AuditKeyring>(), sp.GetRequiredService<AuditCheckpoints>(),
+                new AuditArchives(options.ArchiveFolderPath, options.StoreIdentity));
+        });
         services.AddSingleton<InsightsRollup>();
         services.AddSingleton<AuditWriter>();
         services.AddHostedService(sp => sp.GetRequiredService<AuditWriter>());

@@ -105,10 +105,16 @@ public sealed partial class AuditStore
         var keyIds = new SortedSet<string>(StringComparer.Ordinal);
         PurgeRecord? lastPurge = null;
         string? hashAtCheckpoint = checkpoint is not null && checkpoint.Seq == anchorSeq ? anchor : null;
-        // Resume only where the chain still is as it was proved: same anchor, a head no lower, the proved event unchanged.
-        if (!full && _proved is { } proved && proved.Anchor == anchor && proved.AnchorSeq == anchorSeq && proved.Seq <= headSeq
-            && await HashAtAsync(connection, snapshot, proved.Seq, cancellationToken) == proved.Hash)
+        // Resume only where the chain still is as it was proved: a head no lower, the proved event unchanged, and the same
+        // anchor, or one a purge moved within what was proved (the remaining events were proved with the rest; the new
+        // anchor must be what the first of them follows, and the purge event must say so, checked at the end).
+        if (!full && _proved is { } p && p.AnchorSeq <= anchorSeq && anchorSeq < p.Seq && p.Seq <= headSeq
+            && (p.AnchorSeq == anchorSeq ? p.Anchor == anchor : await PrevHashAtAsync(connection, snapshot, anchorSeq + 1, cancellationToken) == anchor)
+            && await HashAtAsync(connection, snapshot, p.Seq, cancellationToken) == p.Hash)
         {
+            // Purged events leave the count; unkeyed (legacy) events are the chain's oldest, so they go first.
+            var removed = anchorSeq - p.AnchorSeq;
+            var proved = _proved = p with { Count = p.Count - removed, Legacy = Math.Max(0, p.Legacy - removed), Anchor = anchor, AnchorSeq = anchorSeq };
             (expected, expectedSeq, count, legacy, lastPurge) = (proved.Hash, proved.Seq + 1, proved.Count, proved.Legacy, proved.LastPurge);
             keyIds.UnionWith(proved.KeyIds);
             if (checkpoint is not null && checkpoint.Seq > anchorSeq && checkpoint.Seq <= proved.Seq)
@@ -239,7 +245,13 @@ public sealed partial class AuditStore
         : $"Events through seq {from} were proved by earlier checks of this process{(lastFull is { } at ? $" (the last full walk at {at:yyyy-MM-dd HH:mm:ss} UTC)" : "")}; "
           + $"the {read} after them were read now. A change to an event already proved shows on the next full walk (?full=true).";
 
-    private static async Task<string?> HashAtAsync(DbConnection connection, DbTransaction snapshot, long seq, CancellationToken cancellationToken)
+    private static async Task<string?> PrevHashAtAsync(DbConnection connection, DbTransaction snapshot, long seq, CancellationToken cancellationToken)
+    {
+        await using var command = AuditDatabase.Command(connection, snapshot, "SELECT prev_hash FROM audit_events WHERE seq = @s", ("s", seq));
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
+    }
+
+    private static async Task<string?> HashAtAsync(DbConnection connection, DbTransaction? snapshot, long seq, CancellationToken cancellationToken)
     {
         await using var command = AuditDatabase.Command(connection, snapshot, "SELECT hash FROM audit_events WHERE seq = @s", ("s", seq));
         return await command.ExecuteScalarAsync(cancellationToken) as string;
@@ -264,7 +276,7 @@ public sealed partial class AuditStore
         return (parts.Count == 0 ? "No events" : "Events: " + string.Join("; ", parts)) + "; " + checkpointed + ".";
     }
 
-    private static PurgeRecord? ReadPurge(string document)
+    internal static PurgeRecord? ReadPurge(string document)
     {
         try
         {

@@ -35,7 +35,7 @@ public sealed record ChainPosition(long Seq, string Hash);
 /// commits — all or nothing; except that the SQLite writer leaves the invocation and card rows to a later, batched
 /// transaction (see PendingIndex). What the auditors' pages list is read from the chained documents, not from the index.
 /// </summary>
-public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpoints? checkpoints = null)
+public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, AuditCheckpoints? checkpoints = null, AuditArchives? archives = null)
 {
     public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -767,51 +767,6 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     private static StoredEvent ReadEvent(DbDataReader r) =>
         new(r.GetInt64(0), r.GetString(1), r.GetString(2), ReadTimestamp(r.GetString(3)),
             r.GetString(4), r.GetString(5), r.GetString(6), r.IsDBNull(7) ? null : r.GetString(7)) { AtText = r.GetString(3) };
-
-    // ---- retention -----------------------------------------------------------------------------------------------
-
-    /// <summary>Removes the oldest events (a prefix of the chain, so what stays still verifies from a recorded anchor)
-    /// and records the purge as an event of its own.</summary>
-    public async Task<PurgeRecord?> PurgeAsync(DateTimeOffset olderThan, TimeProvider time, CancellationToken cancellationToken)
-    {
-        await IndexCurrent(cancellationToken);
-        await using var connection = await db.OpenAsync(cancellationToken);
-        await using var transaction = await AuditDatabase.BeginWriteAsync(connection, cancellationToken);
-        await using (var head = AuditDatabase.Command(connection, transaction, db.LockHeadSql))
-        {
-            await head.ExecuteScalarAsync(cancellationToken); // take the chain lock first
-        }
-        await using var first = AuditDatabase.Command(connection, transaction,
-            "SELECT min(seq) FROM audit_events WHERE at >= @cut", ("cut", Timestamp(olderThan)));
-        var firstKept = await first.ExecuteScalarAsync(cancellationToken) is { } v and not DBNull
-            ? Convert.ToInt64(v, CultureInfo.InvariantCulture)
-            : long.MaxValue;
-        await using var anchorCommand = AuditDatabase.Command(connection, transaction,
-            "SELECT seq, hash FROM audit_events WHERE seq < @first ORDER BY seq DESC LIMIT 1", ("first", firstKept));
-        long lastRemoved;
-        string anchor;
-        await using (var reader = await anchorCommand.ExecuteReaderAsync(cancellationToken))
-        {
-            if (!await reader.ReadAsync(cancellationToken))
-            {
-                return null; // nothing old enough
-            }
-            (lastRemoved, anchor) = (reader.GetInt64(0), reader.GetString(1));
-        }
-        foreach (var table in new[] { "feedback", "cards", "invocations" })
-        {
-            await AuditDatabase.Execute(connection, transaction,
-                $"DELETE FROM {table} WHERE event_id IN (SELECT id FROM audit_events WHERE seq <= @last)", cancellationToken, ("last", lastRemoved));
-        }
-        var removed = await AuditDatabase.Execute(connection, transaction, "DELETE FROM audit_events WHERE seq <= @last", cancellationToken, ("last", lastRemoved));
-        await AuditDatabase.Execute(connection, transaction, "UPDATE chain_head SET anchor = @a, anchor_seq = @s WHERE id = 1", cancellationToken, ("a", anchor), ("s", lastRemoved));
-        var record = new PurgeRecord(time.GetUtcNow(), olderThan, removed, lastRemoved + 1, anchor);
-        var (_, newHead) = await AppendInTransaction(connection, transaction,
-            [new AuditEntry(Guid.CreateVersion7(), EventKind.Purge, record.At, JsonSerializer.Serialize(record, AuditJson.Default.PurgeRecord))], replay: false, cancellationToken);
-        await transaction.CommitAsync(cancellationToken);
-        Committed(newHead);
-        return record;
-    }
 
     // ---- the shared JWT replay cache (PostgreSQL mode) ------------------------------------------------------------
 

@@ -121,6 +121,10 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         {
             store.IndexCatchUp = IndexCaughtUpAsync;
         }
+        if (insights is not null)
+        {
+            store.FoldCatchUp = insights.FoldAsync;
+        }
         await base.StartAsync(cancellationToken);
     }
 
@@ -518,6 +522,28 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
         }
     }
 
+    /// <summary>Archives and purges what is older than the retention, counted to the start of a UTC day (so that one
+    /// purge a day takes a whole day, rather than each maintenance pass a few events), a slice at a time.</summary>
+    private async Task ApplyRetention(CancellationToken stoppingToken)
+    {
+        var cut = new DateTimeOffset(time.GetUtcNow().UtcDateTime.Date, TimeSpan.Zero).AddDays(-_options.RetentionDays);
+        try
+        {
+            while (await store.PurgeAsync(cut, time, stoppingToken) is { } purge)
+            {
+                AuditLog.Purged(logger, purge.EventsRemoved, purge.OlderThan, purge.Archive ?? "");
+                if (purge.EventsRemoved < AuditStore.PurgeSlice)
+                {
+                    break;
+                }
+            }
+        }
+        catch (RetentionRefusedException e)
+        {
+            AuditLog.RetentionRefused(logger, e.Message);
+        }
+    }
+
     private async Task Maintain(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)
@@ -535,9 +561,9 @@ public sealed class AuditWriter(AuditStore store, AuditDatabase db, IOptions<Aud
                     // SQLite's async calls complete synchronously, so without this what follows (a first fold of a year's
                     // insights, a purge) would hold the host's start-up, and readiness, for as long as it takes.
                     await Task.Yield();
-                    if (_options.RetentionDays > 0 && await store.PurgeAsync(time.GetUtcNow().AddDays(-_options.RetentionDays), time, stoppingToken) is { } purge)
+                    if (_options.RetentionDays > 0)
                     {
-                        AuditLog.Purged(logger, purge.EventsRemoved, purge.OlderThan);
+                        await ApplyRetention(stoppingToken);
                     }
                     if (db.IsPostgres)
                     {
@@ -589,8 +615,11 @@ internal static partial class AuditLog
     [LoggerMessage(43, LogLevel.Information, "{Count} spooled audit records moved into the store")]
     public static partial void SpoolDrained(ILogger logger, int count);
 
-    [LoggerMessage(44, LogLevel.Information, "Audit retention: {Count} events older than {OlderThan} purged")]
-    public static partial void Purged(ILogger logger, long count, DateTimeOffset olderThan);
+    [LoggerMessage(44, LogLevel.Information, "Audit retention: {Count} events older than {OlderThan} archived to {Archive:l} and purged")]
+    public static partial void Purged(ILogger logger, long count, DateTimeOffset olderThan, string archive);
+
+    [LoggerMessage(58, LogLevel.Critical, "{Problem:l} The events stay in the chain; run /audit/api/verify?full=true")]
+    public static partial void RetentionRefused(ILogger logger, string problem);
 
     [LoggerMessage(45, LogLevel.Warning, "CdsMitral:Audit:Store=None: hook calls are NOT audited. Use this only to measure the audit's cost.")]
     public static partial void Disabled(ILogger logger);

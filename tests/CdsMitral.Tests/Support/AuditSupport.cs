@@ -37,12 +37,13 @@ public static class AuditSupport
         if (store == Store.Postgres)
         {
             schema ??= NewSchema();
-            // Instances that share a chain share its key (one file per schema); each keeps its own checkpoints. With
+            // Instances that share a chain share its key (one file per schema); each keeps its own checkpoints and archives. With
             // SQLite both sit beside the database file, in the service's own folder.
             factory.With("CdsMitral:Audit:Store", "PostgreSql")
                 .With("CdsMitral:Audit:ConnectionString", $"{Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)};Search Path={schema}")
                 .With("CdsMitral:Audit:ChainKeyFile", Path.Combine(Path.GetTempPath(), "cdsmitral-tests", $"{schema}.chain.key"))
-                .With("CdsMitral:Audit:CheckpointPath", Path.Combine(factory.DataDirectory, "audit-checkpoints.ndjson"));
+                .With("CdsMitral:Audit:CheckpointPath", Path.Combine(factory.DataDirectory, "audit-checkpoints.ndjson"))
+                .With("CdsMitral:Audit:ArchiveFolder", Path.Combine(factory.DataDirectory, "audit-archive"));
         }
         return factory;
     }

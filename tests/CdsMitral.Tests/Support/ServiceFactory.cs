@@ -160,8 +160,12 @@ public sealed record HookResponse(int Status, string ContentType, string Body)
 public sealed class FixedDateTimeProvider(DateTimeOffset start) : TimeProvider
 {
     private readonly long _origin = Stopwatch.GetTimestamp();
+    private long _skipped;
 
-    public override DateTimeOffset GetUtcNow() => start + Stopwatch.GetElapsedTime(_origin);
+    public override DateTimeOffset GetUtcNow() => start + Stopwatch.GetElapsedTime(_origin) + TimeSpan.FromTicks(Interlocked.Read(ref _skipped));
+
+    /// <summary>Moves the clock on (days pass for retention, say); timers still run in real time.</summary>
+    public void Advance(TimeSpan by) => Interlocked.Add(ref _skipped, by.Ticks);
 }
 
 public static class Requests
