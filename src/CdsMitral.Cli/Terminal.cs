@@ -84,12 +84,21 @@ public static partial class Terminal
     [GeneratedRegex(@"(?<![\*\w])\*(?!\s)(.+?)\*(?![\*\w])")]
     private static partial Regex Italic();
 
-    /// <summary>The little markdown the cards use (bold, italic, bullets), as terminal markup.</summary>
+    /// <summary>A backslash before ASCII punctuation: markdown's escape (the service escapes what it quotes from a chart).</summary>
+    [GeneratedRegex(@"\\([!-/:-@\[-`{-~])")]
+    private static partial Regex Escaped();
+
+    /// <summary>Where an escaped character waits while the emphasis is read: a private-use character per ASCII one.</summary>
+    private const char Held = '\uE000';
+
+    /// <summary>The little markdown the cards use (bold, italic, bullets, escapes), as terminal markup: an escaped
+    /// character is shown as itself (record: not record\:) and is never read as emphasis.</summary>
     private static string Line(string markdown)
     {
-        var text = Markup.Escape(markdown);
+        var text = Markup.Escape(Escaped().Replace(markdown, m => ((char)(Held + m.Groups[1].Value[0])).ToString()));
         text = Bold().Replace(text, "[bold]$1[/]");
         text = Italic().Replace(text, "[italic]$1[/]");
+        text = string.Concat(text.Select(c => c > Held && c < Held + 128 ? Markup.Escape(((char)(c - Held)).ToString()) : c.ToString()));
         return text.StartsWith("- ", StringComparison.Ordinal) ? "  • " + text[2..] : text;
     }
 }

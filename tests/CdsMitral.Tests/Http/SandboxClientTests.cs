@@ -1,8 +1,6 @@
 using System.Text;
 using System.Text.Json.Nodes;
 using CdsMitral.Tests.Support;
-using Microsoft.IdentityModel.JsonWebTokens;
-using Microsoft.IdentityModel.Tokens;
 
 namespace CdsMitral.Tests.Http;
 
@@ -30,18 +28,7 @@ public sealed class SandboxClientTests : IAsyncLifetime
         await _fhir.DisposeAsync();
     }
 
-    private string SandboxJwt(string url)
-    {
-        var key = new JsonWebKey(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "cds-hooks-sandbox-private.jwk.json")));
-        var now = _service.Clock.GetUtcNow();
-        return new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
-        {
-            Claims = new Dictionary<string, object> { ["iss"] = Origin, ["aud"] = url, ["exp"] = now.AddSeconds(300).ToUnixTimeSeconds(), ["iat"] = now.ToUnixTimeSeconds(), ["jti"] = Guid.NewGuid().ToString() },
-            AdditionalHeaderClaims = new Dictionary<string, object> { ["jku"] = "https://sandbox.cds-hooks.org/.well-known/jwks.json" },
-            TokenType = "JWT",
-            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.EcdsaSha384),
-        });
-    }
+    private string SandboxJwt(string url) => SandboxIdentity.Jwt(url, _service.Clock.GetUtcNow());
 
     private async Task<(HookResponse Response, HttpResponseMessage Raw)> Post(string serviceId, JsonObject body)
     {

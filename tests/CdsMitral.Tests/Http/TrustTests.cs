@@ -322,23 +322,11 @@ public sealed class TrustTests : IAsyncLifetime
     [Fact]
     public async Task TheSandboxPresetAcceptsATokenSignedTheWayTheSandboxSignsThem()
     {
-        var privateJwk = new JsonWebKey(File.ReadAllText(Path.Combine(AppContext.BaseDirectory, "Fixtures", "cds-hooks-sandbox-private.jwk.json")));
         await using var service = new ServiceFactory()
             .With("CdsMitral:Trust:Clients:1:Issuer", "https://sandbox.cds-hooks.org")
             .With("CdsMitral:Trust:Clients:1:JwksFile", "presets/cds-hooks-sandbox.jwks.json"); // as docs/security.md says
-        var now = service.Clock.GetUtcNow();
-        var token = new JsonWebTokenHandler { SetDefaultTimesOnTokenCreation = false }.CreateToken(new SecurityTokenDescriptor
-        {
-            Claims = new Dictionary<string, object>
-            {
-                ["iss"] = "https://sandbox.cds-hooks.org", ["aud"] = Audience, ["exp"] = now.AddMinutes(5).ToUnixTimeSeconds(),
-                ["iat"] = now.ToUnixTimeSeconds(), ["jti"] = Guid.NewGuid().ToString(),
-            },
-            // The Sandbox names a jku that is unreachable from a closed network; the preset holds its keys instead.
-            AdditionalHeaderClaims = new Dictionary<string, object> { ["jku"] = "https://sandbox.cds-hooks.org/.well-known/jwks.json" },
-            TokenType = "JWT",
-            SigningCredentials = new SigningCredentials(privateJwk, SecurityAlgorithms.EcdsaSha384),
-        });
+        // ES384 with a jku that is unreachable from a closed network: the preset holds its keys instead.
+        var token = SandboxIdentity.Jwt(Audience, service.Clock.GetUtcNow());
         Assert.Equal(200, (await Post(service, token)).Status);
     }
 

@@ -177,6 +177,9 @@ public sealed class CliTests
         Assert.True(piped.ExitCode == 0, piped.Error);
         Assert.Contains("Severe secondary MR, LVEF 32 %, LVESD 58 mm, PASP 45 mmHg", piped.Output, StringComparison.Ordinal);
         Assert.DoesNotContain('\u001b', piped.Output);
+        // The detail's markdown escapes (the JSON's "on record\\: NYHA III") are not shown as typed.
+        Assert.Contains("on record: NYHA", piped.Output, StringComparison.Ordinal);
+        Assert.DoesNotMatch(@"\\[!-/:-@\[-`{-~]", piped.Output);
 
         // Asked for escape codes (FORCE_COLOR), the same output has colour; NO_COLOR takes the colour away again.
         var forced = await RunCliAsync(Repo.Root, new Dictionary<string, string?>(colourTerminal) { ["FORCE_COLOR"] = "1" }, hook);

@@ -44,12 +44,12 @@ public sealed class ServiceProcess : IAsyncDisposable
         return (process.ExitCode, await error);
     }
 
-    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null)
+    public static async Task<ServiceProcess> StartAsync(IReadOnlyDictionary<string, string>? settings = null, string environment = "Development")
     {
         var data = Path.Combine(Path.GetTempPath(), "cdsmitral-process", Guid.NewGuid().ToString("N"));
         Directory.CreateDirectory(data);
         var port = FreePort();
-        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CdsMitral.Service.dll"), "--environment", "Development", "--urls", $"http://127.0.0.1:{port}"])
+        var start = new ProcessStartInfo("dotnet", [Path.Combine(AppContext.BaseDirectory, "CdsMitral.Service.dll"), "--environment", environment, "--urls", $"http://127.0.0.1:{port}"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
