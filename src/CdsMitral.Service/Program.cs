@@ -4,6 +4,7 @@ using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
 using CdsMitral.Service.Navigator;
+using CdsMitral.Service.Telemetry;
 using CdsMitral.Service.Trust;
 
 StartupErrors.Install();
@@ -11,6 +12,7 @@ StartupErrors.Install();
 // Settings files sit beside the binaries: the service reads the same ones however and wherever it is started.
 var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = args, ContentRootPath = AppContext.BaseDirectory });
 builder.AddStructuredLogging();
+builder.AddTelemetry();
 builder.Services.AddCdsMitral();
 builder.Services.AddClientTrust();
 builder.Services.AddCallerLimits();
@@ -21,6 +23,7 @@ builder.Services.AddApiDocument();
 builder.Services.AddNavigator();
 
 var app = builder.Build().ValidateSettings();
+app.UseRequestLogging();
 app.UseCors(CallerLimits.CorsPolicy);
 app.UseRefusalAudit();
 app.UseOperationOutcomeErrors();
@@ -31,6 +34,7 @@ app.MapCdsServices();
 app.MapContent();
 app.MapAudit();
 app.MapHealth();
+app.MapTelemetry();
 app.MapApiDocument();
 app.MapNavigator();
 app.Run();

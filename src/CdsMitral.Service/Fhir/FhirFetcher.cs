@@ -29,9 +29,34 @@ public sealed class FhirFetcher(HttpClient http, FhirResilience resilience, IOpt
 
     private readonly ResiliencePipeline<HttpResponseMessage> _pipeline = resilience.Pipeline;
 
+    /// <summary>Marks the service's FHIR GETs, which have a span of their own (see <see cref="GetAsync"/>), so that the
+    /// HttpClient instrumentation does not add one that names the URL.</summary>
+    private static readonly HttpRequestOptionsKey<bool> FhirRequest = new("cdsmitral.fhir");
+
+    public static bool IsFhirRequest(HttpRequestMessage request) => request.Options.TryGetValue(FhirRequest, out var fhir) && fhir;
+
+    /// <summary>The resource types the service reads; a span names one of these or "other", never a path or an id.</summary>
+    private static readonly HashSet<string> ResourceTypes = new(StringComparer.Ordinal)
+    {
+        "Observation", "MedicationRequest", "MedicationStatement", "MedicationAdministration", "Medication", "Condition",
+        "Procedure", "Encounter", "Patient", "ServiceRequest", "DiagnosticReport", "Device", "QuestionnaireResponse",
+    };
+
+    private static string ResourceTypeOf(Uri url)
+    {
+        var segments = url.AbsolutePath.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        return segments.LastOrDefault(ResourceTypes.Contains) ?? "other";
+    }
+
     public async Task<(FetchResult Result, FhirQuery Query)> GetAsync(Uri url, string? accessToken, DateTimeOffset deadline, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
+        var resourceType = ResourceTypeOf(url);
+        // Its context (W3C traceparent) goes to the FHIR server with each attempt.
+        using var span = CdsMitral.Hooks.Tracing.Source.StartActivity($"FHIR GET {resourceType}", ActivityKind.Client);
+        span?.SetTag("server.address", url.Host);
+        span?.SetTag("server.port", url.Port);
+        span?.SetTag("fhir.resource_type", resourceType);
         var context = ResilienceContextPool.Shared.Get(cancellationToken);
         context.Properties.Set(Deadline, deadline);
         context.Properties.Set(Attempts, 0);
@@ -43,6 +68,7 @@ public sealed class FhirFetcher(HttpClient http, FhirResilience resilience, IOpt
             {
                 ctx.Properties.Set(Attempts, ctx.Properties.GetValue(Attempts, 0) + 1);
                 using var request = new HttpRequestMessage(HttpMethod.Get, url);
+                request.Options.Set(FhirRequest, true);
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
                 request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/json", 0.9));
                 if (accessToken is not null)
@@ -55,28 +81,43 @@ public sealed class FhirFetcher(HttpClient http, FhirResilience resilience, IOpt
             var result = response.IsSuccessStatusCode
                 ? await ReadBody(response, options.Value.FhirMaxResponseBytes, cancellationToken)
                 : new FetchResult(null, status, $"HTTP {status}");
-            return Done(result with { Status = status });
+            return Done(result with { Status = status }, response.IsSuccessStatusCode ? "unusable-body" : "http-" + status);
         }
         catch (Exception e) when (e is HttpRequestException or TimeoutRejectedException or OperationCanceledException or JsonException or IOException)
         {
-            var reason = e switch
+            var (reason, category) = e switch
             {
-                OperationCanceledException when cancellationToken.IsCancellationRequested => "the hook's deadline passed",
-                TimeoutRejectedException => "timed out",
-                JsonException => "the body is not valid JSON",
-                _ => e.Message,
+                OperationCanceledException when cancellationToken.IsCancellationRequested => ("the hook's deadline passed", "deadline"),
+                TimeoutRejectedException => ("timed out", "timeout"),
+                JsonException => ("the body is not valid JSON", "unusable-body"),
+                OperationCanceledException => ("cancelled", "cancelled"),
+                _ => (e.Message, "connection"),
             };
-            return Done(new FetchResult(null, 0, reason));
+            return Done(new FetchResult(null, 0, reason), category);
         }
         finally
         {
             ResilienceContextPool.Shared.Return(context);
         }
 
-        (FetchResult, FhirQuery) Done(FetchResult result)
+        (FetchResult, FhirQuery) Done(FetchResult result, string failure)
         {
-            var ms = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+            var elapsed = Stopwatch.GetElapsedTime(started);
+            var ms = elapsed.TotalMilliseconds;
             var attempts = context.Properties.GetValue(Attempts, 1);
+            var host = new KeyValuePair<string, object?>("server.address", url.Host);
+            Telemetry.Metrics.FhirDuration.Record(elapsed.TotalSeconds, host, new("outcome", result.Ok ? "ok" : failure));
+            span?.SetTag("cdsmitral.attempts", attempts);
+            if (result.Status != 0)
+            {
+                span?.SetTag("http.response.status_code", result.Status);
+            }
+            if (!result.Ok)
+            {
+                Telemetry.Metrics.FhirFailures.Add(1, host, new("reason", failure));
+                span?.SetTag("error.type", failure);
+                span?.SetStatus(ActivityStatusCode.Error);
+            }
             if (result.Ok)
             {
                 Log.FhirQuery(logger, safeUrl, result.Status, ms, attempts);

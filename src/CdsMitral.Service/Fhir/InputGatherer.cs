@@ -53,6 +53,10 @@ public sealed class InputGatherer(FhirFetcher fetcher, IOptions<CdsMitralOptions
         {
             await ResolveMedications(resources, server, token, deadlineAt, queries, notes, deadline.Token);
         }
+        if (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested)
+        {
+            Telemetry.Metrics.DeadlineHits.Add(1, new KeyValuePair<string, object?>("cds.service", service.Id));
+        }
         return new Gathered(new PatientRecord(context.PatientId, resources, unavailable, notes), results.Select(r => r.Report).ToList(), queries);
     }
 

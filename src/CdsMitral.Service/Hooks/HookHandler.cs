@@ -8,6 +8,7 @@ using CdsMitral.Service.Audit;
 using CdsMitral.Service.Feedback;
 using CdsMitral.Service.Fhir;
 using CdsMitral.Service.Hosting;
+using CdsMitral.Service.Telemetry;
 using CdsMitral.Service.Trust;
 using CdsMitral.Snapshot;
 using Microsoft.Extensions.Options;
@@ -41,18 +42,29 @@ public sealed class HookHandler(
         using var parsed = new DocumentHolder();
         var (status, result, reason) = await Answer(id, http, draft, parsed, started);
         var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        try
+        var serviceTag = new KeyValuePair<string, object?>("cds.service", Metrics.ServiceTag(id, registry.Find(id) is not null));
+        var committing = Stopwatch.GetTimestamp();
+        using (var span = CdsMitral.Hooks.Tracing.Source.StartActivity("audit commit"))
         {
-            // Each card left out because of earlier feedback is an audit event of its own, durable with the call's record.
-            var recorded = audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs);
-            await (parsed.Suppressions.Count == 0 ? recorded : Task.WhenAll([recorded, .. parsed.Suppressions.Select(writer.WriteAsync)]));
+            try
+            {
+                // Each card left out because of earlier feedback is an audit event of its own, durable with the call's record.
+                var recorded = audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs);
+                await (parsed.Suppressions.Count == 0 ? recorded : Task.WhenAll([recorded, .. parsed.Suppressions.Select(writer.WriteAsync)]));
+            }
+            catch (InvalidOperationException e)
+            {
+                // No acknowledged call without its record: if the record cannot be kept, the cards are not given.
+                span?.SetStatus(ActivityStatusCode.Error);
+                Log.Unhandled(logger, e, http.Request.Method, http.Request.Path);
+                Metrics.Refusals.Add(1, new("http.response.status_code", 503), new("stage", "audit"));
+                Metrics.HookDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, serviceTag, new("http.response.status_code", 503));
+                return OperationOutcomes.Error(503, "transient", "The audit trail is unavailable, so the call was not answered. Retry later.");
+            }
         }
-        catch (InvalidOperationException e)
-        {
-            // No acknowledged call without its record: if the record cannot be kept, the cards are not given.
-            Log.Unhandled(logger, e, http.Request.Method, http.Request.Path);
-            return OperationOutcomes.Error(503, "transient", "The audit trail is unavailable, so the call was not answered. Retry later.");
-        }
+        Metrics.AuditCommit.Record(Stopwatch.GetElapsedTime(committing).TotalSeconds);
+        Metrics.HookDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, serviceTag, new("http.response.status_code", status));
+        Activity.Current?.SetTag("cds.service", serviceTag.Value);
         if (status == 200 && logger.IsEnabled(LogLevel.Information))
         {
             // The lists are joined only when the line is written: most deployments log warnings and above.
@@ -62,6 +74,7 @@ public sealed class HookHandler(
         else if (status != 200)
         {
             Log.HookRejected(logger, id, draft.Request?.HookInstance, status, reason ?? "");
+            Metrics.Refusals.Add(1, new("http.response.status_code", status), new("stage", parsed.Stage));
         }
         return result;
     }
@@ -74,6 +87,9 @@ public sealed class HookHandler(
         /// <summary>The audit events of the cards that stood back.</summary>
         public IReadOnlyList<AuditEntry> Suppressions { get; set; } = [];
 
+        /// <summary>How far the call got: the stage a refusal is counted under.</summary>
+        public string Stage { get; set; } = "route";
+
         public void Dispose() => Document?.Dispose();
     }
 
@@ -83,6 +99,8 @@ public sealed class HookHandler(
         {
             return Refuse(404, "not-found", $"There is no CDS service '{id}'. GET /cds-services lists them.");
         }
+        parsed.Stage = "parse";
+        using var parsing = CdsMitral.Hooks.Tracing.Source.StartActivity("parse");
         var (body, bodyRefusal) = await JsonBodies.ReadAsync(http.Request, options.Value.MaxRequestBodyBytes, "A CDS Hooks request");
         if (bodyRefusal is not null)
         {
@@ -104,11 +122,14 @@ public sealed class HookHandler(
         }
         var (context, problems) = HookValidation.Validate(request, service);
         draft.ParseMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+        parsing?.Stop();
+        parsed.Stage = "validate";
         if (context is null)
         {
             return (400, OperationOutcomes.Result(400, HookValidation.ToOperationOutcome(problems)), string.Join(" ", problems.Select(p => p.Message)));
         }
         draft.Context = context;
+        parsed.Stage = "fhir-server";
         if (request.FhirServer is { } server && fhirServers.Refusal(http.CallingClient(), server) is { } refusal)
         {
             // Refused before any connection is made: a caller cannot point the service (and a token) at a host of its choosing.
@@ -116,8 +137,14 @@ public sealed class HookHandler(
             return Refuse(403, "forbidden", refusal, "fhirServer");
         }
 
+        parsed.Stage = "required-data";
         var gatherStarted = Stopwatch.GetTimestamp();
-        var gathered = draft.Gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+        Gathered gathered;
+        using (var span = CdsMitral.Hooks.Tracing.Source.StartActivity("gather"))
+        {
+            gathered = draft.Gathered = await gatherer.GatherAsync(service, request, context, http.RequestAborted);
+            span?.SetTag("cdsmitral.fhir.requests", gathered.Queries.Count);
+        }
         draft.GatherMs = Stopwatch.GetElapsedTime(gatherStarted).TotalMilliseconds;
         var missing = gathered.MissingRequired(service).ToList();
         if (missing.Count > 0)
@@ -136,12 +163,25 @@ public sealed class HookHandler(
         if (answer.Cards.Count > 0)
         {
             // Feedback that counts, then few cards: what stood back and what the limit left out are named in the rule outcomes.
+            using var span = CdsMitral.Hooks.Tracing.Source.StartActivity("stand-back");
             var (notShown, suppressions) = await standBack.CheckAsync(service.Id, request.HookInstance, context,
                 StandBackScope.Of(http.CallingClient().Issuer, http.CallingClient().Tenant, request.FhirServer), answer, now, http.RequestAborted);
             parsed.Suppressions = suppressions;
+            foreach (var rule in notShown.Keys)
+            {
+                Metrics.StandBacks.Add(1, new KeyValuePair<string, object?>("rule", rule));
+            }
             answer = HookEvaluation.StandBack(answer, notShown, standBack.MaxCardsPerAnswer);
         }
         (draft.Snapshot, draft.Evaluation, draft.Cards) = (answer.Snapshot, answer.Evaluation, answer.Cards);
+        foreach (var card in answer.Cards)
+        {
+            Metrics.Cards.Add(1, new("rule", HookEvaluation.RuleOf(card)), new("indicator", card.Indicator));
+        }
+        foreach (var silent in answer.Evaluation.Outcomes.Where(o => o.Fired && o.Mode == "silent"))
+        {
+            Metrics.SilentFirings.Add(1, new("rule", silent.RuleId), new("version", silent.Version));
+        }
         draft.EvaluateMs = Stopwatch.GetElapsedTime(evaluateStarted).TotalMilliseconds;
         return (200, TypedResults.Json(new CdsResponse(draft.Cards), HookJson.Default.CdsResponse, contentType: "application/json"), null);
     }

@@ -8,6 +8,7 @@ using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Serilog;
 using Serilog.Events;
+using Serilog.Extensions.Hosting;
 using Serilog.Formatting.Json;
 
 namespace CdsMitral.Service.Hosting;
@@ -44,8 +45,30 @@ public static class ServiceRegistration
             .Enrich.With<BoundedRequestPath>()
             .WriteTo.Console(new JsonFormatter(renderMessage: true))
             .CreateLogger();
+        // A provider beside any other (the tests add theirs), rather than Serilog's own logger factory in their place.
         builder.Logging.AddSerilog(serilog, dispose: true);
+        // What request logging (UseRequestLogging) needs: the logger it writes to, and the context a request may enrich.
+        builder.Services.AddSingleton<Serilog.ILogger>(serilog);
+        builder.Services.AddSingleton(new DiagnosticContext(serilog));
+        builder.Services.AddSingleton<IDiagnosticContext>(sp => sp.GetRequiredService<DiagnosticContext>());
         return builder;
+    }
+
+    /// <summary>One line per request: method, path (never its query string, which may carry a launch code), status and
+    /// time. Health probes log at Debug, so that a load balancer's polling does not fill the log; 5xx at Error.</summary>
+    public static WebApplication UseRequestLogging(this WebApplication app)
+    {
+        app.UseSerilogRequestLogging(options =>
+        {
+            options.Logger = app.Services.GetRequiredService<Serilog.ILogger>();
+            options.MessageTemplate = "HTTP {RequestMethod} {RequestPath} answered {StatusCode} in {Elapsed:0.0} ms";
+            options.IncludeQueryInRequestPath = false;
+            options.GetLevel = (http, _, error) =>
+                error is not null || http.Response.StatusCode >= 500 ? LogEventLevel.Error
+                : http.Request.Path.StartsWithSegments("/health") ? LogEventLevel.Debug
+                : LogEventLevel.Information;
+        });
+        return app;
     }
 
     public static IServiceCollection AddCdsMitral(this IServiceCollection services)

@@ -61,6 +61,7 @@ public sealed class RefusalAudit : IDisposable
             return;
         }
         http.Items[InvocationAudit.RecordedItem] = true;
+        Telemetry.Metrics.Refusals.Add(1, new("http.response.status_code", status), new("stage", "gate"));
         // The path is in the record once: as its service id when it names none of ours, else here.
         var service = ServiceOf(http);
         var path = service == ShortPath(http) ? "" : " " + ShortPath(http);
@@ -72,6 +73,7 @@ public sealed class RefusalAudit : IDisposable
     public async Task RateLimitedAsync(HttpContext http, string partition)
     {
         http.Items[InvocationAudit.RecordedItem] = true;
+        Telemetry.Metrics.Refusals.Add(1, new("http.response.status_code", 429), new("stage", "rate-limit"));
         var now = _time.GetUtcNow();
         Episode? ended;
         lock (_gate)

@@ -19,10 +19,25 @@ public sealed class HookEvaluation(SnapshotBuilder snapshots, CardBuilder cards,
     public HookOutcome Evaluate(string hook, HookContext context, PatientRecord record, DateTimeOffset now, string baseUrl, Func<Guid> newId,
         Func<RuleInfo, RuleMode>? modeOf = null)
     {
-        var snapshot = snapshots.Build(record, now);
-        IReadOnlyList<SelectedOrder> orders = hook == Hook.PatientView ? [] : Orders.Classify(context.Selections, context.DraftOrders, terminology, context.PatientId);
-        var evaluation = InputFingerprint.Stamp(SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders), modeOf));
-        return new HookOutcome(snapshot, evaluation, cards.Build(evaluation.Considerations, context.PatientId, baseUrl, newId, hook));
+        ClinicalSnapshot snapshot;
+        using (var span = Tracing.Source.StartActivity("snapshot"))
+        {
+            snapshot = snapshots.Build(record, now);
+            span?.SetTag("cdsmitral.findings", snapshot.Findings.Count);
+        }
+        Evaluation evaluation;
+        using (var span = Tracing.Source.StartActivity("rules"))
+        {
+            IReadOnlyList<SelectedOrder> orders = hook == Hook.PatientView ? [] : Orders.Classify(context.Selections, context.DraftOrders, terminology, context.PatientId);
+            evaluation = InputFingerprint.Stamp(SecondaryMrRules.Evaluate(new RuleContext(snapshot, hook, orders), modeOf));
+            span?.SetTag("cdsmitral.rules.fired", string.Join(",", evaluation.FiredRuleIds));
+        }
+        using (var span = Tracing.Source.StartActivity("cards"))
+        {
+            var built = cards.Build(evaluation.Considerations, context.PatientId, baseUrl, newId, hook);
+            span?.SetTag("cdsmitral.cards", built.Count);
+            return new HookOutcome(snapshot, evaluation, built);
+        }
     }
 
     /// <summary>Leaves out the cards of the rules in <paramref name="standingBack"/> (rule id → why, in words), then keeps at

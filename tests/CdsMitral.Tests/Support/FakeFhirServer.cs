@@ -16,7 +16,7 @@ public sealed record FakeReply(int Status = 200, string? Body = null, TimeSpan D
     IReadOnlyDictionary<string, string>? Headers = null, bool Abort = false, TimeSpan DripInterval = default, byte[]? RawBody = null);
 
 /// <param name="Body">What a POST or PUT carried (a write-back transaction); null for reads.</param>
-public sealed record SeenRequest(string Method, string PathAndQuery, string? Authorization, DateTimeOffset At, string? Body = null);
+public sealed record SeenRequest(string Method, string PathAndQuery, string? Authorization, DateTimeOffset At, string? Body = null, string? TraceParent = null);
 
 /// <summary>
 /// A real FHIR-ish HTTP server on loopback Kestrel, standing in where WireMock.Net cannot be had.
@@ -92,7 +92,8 @@ public sealed class FakeFhirServer : IAsyncDisposable
                 body = await reader.ReadToEndAsync(http.RequestAborted);
                 http.Request.Body.Position = 0;
             }
-            _seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, body));
+            _seen.Enqueue(new SeenRequest(http.Request.Method, http.Request.Path + http.Request.QueryString, http.Request.Headers.Authorization.FirstOrDefault(), DateTimeOffset.UtcNow, body,
+                http.Request.Headers["traceparent"].FirstOrDefault()));
             var reply = Responder(http.Request, count)
                         ?? (SmartConfiguration is { } smart && http.Request.Path.Value!.EndsWith("/.well-known/smart-configuration", StringComparison.Ordinal)
                             ? new FakeReply(200, smart.ToJsonString(), ContentType: "application/json")

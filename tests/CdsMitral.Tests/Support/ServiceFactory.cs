@@ -5,6 +5,7 @@ using System.Text.Json;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using Microsoft.AspNetCore.TestHost;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -106,9 +107,24 @@ public sealed class ServiceFactory : WebApplicationFactory<Program>
         return this;
     }
 
+    private readonly List<Action<IServiceCollection>> _services = [];
+
+    /// <summary>Adds to the service's registrations, after its own (an in-memory telemetry exporter, say).</summary>
+    public ServiceFactory WithServices(Action<IServiceCollection> configure)
+    {
+        _services.Add(configure);
+        return this;
+    }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
+        builder.ConfigureTestServices(s => _services.ForEach(configure => configure(s)));
         builder.UseEnvironment(_environment);
+        // Program reads these while it registers services, before the settings below reach its configuration.
+        foreach (var (key, value) in _settings.Where(s => s.Key.StartsWith("CdsMitral:Telemetry:", StringComparison.Ordinal)))
+        {
+            builder.UseSetting(key, value);
+        }
         builder.ConfigureAppConfiguration(c =>
         {
             c.AddInMemoryCollection(_settings);

@@ -22,6 +22,9 @@ public sealed class ServiceProcess : IAsyncDisposable
     public string DataDirectory { get; }
     public HttpClient Http { get; }
 
+    /// <summary>What the process wrote to stdout so far (its log: one JSON object a line).</summary>
+    public System.Collections.Concurrent.ConcurrentQueue<string> Output { get; private init; } = new();
+
     /// <summary>Starts the built service in the Development environment (no client JWT), with its audit trail in a fresh folder.</summary>
     /// <summary>Starts the service with settings it should refuse; returns its exit code and what it said on stderr.</summary>
     public static async Task<(int ExitCode, string Error)> FailToStartAsync(IReadOnlyDictionary<string, string> settings)
@@ -64,11 +67,18 @@ public sealed class ServiceProcess : IAsyncDisposable
             start.Environment[key] = value;
         }
         var process = Process.Start(start)!;
-        process.OutputDataReceived += (_, _) => { };
+        var output = new System.Collections.Concurrent.ConcurrentQueue<string>();
+        process.OutputDataReceived += (_, line) =>
+        {
+            if (line.Data is not null)
+            {
+                output.Enqueue(line.Data);
+            }
+        };
         process.ErrorDataReceived += (_, _) => { };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        var service = new ServiceProcess(process, port, data);
+        var service = new ServiceProcess(process, port, data) { Output = output };
         for (var i = 0; i < 150; i++)
         {
             try
