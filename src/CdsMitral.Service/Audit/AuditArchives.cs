@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
@@ -29,10 +30,11 @@ public sealed record ArchiveReport(string File, bool Intact, string? Problem, lo
 /// remaining chain's newest purge says about the archive it wrote.</summary>
 public sealed record ArchivesReport(string Folder, bool Intact, IReadOnlyList<ArchiveReport> Archives, string Summary);
 
-/// <summary>The folder where retention puts what it removes from the chain: one NDJSON file per purge, each event
+/// <summary>The folder where retention puts what it removes from the chain: one gzip'd NDJSON file per purge, each event
 /// exactly as it was stored and hashed (so its HMAC can be checked again), then a signed seal. Written to a ".partial"
 /// name, flushed to disk and renamed before the events leave the database; a file whose purge never committed is
-/// removed by the next purge.</summary>
+/// removed by the next purge. Compressed because a hook's record is ~11 KB of JSON: a day of a health system's calls is
+/// hundreds of megabytes as text and a tenth of that gzip'd (`zcat` reads it).</summary>
 public sealed class AuditArchives(string folder, string store)
 {
     private const string Prefix = "audit-archive-";
@@ -45,11 +47,11 @@ public sealed class AuditArchives(string folder, string store)
     private string StorePrefix { get; } = Prefix + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(store)))[..8] + "-";
 
     public string NameFor(long firstSeq, long lastSeq) =>
-        string.Create(CultureInfo.InvariantCulture, $"{StorePrefix}{firstSeq:D12}-{lastSeq:D12}.ndjson");
+        string.Create(CultureInfo.InvariantCulture, $"{StorePrefix}{firstSeq:D12}-{lastSeq:D12}.ndjson.gz");
 
     /// <summary>This store's archive files, oldest first (their names sort by their first event).</summary>
     public IReadOnlyList<string> Files() => Directory.Exists(folder)
-        ? [.. Directory.EnumerateFiles(folder, StorePrefix + "*.ndjson").Order(StringComparer.Ordinal)]
+        ? [.. Directory.EnumerateFiles(folder, StorePrefix + "*.ndjson.gz").Order(StringComparer.Ordinal)]
         : [];
 
     /// <summary>Removes archives of events still in the chain (from <paramref name="anchorSeq"/> on), left by purges that
@@ -80,9 +82,10 @@ public sealed class AuditArchives(string folder, string store)
     public sealed class Writer : IDisposable
     {
         private readonly string _path;
-        private readonly FileStream _file;
+        private readonly FileStream _disk;
+        private readonly HashingStream _hashed;
+        private readonly GZipStream _file;
         private readonly IncrementalHash _events = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        private readonly IncrementalHash _whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         private readonly System.Buffers.ArrayBufferWriter<byte> _line = new(16 * 1024);
         private bool _sealed;
 
@@ -90,7 +93,9 @@ public sealed class AuditArchives(string folder, string store)
         {
             _path = path;
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-            _file = new FileStream(path + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
+            _disk = new FileStream(path + ".partial", FileMode.Create, FileAccess.Write, FileShare.None, 64 * 1024);
+            _hashed = new HashingStream(_disk);
+            _file = new GZipStream(_hashed, CompressionLevel.Fastest, leaveOpen: true);
         }
 
         public string Name => Path.GetFileName(_path);
@@ -124,29 +129,28 @@ public sealed class AuditArchives(string folder, string store)
             _file.Write(newline);
             also?.AppendData(line);
             also?.AppendData(newline);
-            _whole.AppendData(line);
-            _whole.AppendData(newline);
         }
 
         /// <summary>The SHA-256 of the event lines so far, for the seal to sign.</summary>
         public string EventsSha256 => Convert.ToHexStringLower(_events.GetCurrentHash());
 
-        /// <summary>Appends the seal, flushes the file to disk and gives it its name. Returns the SHA-256 of the whole
-        /// file, which the purge event records.</summary>
+        /// <summary>Appends the seal, flushes the file to disk and gives it its name. Returns the SHA-256 of the file as
+        /// it is on disk (what `sha256sum` says), which the purge event records.</summary>
         public string Seal(ArchiveSeal seal)
         {
             Write(JsonSerializer.SerializeToUtf8Bytes(new ArchiveSealLine(seal), AuditJson.Default.ArchiveSealLine), also: null);
-            _file.Flush(flushToDisk: true);
-            _file.Dispose();
+            _file.Dispose(); // writes the gzip trailer
+            _disk.Flush(flushToDisk: true);
+            _disk.Dispose();
             File.Move(_path + ".partial", _path, overwrite: true);
             _sealed = true;
-            return Convert.ToHexStringLower(_whole.GetCurrentHash());
+            return _hashed.Sha256;
         }
 
         /// <summary>Removes the file, sealed or not (the purge that wrote it did not commit).</summary>
         public void Abandon()
         {
-            _file.Dispose();
+            Close();
             File.Delete(_path + ".partial");
             if (_sealed)
             {
@@ -158,11 +162,24 @@ public sealed class AuditArchives(string folder, string store)
         {
             if (!_sealed)
             {
-                _file.Dispose();
+                Close();
                 File.Delete(_path + ".partial");
             }
             _events.Dispose();
-            _whole.Dispose();
+            _hashed.Dispose();
+        }
+
+        private void Close()
+        {
+            try
+            {
+                _file.Dispose();
+            }
+            catch (IOException)
+            {
+                // The disk failed under the write: the file is removed either way.
+            }
+            _disk.Dispose();
         }
     }
 
@@ -174,14 +191,14 @@ public sealed class AuditArchives(string folder, string store)
         var name = Path.GetFileName(file);
         var purges = new List<PurgeRecord>();
         using var events = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        using var whole = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         long? first = null;
         long count = 0, line = 0;
         string? startsAfter = null, previous = null;
         ArchiveSeal? seal = null;
         ArchiveReport Broken(string problem) => new(name, false, $"line {line}: {problem}", first, first + count - 1, count, startsAfter, previous, null, null, null);
         using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.Read, 64 * 1024, FileOptions.SequentialScan);
-        using var reader = new StreamReader(stream, new UTF8Encoding(false, throwOnInvalidBytes: true));
+        using var hashed = new HashingStream(stream);
+        using var reader = new StreamReader(new GZipStream(hashed, CompressionMode.Decompress), new UTF8Encoding(false, throwOnInvalidBytes: true));
         try
         {
             while (reader.ReadLine() is { } text)
@@ -192,7 +209,6 @@ public sealed class AuditArchives(string folder, string store)
                     return (Broken("there is more after the seal"), null, purges);
                 }
                 var bytes = Encoding.UTF8.GetBytes(text + "\n");
-                whole.AppendData(bytes);
                 using var json = JsonDocument.Parse(bytes);
                 if (json.RootElement.TryGetProperty("seal", out _))
                 {
@@ -225,7 +241,7 @@ public sealed class AuditArchives(string folder, string store)
                 previous = e.Hash;
             }
         }
-        catch (Exception ex) when (ex is JsonException or DecoderFallbackException or KeyNotFoundException or InvalidOperationException or FormatException)
+        catch (Exception ex) when (ex is JsonException or DecoderFallbackException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidDataException)
         {
             return (Broken($"it cannot be read ({ex.GetType().Name})"), null, purges);
         }
@@ -241,7 +257,8 @@ public sealed class AuditArchives(string folder, string store)
             : seal.StartsAfter != startsAfter || seal.EndsAt != previous ? "its seal names other hashes than its first and last events"
             : seal.Sha256 != Convert.ToHexStringLower(events.GetCurrentHash()) ? "its events differ from those its seal signed"
             : null;
-        var digest = Convert.ToHexStringLower(whole.GetCurrentHash());
+        hashed.CopyTo(Stream.Null); // anything after the gzip stream counts in the file's digest too
+        var digest = hashed.Sha256;
         return sealBroken is not null
             ? (Broken(sealBroken), null, purges)
             : (new ArchiveReport(name, true, null, first, seal.LastSeq, count, startsAfter, previous, digest, null, null), seal, purges);
@@ -258,3 +275,47 @@ public sealed class AuditArchives(string folder, string store)
 
 /// <summary>The last line of an archive.</summary>
 public sealed record ArchiveSealLine(ArchiveSeal Seal);
+
+/// <summary>A stream over another that hashes (SHA-256) every byte written to it or read from it.</summary>
+internal sealed class HashingStream(Stream inner) : Stream
+{
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+
+    public string Sha256 => Convert.ToHexStringLower(_hash.GetCurrentHash());
+
+    public override bool CanRead => inner.CanRead;
+    public override bool CanSeek => false;
+    public override bool CanWrite => inner.CanWrite;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner.Read(buffer);
+        _hash.AppendData(buffer[..read]);
+        return read;
+    }
+
+    public override void Write(byte[] buffer, int offset, int count) => Write(buffer.AsSpan(offset, count));
+
+    public override void Write(ReadOnlySpan<byte> buffer)
+    {
+        inner.Write(buffer);
+        _hash.AppendData(buffer);
+    }
+
+    public override void Flush() => inner.Flush();
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+        }
+        base.Dispose(disposing);
+    }
+}

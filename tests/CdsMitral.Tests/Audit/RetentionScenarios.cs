@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
 using CdsMitral.Service.Audit;
@@ -62,6 +63,20 @@ public static class RetentionScenarios
 
     private static string Sha256(string path) => Convert.ToHexStringLower(SHA256.HashData(File.ReadAllBytes(path)));
 
+    /// <summary>An archive's lines, as zcat shows them.</summary>
+    private static string[] ReadArchive(string path)
+    {
+        using var gzip = new GZipStream(File.OpenRead(path), CompressionMode.Decompress);
+        using var reader = new StreamReader(gzip);
+        return reader.ReadToEnd().Split('\n')[..^1];
+    }
+
+    private static void WriteArchive(string path, IEnumerable<string> lines)
+    {
+        using var gzip = new GZipStream(File.Create(path), CompressionLevel.Fastest);
+        gzip.Write(System.Text.Encoding.UTF8.GetBytes(string.Concat(lines.Select(l => l + "\n"))));
+    }
+
     public static async Task RetentionArchivesWhatItRemovesAndBothVerify(Store store)
     {
         await using var service = Service(store, retentionDays: 30);
@@ -94,7 +109,7 @@ public static class RetentionScenarios
         Assert.Equal((string)archive["endsAt"]!, purge.Anchor);
         Assert.Equal(old + 1, purge.FirstRemainingSeq);
         // The archive holds each event as it was: the old calls' patients are there, the new one's is not.
-        var text = await File.ReadAllTextAsync(path);
+        var text = string.Join("\n", ReadArchive(path));
         Assert.Contains("old0", text, StringComparison.Ordinal);
         Assert.DoesNotContain("new0", text, StringComparison.Ordinal);
 
@@ -134,11 +149,12 @@ public static class RetentionScenarios
         var report = await ArchivesAsync(service);
         Assert.True((bool)report["intact"]!, report.ToJsonString());
         var path = Path.Combine((string)report["folder"]!, (string)report["archives"]![0]!["file"]!);
-        var original = await File.ReadAllLinesAsync(path);
+        var original = ReadArchive(path);
+        var whole = await File.ReadAllBytesAsync(path);
 
         async Task<string> ProblemAfter(string[] lines)
         {
-            await File.WriteAllTextAsync(path, string.Join("\n", lines) + "\n");
+            WriteArchive(path, lines);
             var found = await ArchivesAsync(service);
             Assert.False((bool)found["intact"]!, found.ToJsonString());
             return (string)found["archives"]![0]!["problem"]!;
@@ -153,6 +169,9 @@ public static class RetentionScenarios
         Assert.Contains("no seal", await ProblemAfter(original[..^1]), StringComparison.Ordinal);
         // The seal rewritten to match edited events, without the key: its signature fails.
         Assert.Contains("seal's signature", await ProblemAfter([.. original[..^1], original[^1].Replace("\"events\":3", "\"events\":4", StringComparison.Ordinal)]), StringComparison.Ordinal);
+        // The file cut short: it no longer decompresses.
+        await File.WriteAllBytesAsync(path, whole[..(whole.Length / 2)]);
+        Assert.False((bool)(await ArchivesAsync(service))["intact"]!);
         // Anything after the seal.
         Assert.Contains("more after the seal", await ProblemAfter([.. original, "{}"]), StringComparison.Ordinal);
         // A file that verifies on its own (the same events written differently, the seal signed again with the key) but is
@@ -164,8 +183,8 @@ public static class RetentionScenarios
         seal["mac"] = audit.Keys.Find(resealed.KeyId)!.Sign(resealed.Text);
         Assert.Contains("not the one the purge event at seq", await ProblemAfter([.. respaced, new JsonObject { ["seal"] = seal.DeepClone() }.ToJsonString()]), StringComparison.Ordinal);
 
-        // Put back, it verifies again.
-        await File.WriteAllTextAsync(path, string.Join("\n", original) + "\n");
+        // Put back byte for byte, it verifies again.
+        await File.WriteAllBytesAsync(path, whole);
         Assert.True((bool)(await ArchivesAsync(service))["intact"]!);
         // Moved away (to cold storage), it is not a break of the chain, and the report says where it went missing.
         File.Move(path, path + ".moved");
