@@ -37,7 +37,7 @@ public sealed class RequestLoggingTests
         Assert.Equal(200, (int)hookLine["Properties"]!["StatusCode"]!);
         Assert.True((double)hookLine["Properties"]!["Elapsed"]! > 0);
         Assert.Equal("Information", (string?)hookLine["Level"]);
-        Assert.Contains("answered 200 in", (string?)hookLine["RenderedMessage"], StringComparison.Ordinal);
+        Assert.StartsWith($"HTTP POST /cds-services/{Requests.PatientViewId} answered 200 in ", (string?)hookLine["RenderedMessage"], StringComparison.Ordinal);
         Assert.Equal(404, (int)RequestLine("/no-such-page")!["Properties"]!["StatusCode"]!);
         Assert.Null(RequestLine("/health/ready")); // Debug: below the level
         var log = string.Join("\n", service.Output);
