@@ -7,6 +7,11 @@ using CdsMitral.Service.Navigator;
 using CdsMitral.Service.Telemetry;
 using CdsMitral.Service.Trust;
 
+if (args is [HealthProbe.Command, ..])
+{
+    return await HealthProbe.RunAsync(args.ElementAtOrDefault(1));
+}
+
 StartupErrors.Install();
 
 // Settings files sit beside the binaries: the service reads the same ones however and wherever it is started.
@@ -38,6 +43,7 @@ app.MapTelemetry();
 app.MapApiDocument();
 app.MapNavigator();
 app.Run();
+return 0;
 
 /// <summary>Exposed for WebApplicationFactory in the tests.</summary>
 public partial class Program;

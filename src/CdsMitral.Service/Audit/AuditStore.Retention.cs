@@ -10,7 +10,7 @@ public sealed partial class AuditStore
 {
     /// <summary>Events one purge archives and removes at most. A backlog (retention switched on over a year of events) goes
     /// in several purges, each with its own archive and purge event, so that none holds the chain lock for long.</summary>
-    public const int PurgeSlice = 5_000;
+    public const int PurgeSlice = 1_000;
 
     /// <summary>How old an archive of events still in the chain must be before a purge takes it for one whose purge never
     /// committed, and removes it: another instance sharing the folder may be about to commit its own.</summary>
