@@ -121,7 +121,9 @@ public static class LocalPrefetch
             include |= name == "_include";
             hits = name switch
             {
-                "patient" => hits.Where(r => ((string?)r["subject"]?["reference"] ?? (string?)r["patient"]?["reference"]) == $"Patient/{value}"),
+                // "Patient/x", or an absolute reference ending so (a Bulk Data export writes them as the server has them).
+                "patient" => hits.Where(r => ((string?)r["subject"]?["reference"] ?? (string?)r["patient"]?["reference"]) is { } reference
+                    && (reference == $"Patient/{value}" || reference.EndsWith($"/Patient/{value}", StringComparison.Ordinal))),
                 "code" => hits.Where(r => value.Split(',').Any(token => HasCoding(r["code"], token))),
                 "component-code" => hits.Where(r => r["component"] is JsonArray parts && value.Split(',').Any(token => parts.Any(c => HasCoding(c?["code"], token)))),
                 "status" => hits.Where(r => value.Split(',').Contains((string?)r["status"])),

@@ -81,6 +81,27 @@ public sealed class ReplayTests
         Assert.Equal(rules.Count, svg.Descendants(XName.Get("rect", "http://www.w3.org/2000/svg")).Count() - 1); // bars + background
     }
 
+    [Fact]
+    public async Task AbsoluteReferencesAreFollowedAndAHostilePatientIdIsWrittenAsData()
+    {
+        // An EHR's export may reference the patient by absolute URL; a patient id is the EHR's, not ours to trust.
+        var export = NewFolder();
+        Directory.CreateDirectory(export);
+        const string hostile = "=HYPERLINK(\"https://evil.example\",\"x\")";
+        var bundle = JsonNode.Parse(await File.ReadAllTextAsync(Repo.PathOf("samples", "patients", "coapt-profile.json")))!;
+        var lines = bundle["entry"]!.AsArray().Select(e => e!["resource"]!.ToJsonString()
+            .Replace("\"Patient/coapt-profile\"", "\"https://ehr.example.org/fhir/Patient/abs-1\"", StringComparison.Ordinal)
+            .Replace("\"id\":\"coapt-profile\"", "\"id\":\"abs-1\"", StringComparison.Ordinal)).ToList();
+        lines.Add(System.Text.Json.JsonSerializer.Serialize(new { resourceType = "Patient", id = hostile }));
+        await File.WriteAllLinesAsync(Path.Combine(export, "all.ndjson"), lines);
+        var report = NewFolder();
+        var run = await CliProcess.RunAsync("replay", export, "--out", report, "--as-of", "2026-11-21");
+        Assert.True(run.ExitCode == 0, run.Error);
+        var csv = await File.ReadAllTextAsync(Path.Combine(report, "patients.csv"));
+        Assert.Matches(@"(?m)^abs-1,\d+,smr-coapt-profile@", csv); // found through its absolute references
+        Assert.Contains("\"'=HYPERLINK(\"\"https://evil.example\"\",\"\"x\"\")\"", csv, StringComparison.Ordinal); // quoted, and never a formula
+    }
+
     [Theory]
     [InlineData("no-such-folder", "is not a folder")]
     [InlineData("", "holds no *.ndjson files")]
