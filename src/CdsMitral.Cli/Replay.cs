@@ -28,7 +28,9 @@ public sealed class Replay(DateTimeOffset now, int maxCards)
     /// <summary>About this much of the export per shard: what one core holds at a time, parsed.</summary>
     public const long ShardBytes = 32L * 1024 * 1024;
 
-    private readonly ServiceDefinition _service = CdsServices.All(Terminology.Terminology.Embedded).Single(s => s.Hook == Hook.PatientView);
+    /// <summary>The patient-view service's prefetch templates, as discovery gives them: built once, only read after.</summary>
+    private readonly JsonObject _templates = new(CdsServices.All(Terminology.Terminology.Embedded).Single(s => s.Hook == Hook.PatientView)
+        .Prefetch.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Query))));
     private readonly HookEvaluation _evaluation = Evaluation();
     private readonly ConcurrentDictionary<string, string> _medications = new(StringComparer.Ordinal);
 
@@ -63,12 +65,13 @@ public sealed class Replay(DateTimeOffset now, int maxCards)
                 using var reader = new StreamReader(file, Encoding.UTF8, false, 64 * 1024);
                 while (reader.ReadLine() is { } line)
                 {
-                    progress(Encoding.UTF8.GetByteCount(line) + 1);
+                    var utf8 = Encoding.UTF8.GetBytes(line); // once, for the progress and the reader
+                    progress(utf8.Length + 1);
                     if (line.Length == 0)
                     {
                         continue;
                     }
-                    var (type, id, patient) = Identify(line);
+                    var (type, id, patient) = Identify(utf8);
                     if (type == "Medication" && id is not null)
                     {
                         _medications[id] = line;
@@ -97,9 +100,9 @@ public sealed class Replay(DateTimeOffset now, int maxCards)
 
     /// <summary>A line's resource type, id and patient (its own id for a Patient; else subject or patient, read from
     /// "Patient/x" or an absolute URL ending so), from the top level only.</summary>
-    public static (string? Type, string? Id, string? Patient) Identify(string line)
+    public static (string? Type, string? Id, string? Patient) Identify(ReadOnlySpan<byte> line)
     {
-        var reader = new Utf8JsonReader(Encoding.UTF8.GetBytes(line));
+        var reader = new Utf8JsonReader(line);
         string? type = null, id = null, patient = null;
         try
         {
@@ -189,8 +192,7 @@ public sealed class Replay(DateTimeOffset now, int maxCards)
                 resources.Add(found);
             }
         }
-        var templates = new JsonObject(_service.Prefetch.Select(p => KeyValuePair.Create(p.Key, (JsonNode?)JsonValue.Create(p.Query))));
-        var prefetch = LocalPrefetch.Evaluate(templates, new PatientBundle("replay", patientId, resources), "Practitioner/replay");
+        var prefetch = LocalPrefetch.Evaluate(_templates, new PatientBundle("replay", patientId, resources), "Practitioner/replay");
         using var document = JsonDocument.Parse(prefetch.ToJsonString());
         var raw = new List<RawResource>();
         foreach (var key in document.RootElement.EnumerateObject())

@@ -18,6 +18,14 @@ public sealed record ArchiveSeal(string Store, long FirstSeq, long LastSeq, long
             $"archive\n{store}\n{firstSeq}\n{lastSeq}\n{events}\n{startsAfter}\n{endsAt}\n{sha256}\n{AuditStore.Timestamp(at)}\n{AuditStore.Timestamp(olderThan)}\n{keyId}");
 
     public string Text => SignedText(Store, FirstSeq, LastSeq, Events, StartsAfter, EndsAt, Sha256, At, OlderThan, KeyId);
+
+    public static ArchiveSeal Sign(AuditKey key, string store, long firstSeq, long lastSeq, string startsAfter, string endsAt, string sha256,
+        DateTimeOffset at, DateTimeOffset olderThan)
+    {
+        var events = lastSeq - firstSeq + 1;
+        return new(store, firstSeq, lastSeq, events, startsAfter, endsAt, sha256, at, olderThan, key.Id,
+            key.Sign(SignedText(store, firstSeq, lastSeq, events, startsAfter, endsAt, sha256, at, olderThan, key.Id)));
+    }
 }
 
 /// <summary>One archive file as a check found it. <paramref name="Intact"/> is false when something in it, or what the
@@ -186,7 +194,7 @@ public sealed class AuditArchives(string folder, string store)
     /// <summary>Reads an archive back: its events (checked by <paramref name="sealProblem"/>, linked one to the next),
     /// its seal (signed by a key of <paramref name="keys"/>, agreeing with the events and naming this store) and the
     /// SHA-256 of the whole file. Streams: one line in memory at a time.</summary>
-    public (ArchiveReport Report, ArchiveSeal? Seal, List<PurgeRecord> Purges) Check(string file, AuditKeyring keys, Func<StoredEvent, string?> sealProblem)
+    public (ArchiveReport Report, List<PurgeRecord> Purges) Check(string file, AuditKeyring keys, Func<StoredEvent, string?> sealProblem)
     {
         var name = Path.GetFileName(file);
         var purges = new List<PurgeRecord>();
@@ -206,7 +214,7 @@ public sealed class AuditArchives(string folder, string store)
                 line++;
                 if (seal is not null)
                 {
-                    return (Broken("there is more after the seal"), null, purges);
+                    return (Broken("there is more after the seal"), purges);
                 }
                 var bytes = Encoding.UTF8.GetBytes(text + "\n");
                 using var json = JsonDocument.Parse(bytes);
@@ -219,19 +227,11 @@ public sealed class AuditArchives(string folder, string store)
                 events.AppendData(bytes);
                 if (first is null)
                 {
-                    (first, startsAfter) = (e.Seq, e.PrevHash);
+                    (first, startsAfter, previous) = (e.Seq, e.PrevHash, e.PrevHash);
                 }
-                else if (e.Seq != first + count)
+                if (AuditStore.LinkProblem(e, first.Value + count, previous!, sealProblem) is { } problem)
                 {
-                    return (Broken($"expected event {first + count}, found {e.Seq}: events are missing or were inserted"), null, purges);
-                }
-                else if (e.PrevHash != previous)
-                {
-                    return (Broken($"event {e.Seq}'s previous-hash does not match the event before it"), null, purges);
-                }
-                if (sealProblem(e) is { } problem)
-                {
-                    return (Broken($"event {e.Seq}: {problem}"), null, purges);
+                    return (Broken(problem), purges);
                 }
                 if (e.Kind == EventKind.Purge && AuditStore.ReadPurge(e.Document) is { } purge)
                 {
@@ -243,11 +243,11 @@ public sealed class AuditArchives(string folder, string store)
         }
         catch (Exception ex) when (ex is JsonException or DecoderFallbackException or KeyNotFoundException or InvalidOperationException or FormatException or InvalidDataException)
         {
-            return (Broken($"it cannot be read ({ex.GetType().Name})"), null, purges);
+            return (Broken($"it cannot be read ({ex.GetType().Name})"), purges);
         }
         if (seal is null)
         {
-            return (Broken("it has no seal: cut short, or written by something other than a purge"), null, purges);
+            return (Broken("it has no seal: cut short, or written by something other than a purge"), purges);
         }
         var key = keys.Find(seal.KeyId);
         string? sealBroken = key is null ? $"its seal is signed with chain key {seal.KeyId}, which this service does not have"
@@ -260,8 +260,8 @@ public sealed class AuditArchives(string folder, string store)
         hashed.CopyTo(Stream.Null); // anything after the gzip stream counts in the file's digest too
         var digest = hashed.Sha256;
         return sealBroken is not null
-            ? (Broken(sealBroken), null, purges)
-            : (new ArchiveReport(name, true, null, first, seal.LastSeq, count, startsAfter, previous, digest, null, null), seal, purges);
+            ? (Broken(sealBroken), purges)
+            : (new ArchiveReport(name, true, null, first, seal.LastSeq, count, startsAfter, previous, digest, null, null), purges);
     }
 
     private static StoredEvent ReadEvent(JsonElement e)

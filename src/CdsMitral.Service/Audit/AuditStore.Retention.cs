@@ -58,11 +58,7 @@ public sealed partial class AuditStore
             while (await reader.ReadAsync(cancellationToken))
             {
                 var e = ReadEvent(reader);
-                var problem = e.Seq != expectedSeq ? $"expected event {expectedSeq}, found {e.Seq}: events are missing or were inserted"
-                    : e.PrevHash != expected ? $"event {e.Seq}'s previous-hash does not match the event before it"
-                    : SealProblem(e).Problem is { } seal ? $"event {e.Seq}: {seal}"
-                    : null;
-                if (problem is not null)
+                if (LinkProblem(e, expectedSeq, expected, Sealed) is { } problem)
                 {
                     throw new RetentionRefusedException(problem);
                 }
@@ -76,10 +72,7 @@ public sealed partial class AuditStore
             }
         }
         var now = time.GetUtcNow();
-        var key = keys.Current;
-        var sealText = ArchiveSeal.SignedText(archives.Store, anchorSeq + 1, lastRemoved, lastRemoved - anchorSeq, anchor, expected, archive.EventsSha256, now, olderThan, key.Id);
-        var sha256 = archive.Seal(new ArchiveSeal(archives.Store, anchorSeq + 1, lastRemoved, lastRemoved - anchorSeq, anchor, expected,
-            archive.EventsSha256, now, olderThan, key.Id, key.Sign(sealText)));
+        var sha256 = archive.Seal(ArchiveSeal.Sign(keys.Current, archives.Store, anchorSeq + 1, lastRemoved, anchor, expected, archive.EventsSha256, now, olderThan));
 
         // 2. The removal, under the chain lock, only if the chain still starts where the archive does and its last event
         //    is still the one archived (another instance may have purged meanwhile).
@@ -119,6 +112,16 @@ public sealed partial class AuditStore
         Committed(newHead);
         return record;
     }
+
+    /// <summary>Why an event read in order does not continue the chain (out of sequence, not linked to the one before,
+    /// or its own hash not vouching for it), in the words the purge and the archive check report; null when it does.</summary>
+    private string? Sealed(StoredEvent e) => SealProblem(e).Problem;
+
+    internal static string? LinkProblem(StoredEvent e, long expectedSeq, string expectedPrev, Func<StoredEvent, string?> sealProblem) =>
+        e.Seq != expectedSeq ? $"expected event {expectedSeq}, found {e.Seq}: events are missing or were inserted"
+        : e.PrevHash != expectedPrev ? $"event {e.Seq}'s previous-hash does not match the event before it"
+        : sealProblem(e) is { } seal ? $"event {e.Seq}: {seal}"
+        : null;
 
     private static async Task<(string Anchor, long AnchorSeq)> AnchorAsync(DbConnection connection, DbTransaction? transaction, CancellationToken cancellationToken)
     {
@@ -165,12 +168,12 @@ public sealed partial class AuditStore
         {
             return new ArchivesReport("", true, [], "This store keeps no archives.");
         }
-        var found = new List<(ArchiveReport Report, ArchiveSeal? Seal)>();
+        var found = new List<ArchiveReport>();
         var named = new Dictionary<string, (string? Sha256, string By)>(StringComparer.Ordinal);
         foreach (var file in archives.Files())
         {
-            var (report, seal, purges) = archives.Check(file, keys, e => SealProblem(e).Problem);
-            found.Add((report, seal));
+            var (report, purges) = archives.Check(file, keys, Sealed);
+            found.Add(report);
             foreach (var p in purges.Where(p => p.Archive is not null))
             {
                 named[p.Archive!] = (p.ArchiveSha256, $"a purge of {p.At:yyyy-MM-dd HH:mm} UTC, kept in {report.File}");
@@ -191,10 +194,10 @@ public sealed partial class AuditStore
         }
         var reports = new List<ArchiveReport>();
         ArchiveReport? before = null;
-        foreach (var (report, seal) in found)
+        foreach (var report in found)
         {
             var r = report;
-            if (seal is not null)
+            if (report.Intact) // its seal held: its range and hashes are the seal's
             {
                 if (named.TryGetValue(r.File, out var by))
                 {
@@ -206,12 +209,12 @@ public sealed partial class AuditStore
                 {
                     r = r with
                     {
-                        Note = seal.FirstSeq > anchorSeq
+                        Note = r.FirstSeq > anchorSeq
                             ? "no purge names it and its events are still in the chain: its purge did not commit (the next purge removes it)"
                             : "the purge that wrote it is recorded in an archive not in this folder",
                     };
                 }
-                if (r.Intact && seal.LastSeq == anchorSeq && seal.EndsAt != anchor)
+                if (r.Intact && r.LastSeq == anchorSeq && r.EndsAt != anchor)
                 {
                     r = r with { Intact = false, Problem = "it ends where the chain starts, but with another hash than the chain's anchor" };
                 }

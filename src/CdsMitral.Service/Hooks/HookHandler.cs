@@ -42,8 +42,9 @@ public sealed class HookHandler(
         using var parsed = new DocumentHolder();
         var (status, result, reason) = await Answer(id, http, draft, parsed, started);
         var totalMs = Stopwatch.GetElapsedTime(started).TotalMilliseconds;
-        var serviceTag = new KeyValuePair<string, object?>("cds.service", Metrics.ServiceTag(id, registry.Find(id) is not null));
+        var serviceTag = new KeyValuePair<string, object?>("cds.service", Metrics.ServiceTag(id, parsed.Stage != NoSuchService));
         var committing = Stopwatch.GetTimestamp();
+        IResult? unrecorded = null;
         using (var span = CdsMitral.Hooks.Tracing.Source.StartActivity("audit commit"))
         {
             try
@@ -51,20 +52,24 @@ public sealed class HookHandler(
                 // Each card left out because of earlier feedback is an audit event of its own, durable with the call's record.
                 var recorded = audit.RecordAsync(draft, http.CallingClient(), status, reason, totalMs);
                 await (parsed.Suppressions.Count == 0 ? recorded : Task.WhenAll([recorded, .. parsed.Suppressions.Select(writer.WriteAsync)]));
+                Metrics.AuditCommit.Record(Stopwatch.GetElapsedTime(committing).TotalSeconds);
             }
             catch (InvalidOperationException e)
             {
                 // No acknowledged call without its record: if the record cannot be kept, the cards are not given.
                 span?.SetStatus(ActivityStatusCode.Error);
                 Log.Unhandled(logger, e, http.Request.Method, http.Request.Path);
-                Metrics.Refusals.Add(1, new("http.response.status_code", 503), new("stage", "audit"));
-                Metrics.HookDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, serviceTag, new("http.response.status_code", 503));
-                return OperationOutcomes.Error(503, "transient", "The audit trail is unavailable, so the call was not answered. Retry later.");
+                (status, parsed.Stage) = (503, "audit");
+                unrecorded = OperationOutcomes.Error(503, "transient", "The audit trail is unavailable, so the call was not answered. Retry later.");
             }
         }
-        Metrics.AuditCommit.Record(Stopwatch.GetElapsedTime(committing).TotalSeconds);
         Metrics.HookDuration.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, serviceTag, new("http.response.status_code", status));
         Activity.Current?.SetTag("cds.service", serviceTag.Value);
+        if (unrecorded is not null)
+        {
+            Metrics.Refusals.Add(1, new("http.response.status_code", 503), new("stage", parsed.Stage));
+            return unrecorded;
+        }
         if (status == 200 && logger.IsEnabled(LogLevel.Information))
         {
             // The lists are joined only when the line is written: most deployments log warnings and above.
@@ -80,6 +85,9 @@ public sealed class HookHandler(
     }
 
     /// <summary>Keeps the parsed body alive for the whole call (prefetch elements point into it), and what stood back.</summary>
+    /// <summary>The stage of a call whose path names no service of ours (and so its tag is "other").</summary>
+    private const string NoSuchService = "route";
+
     private sealed class DocumentHolder : IDisposable
     {
         public JsonDocument? Document { get; set; }
@@ -88,7 +96,7 @@ public sealed class HookHandler(
         public IReadOnlyList<AuditEntry> Suppressions { get; set; } = [];
 
         /// <summary>How far the call got: the stage a refusal is counted under.</summary>
-        public string Stage { get; set; } = "route";
+        public string Stage { get; set; } = NoSuchService;
 
         public void Dispose() => Document?.Dispose();
     }
