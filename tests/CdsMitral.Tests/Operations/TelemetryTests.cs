@@ -34,8 +34,11 @@ public sealed class TelemetryTests
         service.Services.GetRequiredService<TracerProvider>().ForceFlush();
         service.Services.GetRequiredService<MeterProvider>().ForceFlush();
 
-        // One trace: the server span, and under it each stage and each FHIR GET.
-        var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("http.route") == "/cds-services/{id}");
+        // One trace: the server span, and under it each stage and each FHIR GET. The listener is the process's, so it also
+        // hears the services other tests run meanwhile: this call's trace is the one the FHIR server was sent.
+        var traceId = fhir.Requests.Select(r => r.TraceParent?.Split('-')[1]).Distinct().Single();
+        var server = Assert.Single(spans, s => s.Kind == ActivityKind.Server && (string?)s.GetTagItem("http.route") == "/cds-services/{id}"
+            && s.TraceId.ToHexString() == traceId);
         var trace = spans.Where(s => s.TraceId == server.TraceId).ToList();
         foreach (var stage in new[] { "parse", "gather", "snapshot", "rules", "cards", "audit commit" })
         {
@@ -61,8 +64,8 @@ public sealed class TelemetryTests
         // Nothing of the patient, the token or the record in any span or metric the exporter received. (The fake FHIR
         // server runs in this process, so its own server spans, which do name the patient, are heard too: left out.)
         var fhirPort = new Uri(fhir.BaseUrl).Port;
-        var ours = spans.Where(s => !(s.Kind == ActivityKind.Server && s.GetTagItem("server.port") is int port && port == fhirPort)).ToList();
-        Assert.True(ours.Count < spans.Count, "the fake FHIR server's spans were expected among those heard");
+        var ours = trace.Where(s => !(s.Kind == ActivityKind.Server && s.GetTagItem("server.port") is int port && port == fhirPort)).ToList();
+        Assert.True(ours.Count < trace.Count, "the fake FHIR server's spans were expected in the trace");
         var texts = ours.SelectMany(s => s.TagObjects.Select(t => $"{t.Key}={t.Value}")
                 .Concat(s.Events.SelectMany(e => e.Tags.Select(t => $"{e.Name}:{t.Key}={t.Value}")))
                 .Append(s.DisplayName).Append(s.StatusDescription ?? ""))
