@@ -19,8 +19,8 @@ public static class AuditEndpoints
 
     public static IEndpointRouteBuilder MapAudit(this IEndpointRouteBuilder app)
     {
-        // Headers first, so that refusals (401, 429) carry them too.
-        var audit = app.MapGroup("/audit").WithPageHeaders(noStore: true).AddEndpointFilter(RequireAuditor);
+        // The page headers are set before authorization runs, so that refusals (401, 429) carry them too.
+        var audit = app.MapGroup("/audit").WithPageHeaders(noStore: true).RequireAuthorization(AuditorAuthentication.Policy);
         audit.MapGet("", ListPage);
         audit.MapGet("/invocations/{id}", DetailPage);
         audit.MapGet("/export.csv", ExportCsv);
@@ -48,28 +48,6 @@ public static class AuditEndpoints
         audit.MapGet("/api/feedback/unmatched", async (AuditStore store, HttpContext http) =>
             Results.Text($"[{string.Join(",", (await store.UnmatchedFeedbackAsync(200, http.RequestAborted)).Select(e => e.Document))}]", "application/json"));
         return app;
-    }
-
-    private static async ValueTask<object?> RequireAuditor(EndpointFilterInvocationContext context, EndpointFilterDelegate next)
-    {
-        var http = context.HttpContext;
-        var result = await http.RequestServices.GetRequiredService<AuditorSignIn>().CheckAsync(http);
-        if (result.Outcome == SignInOutcome.SignedIn)
-        {
-            return await next(context);
-        }
-        if (result.Outcome is SignInOutcome.Throttled or SignInOutcome.Busy)
-        {
-            var seconds = Math.Max(1, (int)Math.Ceiling(result.RetryAfter.TotalSeconds));
-            http.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
-            return result.Outcome == SignInOutcome.Throttled
-                ? OperationOutcomes.Error(429, "throttled", $"Too many sign-in attempts from this address or for this user; retry after {seconds} s.")
-                : OperationOutcomes.Error(503, "transient", $"Too many sign-ins are being checked at once; retry after {seconds} s.");
-        }
-        http.Response.Headers.WWWAuthenticate = "Basic realm=\"CdsMitral audit\", charset=\"UTF-8\"";
-        return OperationOutcomes.Error(401, "login", http.RequestServices.GetRequiredService<IOptions<AuditOptions>>().Value.Auditors.Count == 0
-            ? "No auditors are configured (CdsMitral:Audit:Auditors)."
-            : "Auditor credentials are required.");
     }
 
     private static (AuditFilter Filter, int Page) Filter(IQueryCollection q)

@@ -30,7 +30,7 @@ public static class AuditRegistration
             ? new StoreReplayCache(sp.GetRequiredService<AuditStore>(), sp.GetRequiredService<InMemoryReplayCache>(), sp.GetRequiredService<ILogger<StoreReplayCache>>())
             : sp.GetRequiredService<InMemoryReplayCache>());
         services.AddSingleton<InvocationAudit>();
-        services.AddSingleton<AuditorSignIn>();
+        services.AddAuditorAuthentication();
         return services;
     }
 
