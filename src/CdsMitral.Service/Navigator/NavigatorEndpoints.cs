@@ -1,37 +1,11 @@
-using System.Net;
-using System.Net.Http.Headers;
 using System.Text;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using System.Text.RegularExpressions;
-using CdsMitral.Hooks;
 using CdsMitral.Navigator;
 using CdsMitral.Service.Audit;
-using CdsMitral.Service.Fhir;
-using CdsMitral.Service.Hooks;
 using CdsMitral.Service.Hosting;
-using CdsMitral.Service.Trust;
-using CdsMitral.Snapshot;
 using Microsoft.AspNetCore.Antiforgery;
-using Microsoft.AspNetCore.Authentication;
-using Microsoft.AspNetCore.Authentication.OAuth;
 using Microsoft.Extensions.Options;
 
 namespace CdsMitral.Service.Navigator;
-
-/// <summary>What the audit keeps of a Navigator result: who, which patient, the answers as attested, the result, which
-/// card opened the session, and whether write-back is possible. Never the token.</summary>
-public sealed record NavigatorAuditRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string Result,
-    IReadOnlyList<AttestedAnswer> Answers, string? Encounter, LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack, string Access);
-
-/// <summary>What the audit keeps of a write-back: which session's result was sent, and what the FHIR server made of it
-/// (the ids it created, or its refusal). The answers are in that session's result event.</summary>
-public sealed record NavigatorWriteBackRecord(string Session, DateTimeOffset At, string User, string Patient, string FhirServer, string SavedResult,
-    LaunchOrigin? LaunchedFrom, WriteBackOutcome WriteBack, string Wrote);
-
-[JsonSerializable(typeof(NavigatorAuditRecord))]
-[JsonSerializable(typeof(NavigatorWriteBackRecord))]
-internal sealed partial class NavigatorJson : JsonSerializerContext;
 
 /// <summary>
 /// The Navigator as a backend-for-frontend: the SMART EHR launch (and a standalone one), the callback, the pathway pages
@@ -49,28 +23,30 @@ public static partial class NavigatorEndpoints
     public static IEndpointRouteBuilder MapNavigatorEndpoints(this IEndpointRouteBuilder app)
     {
         var nav = app.MapGroup("/navigator").ExcludeFromDescription();
-        nav.MapGet("/launch", Launch);
-        nav.MapGet("/step/{id}", (string id, HttpContext http, IAntiforgery antiforgery, TimeProvider time) =>
-            WithSessionAsync(http, session =>
-            {
-                var view = View(session, time);
-                if (view.Step(id) is null)
-                {
-                    return Problem(http, 404, "No such step", "The Navigator has no step of that name.");
-                }
-                var tokens = antiforgery.GetAndStoreTokens(http);
-                return Html(http, NavigatorPages.Step(view, id, Links.Step(id), NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!), Links, session.Banner));
-            }));
-        nav.MapPost("/step/{id}", async (string id, HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, TimeProvider time) =>
+        // Opens a session: the SMART launch (or the Sandbox's open-server launch) is what proves who may.
+        nav.MapGet("/launch", Launch).Public("starts a SMART launch; the EHR's authorization server decides who may, and the iss must be a registered FHIR server");
+        nav.MapGet(NavigatorPages.StylesheetPath["/navigator".Length..], (HttpContext http) =>
         {
-            if (await SessionAsync(http) is not { } session)
+            http.Response.Headers.XContentTypeOptions = "nosniff";
+            return Results.Text(NavigatorPages.Stylesheet, "text/css; charset=utf-8");
+        }).Public("the Navigator's stylesheet, the same for everyone");
+
+        // Everything else belongs to a session: its cookie names one this service holds, or the answer is the 401 page.
+        var session = nav.MapGroup("").RequireAuthorization(NavigatorSessionAuthentication.Policy);
+        session.MapGet("/step/{id}", (string id, HttpContext http, IAntiforgery antiforgery, TimeProvider time) =>
+        {
+            var session = http.NavigatorSession();
+            var view = View(session, time);
+            if (view.Step(id) is null)
             {
-                return NoSession(http);
+                return Problem(http, 404, "No such step", "The Navigator has no step of that name.");
             }
-            if (!await antiforgery.IsRequestValidAsync(http))
-            {
-                return Problem(http, 400, "The form could not be accepted", "The form was not sent from this Navigator session. Open the step again and resend it.");
-            }
+            var tokens = antiforgery.GetAndStoreTokens(http);
+            return Html(http, NavigatorPages.Step(view, id, Links.Step(id), NavigatorPages.AntiforgeryInput(tokens.FormFieldName, tokens.RequestToken!), Links, session.Banner));
+        });
+        session.MapPost("/step/{id}", async (string id, HttpContext http, NavigatorSessions sessions, TimeProvider time) =>
+        {
+            var session = http.NavigatorSession();
             var view = View(session, time);
             if (view.Step(id) is null)
             {
@@ -81,13 +57,10 @@ public static partial class NavigatorEndpoints
             await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
             var target = NavigatorForms.Target(form, View(session, time), id);
             return Results.Redirect(target is null ? Links.Result : Links.Step(target));
-        });
-        nav.MapGet("/result", async (HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, AuditWriter audit, TimeProvider time) =>
+        }).RequireFormFromThisSession("Open the step again and resend it.");
+        session.MapGet("/result", async (HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, AuditWriter audit, TimeProvider time) =>
         {
-            if (await SessionAsync(http) is not { } session)
-            {
-                return NoSession(http);
-            }
+            var session = http.NavigatorSession();
             var view = View(session, time);
             if (await Audit(session, view, audit, time))
             {
@@ -100,332 +73,28 @@ public static partial class NavigatorEndpoints
                 : !session.MayWriteBack ? "Saving to the EHR is unavailable: the EHR granted this session read access only. Print the referral summary instead."
                 : null, session.Banner));
         });
-        nav.MapGet("/summary", (HttpContext http, TimeProvider time) =>
-            WithSessionAsync(http, session => Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, session.Patient?.Text ?? $"Patient/{session.PatientId}", Links))));
-        nav.MapGet("/patient", (HttpContext http, TimeProvider time) =>
-            WithSessionAsync(http, session => Html(http, NavigatorPages.PatientPage(View(session, time).Result, Links))));
-        nav.MapPost("/write-back", WriteBack);
-        app.MapGet(NavigatorPages.StylesheetPath, (HttpContext http) =>
+        session.MapGet("/summary", (HttpContext http, TimeProvider time) =>
         {
-            http.Response.Headers.XContentTypeOptions = "nosniff";
-            return Results.Text(NavigatorPages.Stylesheet, "text/css; charset=utf-8");
-        }).ExcludeFromDescription();
+            var session = http.NavigatorSession();
+            return Html(http, NavigatorPages.ReferralSummary(View(session, time), session.Answers, session.Patient?.Text ?? $"Patient/{session.PatientId}", Links));
+        });
+        session.MapGet("/patient", (HttpContext http, TimeProvider time) =>
+            Html(http, NavigatorPages.PatientPage(View(http.NavigatorSession(), time).Result, Links)));
+        session.MapPost("/write-back", WriteBack).RequireFormFromThisSession("Open the result again and resend it.");
         return app;
     }
 
-    private static async Task<IResult> Launch(HttpContext http, NavigatorIssuers issuers, SmartDiscovery discovery, NavigatorSessions sessions,
-        IOptions<NavigatorOptions> options, ILoggerFactory loggers)
-    {
-        var iss = http.Request.Query["iss"].FirstOrDefault();
-        var launch = http.Request.Query["launch"].FirstOrDefault();
-        if (string.IsNullOrEmpty(iss) && http.Request.Query["fhirServiceUrl"].FirstOrDefault() is { } openServer)
-        {
-            return await OpenServerLaunchAsync(http, openServer, http.Request.Query["patientId"].FirstOrDefault(), issuers, options.Value);
-        }
-        if (string.IsNullOrEmpty(iss))
-        {
-            return Problem(http, 400, "The launch names no EHR", "The Navigator was opened without an iss (the EHR's FHIR server). Open it from the card or the EHR's app list.");
-        }
-        if (issuers.Refusal(iss) is { } refusal)
-        {
-            // Refused before any connection: a link cannot send the Navigator (and later a code) to a server of its choosing.
-            NavigatorLog.LaunchRefused(loggers.CreateLogger("CdsMitral.Navigator"), refusal);
-            return Problem(http, 403, "This EHR is not allowed", $"The Navigator does not work with this FHIR server: {refusal}");
-        }
-        var (config, problem) = await discovery.DiscoverAsync(iss, http.RequestAborted);
-        if (config is null)
-        {
-            return Problem(http, 502, "The EHR could not be reached", problem!);
-        }
-        var properties = new OAuthChallengeProperties { RedirectUri = Links.Step(StepIds.All[0]) };
-        properties.Items[SmartOAuthHandler.IssItem] = iss;
-        properties.Items[SmartOAuthHandler.AuthorizeItem] = config.AuthorizationEndpoint;
-        properties.Items[SmartOAuthHandler.TokenItem] = config.TokenEndpoint;
-        properties.Items[SmartOAuthHandler.LaunchIdItem] = await sessions.AddLaunchAsync(http.RequestAborted);
-        if (launch is not null)
-        {
-            properties.Items[SmartOAuthHandler.LaunchItem] = launch;
-        }
-        properties.Scope = Scopes(options.Value.ReadAndWriteScope, standalone: launch is null);
-        return Results.Challenge(properties, [SmartOAuthHandler.SchemeName]);
-    }
-
-    /// <summary>The scopes of an authorize request; a standalone launch (no launch parameter) asks the authorization server
-    /// to let the clinician pick the patient.</summary>
-    private static string[] Scopes(string scope, bool standalone) =>
-        (standalone ? scope.Replace("launch ", "launch/patient ", StringComparison.Ordinal) : scope).Split(' ', StringSplitOptions.RemoveEmptyEntries);
-
-    /// <summary>Decision 26: the authorization server refused the write scopes rather than grant fewer. The same launch is
-    /// asked again for reading only (once), and the Navigator opens read-only, saying that saving is unavailable.</summary>
-    private static async Task<bool> RetryReadOnlyAsync(RemoteFailureContext context, string? error)
-    {
-        var http = context.HttpContext;
-        var options = http.RequestServices.GetRequiredService<IOptions<NavigatorOptions>>().Value;
-        if (error != "invalid_scope" || context.Properties is not { } failed || failed.Items.ContainsKey(SmartOAuthHandler.ReadOnlyItem)
-            || string.IsNullOrWhiteSpace(options.WriteScope) || !failed.Items.TryGetValue(SmartOAuthHandler.IssItem, out var iss) || iss is null)
-        {
-            return false;
-        }
-        var properties = new OAuthChallengeProperties { RedirectUri = Links.Step(StepIds.All[0]) };
-        foreach (var item in new[] { SmartOAuthHandler.IssItem, SmartOAuthHandler.AuthorizeItem, SmartOAuthHandler.TokenItem, SmartOAuthHandler.LaunchItem })
-        {
-            if (failed.Items.TryGetValue(item, out var value) && value is not null)
-            {
-                properties.Items[item] = value;
-            }
-        }
-        properties.Items[SmartOAuthHandler.ReadOnlyItem] = "true";
-        properties.Items[SmartOAuthHandler.LaunchIdItem] = await http.RequestServices.GetRequiredService<NavigatorSessions>().AddLaunchAsync(http.RequestAborted);
-        properties.Scope = Scopes(options.Scope, standalone: !properties.Items.ContainsKey(SmartOAuthHandler.LaunchItem));
-        await http.ChallengeAsync(SmartOAuthHandler.SchemeName, properties);
-        context.HandleResponse();
-        return true;
-    }
-
-    /// <summary>The CDS Hooks Sandbox's launch against an open FHIR server: it appends <c>fhirServiceUrl</c> and
-    /// <c>patientId</c> to the link instead of <c>iss</c> and <c>launch</c>, and no one signs in. The chart is read without
-    /// a token, only from a server the hooks could name as fhirServer, and nothing is ever written back.</summary>
-    private static async Task<IResult> OpenServerLaunchAsync(HttpContext http, string fhirServer, string? patient, NavigatorIssuers issuers, NavigatorOptions options)
-    {
-        if (!options.AllowOpenServerLaunch)
-        {
-            return Problem(http, 403, "Open FHIR server launches are off",
-                "This Navigator only opens through the EHR's SMART launch (iss and launch). Launches against an open FHIR server are turned off here.");
-        }
-        if (issuers.Refusal(fhirServer) is { } refusal)
-        {
-            NavigatorLog.LaunchRefused(http.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger("CdsMitral.Navigator"), refusal);
-            return Problem(http, 400, "This FHIR server is not allowed", $"The Navigator does not read this FHIR server: {refusal}");
-        }
-        if (!HookValidation.IsFhirId(patient))
-        {
-            return Problem(http, 400, "No patient in context", "The launch names no patient (patientId), or an id that is not a FHIR id.");
-        }
-        return await StartSessionAsync(http, fhirServer, patient, null, OpenServerUser);
-    }
-
-    /// <summary>How an open-server session read the chart, as the audit says it.</summary>
-    public const string OpenServerAccess = "open FHIR server, no authorization";
-
-    /// <summary>Who the answers are attested by when no one signed in.</summary>
-    public const string OpenServerUser = "an unidentified user (open FHIR server, no sign-in)";
-
-    /// <summary>The library's callback failed (state, correlation, consent, token): a page saying which, and no session.</summary>
-    internal static async Task LaunchFailedAsync(RemoteFailureContext context)
-    {
-        var http = context.HttpContext;
-        // A state is good once, even when this attempt failed before the exchange (another browser, declined consent).
-        if (context.Properties?.Items.TryGetValue(SmartOAuthHandler.LaunchIdItem, out var id) == true)
-        {
-            await http.RequestServices.GetRequiredService<NavigatorSessions>().TakeLaunchAsync(id, http.RequestAborted);
-        }
-        var query = http.Request.Query;
-        var error = context.Failure?.Data["error"] as string;
-        if (await RetryReadOnlyAsync(context, error))
-        {
-            return;
-        }
-        var page = context.Failure switch
-        {
-            NavigatorLaunchException f => Problem(http, f.Status, f.Title, f.Message),
-            _ when http.Items.ContainsKey(SmartOAuthHandler.ExchangeStarted) =>
-                Problem(http, 401, "The EHR did not issue a token", "The EHR's authorization server refused to issue a token, or could not be reached."),
-            _ when context.Properties is not null && error == "access_denied" =>
-                Problem(http, 403, "The EHR did not grant access", "Access was declined at the EHR's sign-in."),
-            _ when context.Properties is not null && error is not null =>
-                Problem(http, 403, "The EHR did not grant access", $"The EHR's sign-in ended with the error '{error}'."),
-            _ when context.Properties is not null && !query.ContainsKey("code") =>
-                Problem(http, 400, "The EHR sent no authorization code", "The EHR's sign-in returned neither a code nor an error."),
-            _ => Problem(http, 400, NavigatorLaunchException.NoLaunchTitle, NavigatorLaunchException.NoLaunchMessage),
-        };
-        await page.ExecuteAsync(http);
-        context.HandleResponse();
-    }
-
-    /// <summary>The library exchanged the code: read the chart with the token, keep both on the server, and hand the browser
-    /// an opaque session cookie. Nothing is signed in: the ticket stays in this request.</summary>
-    internal static async Task LaunchSucceededAsync(TicketReceivedContext context)
-    {
-        var http = context.HttpContext;
-        context.HandleResponse();
-        var grant = http.Items[typeof(SmartGrant)] as SmartGrant;
-        var iss = context.Properties?.Items[SmartOAuthHandler.IssItem];
-        var page = grant is null || iss is null
-            ? Problem(http, 401, "The EHR did not issue a token", "The EHR's authorization server answered without a bearer access token.")
-            : await StartSessionAsync(http, iss, grant);
-        await page.ExecuteAsync(http);
-    }
-
-    private static Task<IResult> StartSessionAsync(HttpContext http, string iss, SmartGrant grant) =>
-        grant.Patient is not { } patient || !HookValidation.IsFhirId(patient)
-            ? Task.FromResult(Problem(http, 400, "No patient in context", "The EHR's token names no patient (or an id that is not a FHIR id)."))
-            : StartSessionAsync(http, iss, patient, grant, grant.User ?? "the launching clinician");
-
-    /// <summary>Reads the chart as a hook would (with the grant's token, or none on an open server), keeps it with the
-    /// token on the server, and hands the browser an opaque session cookie.</summary>
-    private static async Task<IResult> StartSessionAsync(HttpContext http, string iss, string patient, SmartGrant? grant, string user)
-    {
-        var services = http.RequestServices;
-        var options = services.GetRequiredService<IOptions<NavigatorOptions>>().Value;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var lifetime = grant?.ExpiresIn is > 0 and var s ? TimeSpan.FromSeconds(Math.Min(s, options.SessionLifetime.TotalSeconds)) : options.SessionLifetime;
-        var (snapshot, banner, problem) = await ReadChartAsync(http, iss, patient, grant?.AccessToken, grant?.Scope, user, now + lifetime);
-        if (snapshot is null)
-        {
-            return problem!;
-        }
-        // An EHR that relays no appContext: the card that opened the session is inferred from the audit, and the record says so.
-        var from = LaunchOrigin.From(grant?.AppContext)
-            ?? await LaunchOrigin.InferAsync(services.GetService<AuditStore>(), patient, services.GetRequiredService<NavigatorIssuers>().Clients(iss), now,
-                TimeSpan.FromDays(1), http.RequestAborted);
-        var session = new NavigatorSession(iss, grant?.AccessToken, patient, grant?.Scope ?? "", user, now + lifetime, snapshot, NavigatorAnswers.None(user, now))
-        {
-            From = from,
-            Encounter = HookValidation.IsFhirId(grant?.Encounter) ? grant!.Encounter : null,
-            NeedPatientBanner = grant?.NeedPatientBanner,
-            Patient = banner,
-        };
-        var id = await services.GetRequiredService<NavigatorSessions>().AddSessionAsync(session, http.RequestAborted);
-        http.Response.Cookies.Append(SessionCookie, id, Cookie(http, lifetime));
-        return Results.Redirect(Links.Step(StepIds.All[0]));
-    }
-
-    /// <summary>The chart through the hooks' gathering and snapshot, or the page that says why it could not be read.</summary>
-    private static async Task<(ClinicalSnapshot? Snapshot, PatientBanner? Patient, IResult? Problem)> ReadChartAsync(HttpContext http, string iss, string patient, string? token,
-        string? scope, string user, DateTimeOffset expires)
-    {
-        var services = http.RequestServices;
-        var service = services.GetRequiredService<CdsServiceRegistry>().Find(CdsServices.PatientViewId)!;
-        var now = services.GetRequiredService<TimeProvider>().GetUtcNow();
-        var request = new HookRequest(Hook: "patient-view", FhirServer: iss,
-            FhirAuthorization: token is null ? null : new FhirAuthorization(token, "Bearer", (long)(expires - now).TotalSeconds, scope, user, patient));
-        var context = new HookContext(user, patient, null, [], null);
-        var gathered = await services.GetRequiredService<InputGatherer>().GatherAsync(service, request, context, http.RequestAborted);
-        var failed = gathered.Keys.Where(k => k.Source is KeySource.Failed or KeySource.NotAvailable).ToList();
-        if (gathered.Queries.Any(q => q.Status is 401 or 403))
-        {
-            return (null, null, token is null
-                ? Problem(http, 403, "The FHIR server is not open",
-                    "The FHIR server asks for authorization, so the Navigator cannot read it without a sign-in. Open the Navigator through the EHR's SMART launch instead.")
-                : Problem(http, 403, "The FHIR server refused the Navigator",
-                    "The EHR's FHIR server refused to let the Navigator read this patient's record with the access it granted."));
-        }
-        if (gathered.MissingRequired(service).Any())
-        {
-            return (null, null, Problem(http, 502, "The patient's record could not be read",
-                $"The FHIR server did not return {string.Join(", ", failed.Select(k => k.Key))}."));
-        }
-        return (services.GetRequiredService<SnapshotBuilder>().Build(gathered.Record, now), PatientBanner.From(gathered.Record), null);
-    }
-
-    private static async Task<IResult> WriteBack(HttpContext http, NavigatorSessions sessions, IAntiforgery antiforgery, IHttpClientFactory clients,
-        AuditWriter audit, TimeProvider time)
-    {
-        if (await SessionAsync(http) is not { } session)
-        {
-            return NoSession(http);
-        }
-        if (!await antiforgery.IsRequestValidAsync(http))
-        {
-            return Problem(http, 400, "The form could not be accepted", "The form was not sent from this Navigator session. Open the result again and resend it.");
-        }
-        if (session.OpenServer)
-        {
-            return Problem(http, 403, "Nothing is saved to an open FHIR server",
-                "This session reads an open FHIR server without authorization, so the Navigator writes nothing to it. Print the referral summary instead.");
-        }
-        if (!session.MayWriteBack)
-        {
-            return Problem(http, 403, "The EHR did not grant write-back",
-                "The EHR did not grant the Navigator permission to create a QuestionnaireResponse and a ServiceRequest, so nothing was saved. Print the referral summary instead.");
-        }
-        var view = View(session, time);
-        await Audit(session, view, audit, time);
-        // Decision 26: a proposal of a Heart Valve Team evaluation is written only when the clinician pressed the button that says so.
-        var form = await http.Request.ReadFormAsync(http.RequestAborted);
-        var propose = form["propose"] == "yes";
-        var bundle = NavigatorOutputs.WriteBackBundle(session.PatientId, session.Answers, view, Guid.NewGuid, propose);
-        using var request = new HttpRequestMessage(HttpMethod.Post, new Uri(session.Iss.TrimEnd('/') + "/"))
-        {
-            Content = new StringContent(bundle.ToJsonString(), Encoding.UTF8, "application/fhir+json"),
-        };
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", session.AccessToken);
-        request.Headers.Accept.Add(new MediaTypeWithQualityHeaderValue("application/fhir+json"));
-        WriteBackOutcome outcome;
-        try
-        {
-            using var response = await clients.CreateClient(FhirFetcher.HttpClientName).SendAsync(request, http.RequestAborted);
-            outcome = response.IsSuccessStatusCode
-                ? new WriteBackOutcome(WriteBackOutcome.Saved, (int)response.StatusCode, WriteBackOutcome.CreatedIn(await response.Content.ReadAsStringAsync(http.RequestAborted)))
-                : new WriteBackOutcome(WriteBackOutcome.Refused, (int)response.StatusCode);
-        }
-        catch (HttpRequestException)
-        {
-            outcome = new WriteBackOutcome(WriteBackOutcome.Unreachable);
-        }
-        session.WrittenBack = outcome;
-        await AuditWriteBack(session, view, outcome, propose, audit, time);
-        await sessions.SaveAsync(http.Request.Cookies[SessionCookie], session, http.RequestAborted);
-        if (outcome.Outcome == WriteBackOutcome.Unreachable)
-        {
-            return Problem(http, 502, "The EHR did not save the answers", "The EHR's FHIR server could not be reached.");
-        }
-        if (outcome.Outcome == WriteBackOutcome.Refused)
-        {
-            return Problem(http, 502, "The EHR did not save the answers", $"The EHR's FHIR server refused the write-back (HTTP {outcome.Status}).");
-        }
-        return Html(http, NavigatorPages.Saved(propose, Links));
-    }
+    /// <summary>A form post must carry the antiforgery token this session's page was given. The framework's antiforgery
+    /// middleware checks it (the endpoint asks for that by its metadata); a post without it gets the Navigator's page.</summary>
+    private static RouteHandlerBuilder RequireFormFromThisSession(this RouteHandlerBuilder endpoint, string reopen) => endpoint
+        .WithMetadata(new RequireAntiforgeryTokenAttribute())
+        .AddEndpointFilter(async (context, next) =>
+            context.HttpContext.Features.Get<IAntiforgeryValidationFeature>() is { IsValid: true }
+                ? await next(context)
+                : Problem(context.HttpContext, 400, "The form could not be accepted", $"The form was not sent from this Navigator session. {reopen}"));
 
     private static PathwayView View(NavigatorSession session, TimeProvider time) =>
         NavigatorPathway.Evaluate(session.Snapshot, session.Answers, time.GetUtcNow());
-
-    /// <summary>One audit event per result: written when a result is first shown (or saved) for these answers.</summary>
-    private static async Task<bool> Audit(NavigatorSession session, PathwayView view, AuditWriter audit, TimeProvider time)
-    {
-        if (session.Audited == (session.Answers, view.Result))
-        {
-            return false;
-        }
-        var at = time.GetUtcNow();
-        var writeBack = session.OpenServer ? new WriteBackOutcome(WriteBackOutcome.OpenServer)
-            : session.MayWriteBack ? new WriteBackOutcome(WriteBackOutcome.Offered) : new WriteBackOutcome(WriteBackOutcome.NotGranted);
-        var record = new NavigatorAuditRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
-            NavigatorPathway.CodeOf(view.Result), view.Attested, session.Encounter, session.From, writeBack,
-            session.OpenServer ? OpenServerAccess : "SMART EHR launch");
-        await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorAuditRecord)));
-        session.Audited = (session.Answers, view.Result);
-        return true;
-    }
-
-    /// <summary>One audit event per write-back attempt, beside the result's: what the EHR made of it.</summary>
-    private static async Task AuditWriteBack(NavigatorSession session, PathwayView view, WriteBackOutcome outcome, bool proposed, AuditWriter audit, TimeProvider time)
-    {
-        var at = time.GetUtcNow();
-        var record = new NavigatorWriteBackRecord(session.Id.ToString(), at, session.User, session.PatientId, FhirServerPolicy.Redact(session.Iss)!,
-            NavigatorPathway.CodeOf(view.Result), session.From, outcome, proposed ? "QuestionnaireResponse, ServiceRequest (draft)" : "QuestionnaireResponse");
-        await audit.WriteAsync(new AuditEntry(Guid.CreateVersion7(), AuditKind, at, JsonSerializer.Serialize(record, NavigatorJson.Default.NavigatorWriteBackRecord)));
-    }
-
-    private static async Task<IResult> WithSessionAsync(HttpContext http, Func<NavigatorSession, IResult> page) =>
-        await SessionAsync(http) is { } session ? page(session) : NoSession(http);
-
-    /// <summary>The session the cookie names; a stored one this instance has not served yet has its chart read again
-    /// with its own token, exactly as at the launch.</summary>
-    private static Task<NavigatorSession?> SessionAsync(HttpContext http) =>
-        http.RequestServices.GetRequiredService<NavigatorSessions>().FindAsync(http.Request.Cookies[SessionCookie], async record =>
-            await ReadChartAsync(http, record.Iss, record.PatientId, record.AccessToken, record.Scope, record.User, record.Expires) is { Snapshot: { } snapshot } ? snapshot : null,
-            http.RequestAborted);
-
-    private static IResult NoSession(HttpContext http) =>
-        Problem(http, 401, "No Navigator session", "This Navigator session has ended or was never started in this browser.");
-
-    private static CookieOptions Cookie(HttpContext http, TimeSpan lifetime)
-    {
-        var cookie = new CookieBuilder { MaxAge = lifetime > TimeSpan.Zero ? lifetime : null, IsEssential = true };
-        NavigatorRegistration.NavigatorCookie(cookie, http.RequestServices.GetRequiredService<IOptions<NavigatorOptions>>().Value, SameSiteMode.Lax);
-        return cookie.Build(http);
-    }
 
     public static IResult Problem(HttpContext http, int status, string title, string message) =>
         Html(http, NavigatorPages.Problem(title, message, Links), status);
@@ -441,42 +110,3 @@ public static partial class NavigatorEndpoints
     }
 }
 
-/// <summary>Which iss the Navigator will talk to: one some configured client (or the unverified list) may name as
-/// fhirServer in a hook call — the same patterns, compared the same way.</summary>
-public sealed class NavigatorIssuers(FhirServerPolicy policy, IOptions<TrustOptions> trust)
-{
-    private List<CallingClient> Callers()
-    {
-        var callers = trust.Value.Clients.Select(c => new CallingClient(c.Issuer, c.Name, null, null, true)).ToList();
-        if (trust.Value.Mode == TrustMode.Off)
-        {
-            // Only then may an unverified caller name a fhirServer at all: its list means nothing while every call is verified.
-            callers.Add(new CallingClient(null, null, null, null, false));
-        }
-        return callers;
-    }
-
-    /// <summary>The clients (their JWT issuers; null for an unverified caller) that may name <paramref name="iss"/> as fhirServer.</summary>
-    public IReadOnlyList<string?> Clients(string iss) => [.. Callers().Where(c => policy.Refusal(c, iss) is null).Select(c => c.Issuer)];
-
-    public string? Refusal(string iss)
-    {
-        var callers = Callers();
-        string? first = callers.Count == 0 ? "no EHR is registered with this service." : null;
-        foreach (var caller in callers)
-        {
-            if (policy.Refusal(caller, iss) is not { } refusal)
-            {
-                return null;
-            }
-            first ??= refusal;
-        }
-        return first;
-    }
-}
-
-internal static partial class NavigatorLog
-{
-    [LoggerMessage(60, LogLevel.Warning, "Navigator launch refused: {Reason:l}")]
-    public static partial void LaunchRefused(ILogger logger, string reason);
-}

@@ -40,6 +40,7 @@ public static class NavigatorRegistration
         services.AddSingleton<NavigatorIssuers>();
         services.AddTransient<SmartDiscovery>();
         services.AddAntiforgery();
+        services.AddNavigatorSessionAuthentication();
         services.AddOptions<Microsoft.AspNetCore.Antiforgery.AntiforgeryOptions>().Configure<IOptions<NavigatorOptions>>((o, navigator) =>
         {
             o.Cookie.Name = "cdsmitral-nav-af";
