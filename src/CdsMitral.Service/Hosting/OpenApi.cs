@@ -26,7 +26,8 @@ public static class OpenApi
 
     public static IEndpointRouteBuilder MapApiDocument(this IEndpointRouteBuilder app)
     {
-        app.MapOpenApi();
+        // Integrators read it before they have a key; it describes the wire types and says nothing of any record.
+        app.MapOpenApi().Public("the API's description for integrators, generated from the endpoints; no data");
         return app;
     }
 

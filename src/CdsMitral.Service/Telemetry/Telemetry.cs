@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using CdsMitral.Service.Fhir;
+using CdsMitral.Service.Hosting;
 using OpenTelemetry;
 using OpenTelemetry.Exporter;
 using OpenTelemetry.Metrics;
@@ -81,7 +82,9 @@ public static class TelemetryRegistration
         var options = app.Services.GetRequiredService<TelemetryOptions>();
         if (options.Collecting && !string.IsNullOrWhiteSpace(options.PrometheusEndpoint))
         {
-            app.MapPrometheusScrapingEndpoint(options.PrometheusEndpoint);
+            // Only when configured; the figures carry no patient data (TelemetryTests); keep the path on the operator's network.
+            app.MapPrometheusScrapingEndpoint(options.PrometheusEndpoint)
+                .Public("the Prometheus scrape, mapped only when Telemetry:PrometheusEndpoint is set; counts and durations, no patient data");
         }
         return app;
     }
