@@ -9,21 +9,6 @@ public sealed partial class AuditStore
 {
     // ---- tamper evidence -----------------------------------------------------------------------------------------
 
-    /// <summary>Whether an event's hash is what its content and its key make it: null when it is; Legacy for an event
-    /// hashed before the chain was keyed.</summary>
-    private (string? Problem, bool Legacy) SealProblem(StoredEvent e)
-    {
-        if (e.KeyId is null)
-        {
-            return (Hash(e.PrevHash, e.Seq, e.Id, e.Kind, e.AtText, e.Document) == e.Hash ? null : "its content does not match its hash (altered)", true);
-        }
-        if (keys.Find(e.KeyId) is not { } key)
-        {
-            return ($"it is signed with chain key {e.KeyId}, which this service does not have (list it under CdsMitral:Audit:ChainKeys)", false);
-        }
-        return (key.Sign(e.PrevHash, e.Seq, e.Id, e.Kind, e.AtText, e.Document) == e.Hash ? null : "its content does not match its hash (altered)", false);
-    }
-
     /// <summary>How far this process has proved the chain intact: the event through which every event and its index rows
     /// were checked, and what the walk knew there. A check resumes from here rather than re-reading the chain.</summary>
     private sealed record Proved(long Seq, string Hash, long Count, long Legacy, IReadOnlyList<string> KeyIds, PurgeRecord? LastPurge,

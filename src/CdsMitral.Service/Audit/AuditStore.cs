@@ -25,37 +25,6 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 
     public AuditKeyring Keys => keys;
 
-    /// <summary>The legacy, unkeyed hash of events written before the chain was keyed: SHA-256 over the UTF-8 of
-    /// "prev\nseq\nid\nkind\nat\ndocument". Anyone who can write the database can recompute it; kept to verify old events.</summary>
-    public static string Hash(string prevHash, long seq, string id, string kind, string at, string document)
-    {
-        using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(Encoding.UTF8.GetMaxByteCount(Math.Max(document.Length, 256)));
-        try
-        {
-            void Add(string part, bool last = false)
-            {
-                var length = Encoding.UTF8.GetBytes(part, buffer);
-                if (!last)
-                {
-                    buffer[length++] = (byte)'\n';
-                }
-                sha.AppendData(buffer, 0, length);
-            }
-            Add(prevHash);
-            Add(seq.ToString(CultureInfo.InvariantCulture));
-            Add(id);
-            Add(kind);
-            Add(at);
-            Add(document, last: true);
-            return Convert.ToHexStringLower(sha.GetHashAndReset());
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
-    }
-
     /// <param name="replay">True when moving spooled entries: some may already be in the store (a crash between the
     /// move and the truncation), so each id is checked. Fresh entries carry new ids and skip the check.</param>
     public async Task<IReadOnlyList<Appended>> AppendAsync(IReadOnlyList<AuditEntry> entries, CancellationToken cancellationToken, bool replay = false)
