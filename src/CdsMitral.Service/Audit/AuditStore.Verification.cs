@@ -261,18 +261,6 @@ public sealed partial class AuditStore
         return (parts.Count == 0 ? "No events" : "Events: " + string.Join("; ", parts)) + "; " + checkpointed + ".";
     }
 
-    internal static PurgeRecord? ReadPurge(string document)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(document, AuditJson.Default.PurgeRecord);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>Whether the walk's row (event, its invocations row at 8, its card rows at 19, its feedback row at 20)
     /// holds exactly the index rows the event's document gives.</summary>
     private static string? IndexProblem(StoredEvent e, DbDataReader r, bool mayBePending)

@@ -275,30 +275,6 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
             Convert.ToInt32(r.GetValue(first + 8), CultureInfo.InvariantCulture), r.GetString(first + 9), r.GetString(first + 10));
     }
 
-    private static InvocationIndexView? ReadInvocation(string document)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(document, AuditJson.Default.InvocationIndexView);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    private static FeedbackIndexView? ReadFeedback(string document)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(document, AuditJson.Default.FeedbackIndexView);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
     /// <summary>An invocation's own event and the feedback events tied to it.</summary>
     public async Task<(StoredEvent Invocation, IReadOnlyList<StoredEvent> Feedback)?> GetAsync(string eventId, CancellationToken cancellationToken)
     {
