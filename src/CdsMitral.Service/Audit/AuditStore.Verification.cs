@@ -261,57 +261,6 @@ public sealed partial class AuditStore
         return (parts.Count == 0 ? "No events" : "Events: " + string.Join("; ", parts)) + "; " + checkpointed + ".";
     }
 
-    /// <summary>Whether the walk's row (event, its invocations row at 8, its card rows at 19, its feedback row at 20)
-    /// holds exactly the index rows the event's document gives.</summary>
-    private static string? IndexProblem(StoredEvent e, DbDataReader r, bool mayBePending)
-    {
-        var invocation = ReadIndex(r, 8);
-        var cardRows = r.IsDBNull(19) ? [] : r.GetString(19).Split('\u001e').Order(StringComparer.Ordinal).ToList();
-        var hasFeedback = !r.IsDBNull(20);
-        if (e.Kind == EventKind.Hook && mayBePending && invocation is null && cardRows.Count == 0 && !hasFeedback)
-        {
-            return null; // answered, its index rows not written yet
-        }
-        if (e.Kind == EventKind.Hook)
-        {
-            if (hasFeedback)
-            {
-                return "a feedback index row is tied to this hook event";
-            }
-            if (ReadInvocation(e.Document) is not { } view)
-            {
-                return "its record cannot be read";
-            }
-            if (Differences(Expected(e.AtText, view), invocation) is { } differs)
-            {
-                return $"its index row differs from its chained record ({differs})";
-            }
-            var cards = (view.Cards ?? []).Select(c => $"{c.Uuid}\u001f{c.Source?.Topic?.Code ?? ""}\u001f{c.Indicator}").Order(StringComparer.Ordinal).ToList();
-            return cards.SequenceEqual(cardRows, StringComparer.Ordinal) ? null : "its card index rows differ from the cards in its chained record";
-        }
-        if (invocation is not null || cardRows.Count > 0)
-        {
-            return "invocation or card index rows are tied to an event that is not a hook call";
-        }
-        if (e.Kind != EventKind.Feedback)
-        {
-            return hasFeedback ? "a feedback index row is tied to an event that is not feedback" : null;
-        }
-        if (!hasFeedback)
-        {
-            return "its feedback index row is missing";
-        }
-        if (ReadFeedback(e.Document) is not { } f)
-        {
-            return "its record cannot be read";
-        }
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        var knownCard = Convert.ToInt32(r.GetValue(26), CultureInfo.InvariantCulture) != 0;
-        return Text(21) == f.DedupeKey && Text(22) == f.Card && Text(23) == f.InvocationId && Text(24) == f.Outcome && Text(25) == e.AtText && knownCard == f.KnownCard
-            ? null
-            : "its feedback index row differs from its chained record";
-    }
-
     /// <summary>Signs the head this process last committed and appends it to the checkpoint file, if it moved since the
     /// last checkpoint. Refuses to sign a head below the newest checkpoint: that chain has lost its newest events.</summary>
     public async Task<AuditCheckpoint?> CheckpointAsync(TimeProvider time, CancellationToken cancellationToken)

@@ -222,59 +222,6 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 
     private static string[] Split(string? s) => (s ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries);
 
-    /// <summary>An invocations row, as stored or as derived from its document.</summary>
-    private sealed record IndexedInvocation(string At, string ServiceId, string? Hook, string? HookInstance, string? PatientId, string? UserId,
-        string? ClientIssuer, int Status, string RuleIds, string Indicators)
-    {
-        /// <summary>The row's values in <see cref="InvocationColumns"/> order.</summary>
-        public object?[] Row(string eventId) => [eventId, At, ServiceId, Hook, HookInstance, PatientId, UserId, ClientIssuer, Status, RuleIds, Indicators];
-    }
-
-    private static IndexedInvocation Expected(string at, InvocationIndexView view)
-    {
-        var shown = view.Cards ?? [];
-        return new IndexedInvocation(at, view.ServiceId ?? "", view.Hook, view.HookInstance, view.PatientId, view.UserId, view.Client?.Issuer, view.Status,
-            Set(shown.Select(c => c.Source?.Topic?.Code ?? "")), Set(shown.Select(c => c.Indicator ?? "")));
-    }
-
-    private static string? Differences(IndexedInvocation expected, IndexedInvocation? stored)
-    {
-        if (stored is null)
-        {
-            return "no index row";
-        }
-        var differs = new List<string>();
-        void Check(string name, object? want, object? have)
-        {
-            if (!Equals(want, have))
-            {
-                differs.Add(name);
-            }
-        }
-        Check("time", expected.At, stored.At);
-        Check("service", expected.ServiceId, stored.ServiceId);
-        Check("hook", expected.Hook, stored.Hook);
-        Check("hookInstance", expected.HookInstance, stored.HookInstance);
-        Check("patient id", expected.PatientId, stored.PatientId);
-        Check("user id", expected.UserId, stored.UserId);
-        Check("client", expected.ClientIssuer, stored.ClientIssuer);
-        Check("status", expected.Status, stored.Status);
-        Check("rules", expected.RuleIds, stored.RuleIds);
-        Check("indicators", expected.Indicators, stored.Indicators);
-        return differs.Count == 0 ? null : string.Join(", ", differs);
-    }
-
-    private static IndexedInvocation? ReadIndex(DbDataReader r, int first)
-    {
-        if (r.IsDBNull(first))
-        {
-            return null;
-        }
-        string? Text(int i) => r.IsDBNull(first + i) ? null : r.GetString(first + i);
-        return new IndexedInvocation(r.GetString(first + 1), r.GetString(first + 2), Text(3), Text(4), Text(5), Text(6), Text(7),
-            Convert.ToInt32(r.GetValue(first + 8), CultureInfo.InvariantCulture), r.GetString(first + 9), r.GetString(first + 10));
-    }
-
     /// <summary>An invocation's own event and the feedback events tied to it.</summary>
     public async Task<(StoredEvent Invocation, IReadOnlyList<StoredEvent> Feedback)?> GetAsync(string eventId, CancellationToken cancellationToken)
     {
