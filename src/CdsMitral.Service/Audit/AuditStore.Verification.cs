@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Text.Json;
 
 namespace CdsMitral.Service.Audit;
 
@@ -259,30 +258,5 @@ public sealed partial class AuditStore
                 ? $"{checkpoint.Describe()} (seq {checkpoint.Seq}) is older than the last purge"
                 : $"the chain reaches {checkpoint.Describe()} (seq {checkpoint.Seq})";
         return (parts.Count == 0 ? "No events" : "Events: " + string.Join("; ", parts)) + "; " + checkpointed + ".";
-    }
-
-    /// <summary>Signs the head this process last committed and appends it to the checkpoint file, if it moved since the
-    /// last checkpoint. Refuses to sign a head below the newest checkpoint: that chain has lost its newest events.</summary>
-    public async Task<AuditCheckpoint?> CheckpointAsync(TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (checkpoints is null || _head is not { } head || head == _checkpointed)
-        {
-            return null;
-        }
-        var (newest, _) = checkpoints.ReadNewest(keys);
-        if (newest is not null && newest.Seq > head.Seq)
-        {
-            throw new InvalidOperationException($"the chain head (seq {head.Seq}) is below {newest.Describe()} (seq {newest.Seq}): its newest events were removed; no checkpoint is written");
-        }
-        long events;
-        await using (var connection = await db.OpenAsync(cancellationToken))
-        await using (var count = AuditDatabase.Command(connection, null, "SELECT count(*) FROM audit_events WHERE seq <= @s", ("s", head.Seq)))
-        {
-            events = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-        }
-        var checkpoint = AuditCheckpoint.Sign(keys.Current, head.Seq, events, head.Hash, time.GetUtcNow(), checkpoints.Store);
-        checkpoints.Append(checkpoint);
-        _checkpointed = head;
-        return checkpoint;
     }
 }

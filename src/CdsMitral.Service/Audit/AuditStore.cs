@@ -1,8 +1,4 @@
-using System.Data.Common;
 using System.Globalization;
-using System.Security.Cryptography;
-using System.Text;
-using System.Text.Json;
 
 namespace CdsMitral.Service.Audit;
 
@@ -24,8 +20,4 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
     public static DateTimeOffset ReadTimestamp(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal);
 
     public AuditKeyring Keys => keys;
-
-    private ChainPosition? _checkpointed;
-
-    // ---- the shared JWT replay cache (PostgreSQL mode) ------------------------------------------------------------
 }
