@@ -25,11 +25,6 @@ public sealed partial class AuditWriter(AuditStore store, AuditDatabase db, IOpt
     private readonly AuditOptions _options = options.Value;
     private volatile bool _migrated;
     private System.Data.Common.DbConnection? _connection;
-    // SQLite WAL checkpoints run beside the writer, asked for every CheckpointEvery records (about 20 pages of WAL
-    // each): in the committing call they were a stall of megabytes written and synced every ~30 commits.
-    private const int CheckpointEvery = 64;
-    private readonly SemaphoreSlim _checkpointWanted = new(0, 1);
-    private int _sinceWalCheckpoint;
     // One committer at a time: the loop, or a call committing inline. It guards the connection, the chain head and the
     // pending index rows.
     private readonly SemaphoreSlim _committing = new(1, 1);
@@ -174,67 +169,6 @@ public sealed partial class AuditWriter(AuditStore store, AuditDatabase db, IOpt
         await walCheckpoints;
         // The last head this process committed, anchored outside the database before it stops.
         await Checkpoint(CancellationToken.None);
-    }
-
-    private async Task WalCheckpoints(CancellationToken stoppingToken)
-    {
-        if (db.IsPostgres)
-        {
-            return;
-        }
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await _checkpointWanted.WaitAsync(stoppingToken);
-                await db.CheckpointWalAsync(stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
-            {
-                // Not a loss: the committed records are in the WAL, and the writer checkpoints itself past the backstop.
-                AuditLog.CheckpointFailed(logger, e.GetType().Name, e.Message);
-            }
-        }
-    }
-
-    private async Task Checkpoints(CancellationToken stoppingToken)
-    {
-        while (!stoppingToken.IsCancellationRequested)
-        {
-            try
-            {
-                await Task.Delay(_options.CheckpointInterval, time, stoppingToken);
-            }
-            catch (OperationCanceledException)
-            {
-                return;
-            }
-            await Checkpoint(stoppingToken);
-        }
-    }
-
-    private async Task Checkpoint(CancellationToken cancellationToken)
-    {
-        try
-        {
-            await store.CheckpointAsync(time, cancellationToken);
-        }
-        catch (InvalidOperationException e)
-        {
-            AuditLog.CheckpointRefused(logger, e.Message);
-        }
-        catch (Exception e) when (e is System.Data.Common.DbException or IOException or UnauthorizedAccessException or TimeoutException)
-        {
-            AuditLog.CheckpointFailed(logger, e.GetType().Name, e.Message);
-        }
-        catch (OperationCanceledException)
-        {
-            // Shutting down: the final checkpoint follows.
-        }
     }
 
     private DateTimeOffset? _maintainedSince;
