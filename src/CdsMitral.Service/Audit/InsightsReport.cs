@@ -4,23 +4,6 @@ using System.Text.Json.Serialization;
 
 namespace CdsMitral.Service.Audit;
 
-public sealed record InsightsHookView(string? Hook, int Status, IReadOnlyList<InsightsRuleView>? Rules, IReadOnlyList<IndexCardView>? Cards, InsightsSnapshotView? Snapshot);
-
-public sealed record InsightsRuleView(string? RuleId, string? Version, bool Fired, string? NotShown, string? Mode);
-
-public sealed record InsightsSnapshotView(IReadOnlyList<InsightsFindingView>? Findings);
-
-public sealed record InsightsFindingView(string? Measure, string? Problem);
-
-public sealed record InsightsFeedbackView(string? Card, string? Outcome, InsightsCodingView? OverrideReason);
-
-public sealed record InsightsCodingView(string? Code);
-
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase)]
-[JsonSerializable(typeof(InsightsHookView))]
-[JsonSerializable(typeof(InsightsFeedbackView))]
-public sealed partial class InsightsJson : JsonSerializerContext;
-
 /// <summary>The governance figures, computed from the chained documents of hook, feedback and suppression events. Pure.</summary>
 public static partial class InsightsReport
 {
