@@ -1,6 +1,5 @@
 using System.Data.Common;
 using System.Globalization;
-using System.Text.Json;
 
 namespace CdsMitral.Service.Audit;
 
@@ -8,21 +7,6 @@ namespace CdsMitral.Service.Audit;
 public sealed partial class AuditStore
 {
     // ---- tamper evidence -----------------------------------------------------------------------------------------
-
-    /// <summary>Whether an event's hash is what its content and its key make it: null when it is; Legacy for an event
-    /// hashed before the chain was keyed.</summary>
-    private (string? Problem, bool Legacy) SealProblem(StoredEvent e)
-    {
-        if (e.KeyId is null)
-        {
-            return (Hash(e.PrevHash, e.Seq, e.Id, e.Kind, e.AtText, e.Document) == e.Hash ? null : "its content does not match its hash (altered)", true);
-        }
-        if (keys.Find(e.KeyId) is not { } key)
-        {
-            return ($"it is signed with chain key {e.KeyId}, which this service does not have (list it under CdsMitral:Audit:ChainKeys)", false);
-        }
-        return (key.Sign(e.PrevHash, e.Seq, e.Id, e.Kind, e.AtText, e.Document) == e.Hash ? null : "its content does not match its hash (altered)", false);
-    }
 
     /// <summary>How far this process has proved the chain intact: the event through which every event and its index rows
     /// were checked, and what the walk knew there. A check resumes from here rather than re-reading the chain.</summary>
@@ -274,93 +258,5 @@ public sealed partial class AuditStore
                 ? $"{checkpoint.Describe()} (seq {checkpoint.Seq}) is older than the last purge"
                 : $"the chain reaches {checkpoint.Describe()} (seq {checkpoint.Seq})";
         return (parts.Count == 0 ? "No events" : "Events: " + string.Join("; ", parts)) + "; " + checkpointed + ".";
-    }
-
-    internal static PurgeRecord? ReadPurge(string document)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(document, AuditJson.Default.PurgeRecord);
-        }
-        catch (JsonException)
-        {
-            return null;
-        }
-    }
-
-    /// <summary>Whether the walk's row (event, its invocations row at 8, its card rows at 19, its feedback row at 20)
-    /// holds exactly the index rows the event's document gives.</summary>
-    private static string? IndexProblem(StoredEvent e, DbDataReader r, bool mayBePending)
-    {
-        var invocation = ReadIndex(r, 8);
-        var cardRows = r.IsDBNull(19) ? [] : r.GetString(19).Split('\u001e').Order(StringComparer.Ordinal).ToList();
-        var hasFeedback = !r.IsDBNull(20);
-        if (e.Kind == EventKind.Hook && mayBePending && invocation is null && cardRows.Count == 0 && !hasFeedback)
-        {
-            return null; // answered, its index rows not written yet
-        }
-        if (e.Kind == EventKind.Hook)
-        {
-            if (hasFeedback)
-            {
-                return "a feedback index row is tied to this hook event";
-            }
-            if (ReadInvocation(e.Document) is not { } view)
-            {
-                return "its record cannot be read";
-            }
-            if (Differences(Expected(e.AtText, view), invocation) is { } differs)
-            {
-                return $"its index row differs from its chained record ({differs})";
-            }
-            var cards = (view.Cards ?? []).Select(c => $"{c.Uuid}\u001f{c.Source?.Topic?.Code ?? ""}\u001f{c.Indicator}").Order(StringComparer.Ordinal).ToList();
-            return cards.SequenceEqual(cardRows, StringComparer.Ordinal) ? null : "its card index rows differ from the cards in its chained record";
-        }
-        if (invocation is not null || cardRows.Count > 0)
-        {
-            return "invocation or card index rows are tied to an event that is not a hook call";
-        }
-        if (e.Kind != EventKind.Feedback)
-        {
-            return hasFeedback ? "a feedback index row is tied to an event that is not feedback" : null;
-        }
-        if (!hasFeedback)
-        {
-            return "its feedback index row is missing";
-        }
-        if (ReadFeedback(e.Document) is not { } f)
-        {
-            return "its record cannot be read";
-        }
-        string? Text(int i) => r.IsDBNull(i) ? null : r.GetString(i);
-        var knownCard = Convert.ToInt32(r.GetValue(26), CultureInfo.InvariantCulture) != 0;
-        return Text(21) == f.DedupeKey && Text(22) == f.Card && Text(23) == f.InvocationId && Text(24) == f.Outcome && Text(25) == e.AtText && knownCard == f.KnownCard
-            ? null
-            : "its feedback index row differs from its chained record";
-    }
-
-    /// <summary>Signs the head this process last committed and appends it to the checkpoint file, if it moved since the
-    /// last checkpoint. Refuses to sign a head below the newest checkpoint: that chain has lost its newest events.</summary>
-    public async Task<AuditCheckpoint?> CheckpointAsync(TimeProvider time, CancellationToken cancellationToken)
-    {
-        if (checkpoints is null || _head is not { } head || head == _checkpointed)
-        {
-            return null;
-        }
-        var (newest, _) = checkpoints.ReadNewest(keys);
-        if (newest is not null && newest.Seq > head.Seq)
-        {
-            throw new InvalidOperationException($"the chain head (seq {head.Seq}) is below {newest.Describe()} (seq {newest.Seq}): its newest events were removed; no checkpoint is written");
-        }
-        long events;
-        await using (var connection = await db.OpenAsync(cancellationToken))
-        await using (var count = AuditDatabase.Command(connection, null, "SELECT count(*) FROM audit_events WHERE seq <= @s", ("s", head.Seq)))
-        {
-            events = Convert.ToInt64(await count.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
-        }
-        var checkpoint = AuditCheckpoint.Sign(keys.Current, head.Seq, events, head.Hash, time.GetUtcNow(), checkpoints.Store);
-        checkpoints.Append(checkpoint);
-        _checkpointed = head;
-        return checkpoint;
     }
 }
