@@ -63,7 +63,7 @@ public static partial class NavigatorPathway
         else if (s.Mr is { IsSignificant: false } mild && significant.Verdict == Clinical.Verdict.NotMet)
         {
             return Outcome(PathwayResult.MrNotSignificant,
-                "The secondary-MR intervention pathway starts at moderate-severe (3+) or severe (4+) MR. Treat the heart failure, and reassess " +
+                $"The secondary-MR intervention pathway starts at {Thresholds.SignificantMrText} MR. Treat the heart failure, and reassess " +
                 "with echo if symptoms or findings change.",
                 [$"MR {mild.Label} on {mild.DateText} ({mild.Source})"], [], ["secondary-mr-causes-and-mechanisms", "gdmt-before-intervention"], Evidence.Severity);
         }
@@ -139,7 +139,7 @@ public static partial class NavigatorPathway
         if (nyha == NyhaAnswer.I || a.SymptomsPersistDespiteGdmt == false)
         {
             return Outcome(PathwayResult.NoPersistentSymptoms,
-                "The COAPT-like profile is for patients who remain symptomatic (NYHA II to ambulatory IV) on maximally tolerated GDMT. Continue " +
+                $"The COAPT-like profile is for patients who remain symptomatic ({Thresholds.CoaptNyhaText}) on maximally tolerated GDMT. Continue " +
                 "GDMT and reassess if symptoms return or the echo changes.",
                 [significant.Reason, mech.Text, nyhaText, $"Symptoms persist despite GDMT: {Answered(a, Q.SymptomsPersist)}"], [],
                 ["gdmt-before-intervention", "coapt-and-mitra-fr"], Evidence.Symptoms);

@@ -132,7 +132,7 @@ public static partial class NavigatorPathway
         var suggested = recorded is { IsCurrent: true } current ? Roman(current.Value) : null;
         var (nyha, _) = EffectiveNyha(s, a);
         return MakeStep(StepIds.Symptoms, "Symptoms despite GDMT", values,
-            "The record may hold a NYHA class; only you can say whether symptoms persist on maximally tolerated GDMT. COAPT enrolled NYHA II to ambulatory IV.",
+            $"The record may hold a NYHA class; only you can say whether symptoms persist on maximally tolerated GDMT. {Clinical.Evidence.CoaptNyha}",
             [Ask(Q.Nyha, a, suggested, suggested is null ? null : $"NYHA {suggested} on record ({recorded!.DateText}, {recorded.Source})"), Ask(Q.SymptomsPersist, a)],
             SymptomFinding(a, nyha), "coapt-and-mitra-fr", Evidence.Symptoms);
     }

@@ -18,7 +18,7 @@ public static partial class NavigatorPathway
     /// <summary>The evidence each step and result names: the statements the cards and pages make (<see cref="Clinical.Evidence"/>).</summary>
     internal static class Evidence
     {
-        public static string Coapt(ClinicalSnapshot s) => s.Mr is { Grade: >= 4 }
+        public static string Coapt(ClinicalSnapshot s) => s.Mr is { Grade: >= Thresholds.SevereMrGrade }
             ? $"{Clinical.Evidence.TeerGradesSevere} {Clinical.Evidence.Coapt5Year}"
             : $"{Clinical.Evidence.ModerateSevere} {Clinical.Evidence.Coapt5Year} {Clinical.Evidence.ReshapeHf2}";
 
