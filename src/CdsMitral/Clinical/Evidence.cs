@@ -102,7 +102,10 @@ public static class Evidence
 
     public const string Severity = "Grading by the ASE recommendations and the valve guidelines; EROA, regurgitant volume and fraction are shown as context.";
 
-    public const string Symptoms = "COAPT (Stone, NEJM 2018) enrolled patients with NYHA II to ambulatory IV symptoms despite maximally tolerated GDMT.";
+    public const string Symptoms = "COAPT (Stone, NEJM 2018) enrolled patients with " + Thresholds.CoaptNyhaText + " symptoms despite maximally tolerated GDMT.";
+
+    /// <summary>Where the NYHA class is I, or the symptoms are asked for: the card and the Navigator say it alike.</summary>
+    public const string CoaptNyha = "COAPT enrolled " + Thresholds.CoaptNyhaText + ".";
 
     public const string HeartTeam = "The Heart Valve Team judges anatomy and surgical risk. " + SurgerySecondary;
 

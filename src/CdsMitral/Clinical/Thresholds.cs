@@ -28,6 +28,12 @@ public static class Thresholds
     /// <summary>Moderate-severe (3+) or severe (4+).</summary>
     public const decimal SignificantMrGrade = 3;
 
+    /// <summary>Severe (4+): the grade the guideline recommendations for TEER concern (decision 22).</summary>
+    public const decimal SevereMrGrade = 4;
+
+    /// <summary>The symptoms COAPT enrolled (Stone, NEJM 2018): NYHA I is outside them.</summary>
+    public const string CoaptNyhaText = "NYHA II to ambulatory IV";
+
     public static readonly (decimal Min, decimal Max) LvefPlausible = (5, 90);
     public static readonly (decimal Min, decimal Max) LvesdPlausible = (15, 100);
     public static readonly (decimal Min, decimal Max) PaspPlausible = (10, 150);
@@ -35,6 +41,10 @@ public static class Thresholds
     public static string LvefWindowText => $"{LvefLow.Value:0}–{LvefHigh.Value:0} %";
     public static string LvesdWindowText => $"≤ {LvesdMax.Text("mm")}";
     public static string PaspWindowText => $"≤ {PaspMax.Text("mmHg")}";
+
+    /// <summary>"moderate-severe (3+) or severe (4+)".</summary>
+    public static string SignificantMrText { get; } =
+        string.Create(CultureInfo.InvariantCulture, $"moderate-severe ({SignificantMrGrade:0}+) or severe ({SevereMrGrade:0}+)");
 
     /// <summary>The numbers by name, for the content pages ({{threshold:lvef-window}}) and the review page.</summary>
     public static IReadOnlyDictionary<string, string> ByKey { get; } = new Dictionary<string, string>(StringComparer.Ordinal)
@@ -47,6 +57,6 @@ public static class Thresholds
         ["pasp-max"] = PaspMax.Text("mmHg"),
         ["pasp-window"] = PaspWindowText,
         ["reduced-ef"] = ReducedEfBelow.Text("%"),
-        ["significant-mr"] = $"moderate-severe ({SignificantMrGrade:0}+) or severe (4+)",
+        ["significant-mr"] = SignificantMrText,
     };
 }

@@ -28,7 +28,7 @@ internal sealed class CoaptProfile : IRule
     {
         var s = c.Snapshot;
         var (mr, lvef, lvesd, pasp) = (s.Mr!, s.CurrentLvef!, s.CurrentLvesd!, s.CurrentPasp!);
-        var severe = mr.Grade >= 4;
+        var severe = mr.Grade >= Thresholds.SevereMrGrade;
         var gdmtGap = s.Gdmt.Missing.Count > 0;
         var prior = s.PriorTeerOrRepair;
         var atrial = s.Mechanism.Subtype == "atrial";
@@ -93,7 +93,7 @@ internal sealed class CoaptProfile : IRule
             .ParaIf(!severe, $"{new Markdown.Trusted("**Severity:**")} {mr.Label} ({mr.DateText}). {new Markdown.Trusted(Evidence.ModerateSevere)}")
             .ParaIf(presumed, $"{new Markdown.Trusted("**Mechanism:**")} {s.Mechanism.Basis}. {new Markdown.Trusted(Evidence.ConfirmMechanism)}")
             .ParaIf(atrial, $"{new Markdown.Trusted("**Atrial mechanism:**")} {new Markdown.Trusted(Evidence.Atrial)}")
-            .ParaIf(nyhaOne, $"NYHA I on {s.NyhaClass?.DateText} ({s.NyhaClass?.Source}): COAPT enrolled NYHA II to ambulatory IV.")
+            .ParaIf(nyhaOne, $"NYHA I on {s.NyhaClass?.DateText} ({s.NyhaClass?.Source}): {new Markdown.Trusted(Evidence.CoaptNyha)}")
             .Heading($"What the record cannot show; the Heart Valve Team confirms")
             .Bullets(CannotShow(s, prior is not null))
             .Context(s)
@@ -115,7 +115,7 @@ internal sealed class CoaptProfile : IRule
         yield return Markdown.Of($"GDMT at maximally tolerated doses, and cardiac resynchronisation where indicated");
         if (!NyhaOne(s))
         {
-            yield return Markdown.Of($"Persistent symptoms, NYHA II to ambulatory IV{NyhaText(s)}");
+            yield return Markdown.Of($"Persistent symptoms, {new Markdown.Trusted(Thresholds.CoaptNyhaText)}{NyhaText(s)}");
         }
         yield return Markdown.Of($"Heart-failure hospitalisation in the past year, or raised natriuretic peptides");
         yield return afterRepair
