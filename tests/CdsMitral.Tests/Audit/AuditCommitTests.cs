@@ -190,9 +190,10 @@ public sealed class AuditCommitTests
 /// to the same chain moves that head, and the next batch must notice and start from the real one.</summary>
 public sealed class PostgresCommitTests
 {
-    [PostgresFact]
+    [Fact]
     public async Task TwoInstancesAppendingToOneChainInTurnAndAtOnceKeepItUnbroken()
     {
+        Requires.Postgres();
         var schema = AuditSupport.NewSchema();
         await using var first = new ServiceFactory().Audited(Store.Postgres, schema).With("CdsMitral:Callers:PermitLimit", "100000");
         await using var second = new ServiceFactory().Audited(Store.Postgres, schema).With("CdsMitral:Callers:PermitLimit", "100000");
@@ -216,9 +217,10 @@ public sealed class PostgresCommitTests
         Assert.Equal(48, (long)(await second.AuditApi("/audit/api/invocations"))["total"]!);
     }
 
-    [PostgresFact]
+    [Fact]
     public async Task TheChainedDocumentsAreStoredCompressedWithLz4WhereTheServerHasIt()
     {
+        Requires.Postgres();
         await using var service = new ServiceFactory().Audited(Store.Postgres);
         Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, Requests.PatientView("p1", new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular")
             .Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Prefetch(Terminology.Terminology.Embedded)))).Status);

@@ -5,35 +5,14 @@ using Microsoft.Playwright;
 
 namespace CdsMitral.Tests.Audit;
 
-/// <summary>Runs only where Debian's Chromium is installed (.ci/run installs it); otherwise reports itself skipped.</summary>
-public sealed class ChromiumFactAttribute : FactAttribute
-{
-    public const string Executable = "/usr/bin/chromium";
-
-    public ChromiumFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
-    {
-        if (!File.Exists(Executable))
-        {
-            SkipReason.Set(this, $"SKIPPED: no browser at {Executable}. Install Debian's chromium (apt-get install chromium) to run the browser tests.", test, file);
-        }
-    }
-
-    /// <summary>Debian's Chromium, headless, quiet: no sandbox (tests may run as root), no GPU, QUIC, first-run or
-    /// background traffic.</summary>
-    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) => playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-    {
-        ExecutablePath = Executable,
-        Headless = true,
-        Args = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
-    });
-}
-
 /// <summary>An auditor at the /audit pages, in a real browser: log in, filter, open a record, see its cards and feedback, export.</summary>
+[Slow]
 public sealed class AuditPageBrowserTests
 {
-    [ChromiumFact]
+    [Fact]
     public async Task AnAuditorFiltersOpensARecordSeesItsCardsAndFeedbackAndDownloadsTheCsv()
     {
+        Requires.Chromium();
         await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
         {
             ["CdsMitral__Audit__Auditors__0__User"] = AuditSupport.AuditorUser,
@@ -63,7 +42,7 @@ public sealed class AuditPageBrowserTests
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         // Without credentials, the pages stay shut.
         await using (var stranger = await browser.NewContextAsync())
         {

@@ -4,11 +4,11 @@ using System.Text;
 using CdsMitral.Service.Audit;
 using CdsMitral.Tests.Support;
 using Microsoft.Extensions.Options;
-using Xunit.Abstractions;
 
 namespace CdsMitral.Tests.Audit;
 
 /// <summary>The service as a real process, killed with SIGKILL in the middle of a load of hooks.</summary>
+[Slow]
 public sealed class CrashTests(ITestOutputHelper output)
 {
     [Fact]

@@ -7,6 +7,7 @@ namespace CdsMitral.Tests.Audit;
 
 /// <summary>Charts whose text is written to attack the auditor's browser: every audit page built from them, and every
 /// content page, loads in Chromium without running anything the chart put there.</summary>
+[Slow]
 public sealed class HostilePageBrowserTests
 {
     /// <summary>Each would set window.__x (or show a dialog) if the page let it run.</summary>
@@ -25,9 +26,10 @@ public sealed class HostilePageBrowserTests
         "[c](data:text/html,<script>window.__x=11</script>)",
     ];
 
-    [ChromiumFact]
+    [Fact]
     public async Task NothingAChartSaysRunsOnTheAuditOrContentPages()
     {
+        Requires.Chromium();
         await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
         {
             ["CdsMitral__Audit__Auditors__0__User"] = AuditSupport.AuditorUser,
@@ -52,7 +54,7 @@ public sealed class HostilePageBrowserTests
         }
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             HttpCredentials = new HttpCredentials { Username = AuditSupport.AuditorUser, Password = AuditSupport.AuditorPassword },

@@ -275,26 +275,21 @@ public static class FeedbackIntegrityScenarios
     }
 }
 
-public sealed class SqliteFeedbackIntegrityTests
+/// <summary>The feedback integrity scenarios, listed once and run against each store as a class of its own (so that the two run in
+/// parallel); the PostgreSQL class skips, saying why, where no server is configured.</summary>
+public abstract class FeedbackIntegrityOnEachStore(Store store)
 {
-    [Fact] public Task AFeedbackRequestOverTheCapIsRefusedWholeWith413NamingTheCapAndNothingIsKept() => FeedbackIntegrityScenarios.AFeedbackRequestOverTheCapIsRefusedWholeWith413NamingTheCapAndNothingIsKept(Store.Sqlite);
-    [Fact] public Task EveryFeedbackItemTakesAPermitFromTheClientsBudget() => FeedbackIntegrityScenarios.EveryFeedbackItemTakesAPermitFromTheClientsBudget(Store.Sqlite);
-    [Fact] public Task AStandBackHoldsOnlyForTheClientTenantAndFhirServerOfTheCallThatShowedTheCard() => FeedbackIntegrityScenarios.AStandBackHoldsOnlyForTheClientTenantAndFhirServerOfTheCallThatShowedTheCard(Store.Sqlite);
-    [Fact] public Task AnotherClientSendingTheSameItemFirstNeitherHidesNorReplacesTheClientsOwnFeedback() => FeedbackIntegrityScenarios.AnotherClientSendingTheSameItemFirstNeitherHidesNorReplacesTheClientsOwnFeedback(Store.Sqlite);
-    [Fact] public Task ResendingAnItemWithANewTimestampNeverExtendsTheStandBack() => FeedbackIntegrityScenarios.ResendingAnItemWithANewTimestampNeverExtendsTheStandBack(Store.Sqlite);
-    [Fact] public Task FeedbackOnACardAnotherServiceShowedIsRefusedAndNothingOfTheRequestIsKept() => FeedbackIntegrityScenarios.FeedbackOnACardAnotherServiceShowedIsRefusedAndNothingOfTheRequestIsKept(Store.Sqlite);
-    [Fact] public Task TwoStoresWhoseCheckpointsShareAFileEachKeepTheirOwn() => FeedbackIntegrityScenarios.TwoStoresWhoseCheckpointsShareAFileEachKeepTheirOwn(Store.Sqlite);
-    [Fact] public Task AnUpgradedStoreKeepsTheFirstStandBackOfACardAndDropsTheLaterOnes() => FeedbackIntegrityScenarios.AnUpgradedStoreKeepsTheFirstStandBackOfACardAndDropsTheLaterOnes(Store.Sqlite);
+    [Fact] public Task AFeedbackRequestOverTheCapIsRefusedWholeWith413NamingTheCapAndNothingIsKept() => FeedbackIntegrityScenarios.AFeedbackRequestOverTheCapIsRefusedWholeWith413NamingTheCapAndNothingIsKept(Requires.Available(store));
+    [Fact] public Task EveryFeedbackItemTakesAPermitFromTheClientsBudget() => FeedbackIntegrityScenarios.EveryFeedbackItemTakesAPermitFromTheClientsBudget(Requires.Available(store));
+    [Fact] public Task AStandBackHoldsOnlyForTheClientTenantAndFhirServerOfTheCallThatShowedTheCard() => FeedbackIntegrityScenarios.AStandBackHoldsOnlyForTheClientTenantAndFhirServerOfTheCallThatShowedTheCard(Requires.Available(store));
+    [Fact] public Task AnotherClientSendingTheSameItemFirstNeitherHidesNorReplacesTheClientsOwnFeedback() => FeedbackIntegrityScenarios.AnotherClientSendingTheSameItemFirstNeitherHidesNorReplacesTheClientsOwnFeedback(Requires.Available(store));
+    [Fact] public Task ResendingAnItemWithANewTimestampNeverExtendsTheStandBack() => FeedbackIntegrityScenarios.ResendingAnItemWithANewTimestampNeverExtendsTheStandBack(Requires.Available(store));
+    [Fact] public Task FeedbackOnACardAnotherServiceShowedIsRefusedAndNothingOfTheRequestIsKept() => FeedbackIntegrityScenarios.FeedbackOnACardAnotherServiceShowedIsRefusedAndNothingOfTheRequestIsKept(Requires.Available(store));
+    [Fact] public Task TwoStoresWhoseCheckpointsShareAFileEachKeepTheirOwn() => FeedbackIntegrityScenarios.TwoStoresWhoseCheckpointsShareAFileEachKeepTheirOwn(Requires.Available(store));
+    [Fact] public Task AnUpgradedStoreKeepsTheFirstStandBackOfACardAndDropsTheLaterOnes() => FeedbackIntegrityScenarios.AnUpgradedStoreKeepsTheFirstStandBackOfACardAndDropsTheLaterOnes(Requires.Available(store));
 }
 
-public sealed class PostgresFeedbackIntegrityTests
-{
-    [PostgresFact] public Task AFeedbackRequestOverTheCapIsRefusedWholeWith413NamingTheCapAndNothingIsKept() => FeedbackIntegrityScenarios.AFeedbackRequestOverTheCapIsRefusedWholeWith413NamingTheCapAndNothingIsKept(Store.Postgres);
-    [PostgresFact] public Task EveryFeedbackItemTakesAPermitFromTheClientsBudget() => FeedbackIntegrityScenarios.EveryFeedbackItemTakesAPermitFromTheClientsBudget(Store.Postgres);
-    [PostgresFact] public Task AStandBackHoldsOnlyForTheClientTenantAndFhirServerOfTheCallThatShowedTheCard() => FeedbackIntegrityScenarios.AStandBackHoldsOnlyForTheClientTenantAndFhirServerOfTheCallThatShowedTheCard(Store.Postgres);
-    [PostgresFact] public Task AnotherClientSendingTheSameItemFirstNeitherHidesNorReplacesTheClientsOwnFeedback() => FeedbackIntegrityScenarios.AnotherClientSendingTheSameItemFirstNeitherHidesNorReplacesTheClientsOwnFeedback(Store.Postgres);
-    [PostgresFact] public Task ResendingAnItemWithANewTimestampNeverExtendsTheStandBack() => FeedbackIntegrityScenarios.ResendingAnItemWithANewTimestampNeverExtendsTheStandBack(Store.Postgres);
-    [PostgresFact] public Task FeedbackOnACardAnotherServiceShowedIsRefusedAndNothingOfTheRequestIsKept() => FeedbackIntegrityScenarios.FeedbackOnACardAnotherServiceShowedIsRefusedAndNothingOfTheRequestIsKept(Store.Postgres);
-    [PostgresFact] public Task TwoStoresWhoseCheckpointsShareAFileEachKeepTheirOwn() => FeedbackIntegrityScenarios.TwoStoresWhoseCheckpointsShareAFileEachKeepTheirOwn(Store.Postgres);
-    [PostgresFact] public Task AnUpgradedStoreKeepsTheFirstStandBackOfACardAndDropsTheLaterOnes() => FeedbackIntegrityScenarios.AnUpgradedStoreKeepsTheFirstStandBackOfACardAndDropsTheLaterOnes(Store.Postgres);
-}
+public sealed class SqliteFeedbackIntegrityTests() : FeedbackIntegrityOnEachStore(Store.Sqlite);
+
+public sealed class PostgresFeedbackIntegrityTests() : FeedbackIntegrityOnEachStore(Store.Postgres);
+

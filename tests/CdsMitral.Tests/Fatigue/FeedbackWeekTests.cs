@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Text;
 using CdsMitral.Tests.Support;
-using Xunit.Abstractions;
 
 namespace CdsMitral.Tests.Fatigue;
 

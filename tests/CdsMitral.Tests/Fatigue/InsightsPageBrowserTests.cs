@@ -7,11 +7,13 @@ using Microsoft.Playwright;
 namespace CdsMitral.Tests.Fatigue;
 
 /// <summary>The committee's view in a real browser: the charts are drawn, and the strict CSP is never broken to draw them.</summary>
+[Slow]
 public sealed class InsightsPageBrowserTests
 {
-    [ChromiumFact]
+    [Fact]
     public async Task AnAuditorOpensTheInsightsAndSeesTheChartsDrawnWithoutAnyCspViolation()
     {
+        Requires.Chromium();
         await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string>
         {
             ["CdsMitral__Audit__Auditors__0__User"] = AuditSupport.AuditorUser,
@@ -34,7 +36,7 @@ public sealed class InsightsPageBrowserTests
         Assert.Single(again["cards"]!.AsArray());
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync(new BrowserNewContextOptions
         {
             HttpCredentials = new HttpCredentials { Username = AuditSupport.AuditorUser, Password = AuditSupport.AuditorPassword },

@@ -158,20 +158,18 @@ public static class SilentModeScenarios
     }
 }
 
-public sealed class SqliteSilentModeTests
+/// <summary>The silent mode scenarios, listed once and run against each store as a class of its own (so that the two run in
+/// parallel); the PostgreSQL class skips, saying why, where no server is configured.</summary>
+public abstract class SilentModeOnEachStore(Store store)
 {
-    [Fact] public Task ARuleInSilentModeIsJudgedAndAuditedAsFiredButNeverShownAndItsRateStandsApart() => SilentModeScenarios.ARuleInSilentModeIsJudgedAndAuditedAsFiredButNeverShownAndItsRateStandsApart(Store.Sqlite);
-    [Fact] public Task ASilentRuleMakesNoLiveRuleStandBack() => SilentModeScenarios.ASilentRuleMakesNoLiveRuleStandBack(Store.Sqlite);
-    [Fact] public Task ARuleTurnedOffIsNotJudgedAndNotCounted() => SilentModeScenarios.ARuleTurnedOffIsNotJudgedAndNotCounted(Store.Sqlite);
-    [Fact] public Task AVersionsModeWinsOverItsRulesAndAnotherVersionsModeDoesNotApply() => SilentModeScenarios.AVersionsModeWinsOverItsRulesAndAnotherVersionsModeDoesNotApply(Store.Sqlite);
-    [Fact] public Task AChangedModeTakesEffectWithoutARestartAndAnInvalidOneIsRefused() => SilentModeScenarios.AChangedModeTakesEffectWithoutARestartAndAnInvalidOneIsRefused(Store.Sqlite);
+    [Fact] public Task ARuleInSilentModeIsJudgedAndAuditedAsFiredButNeverShownAndItsRateStandsApart() => SilentModeScenarios.ARuleInSilentModeIsJudgedAndAuditedAsFiredButNeverShownAndItsRateStandsApart(Requires.Available(store));
+    [Fact] public Task ASilentRuleMakesNoLiveRuleStandBack() => SilentModeScenarios.ASilentRuleMakesNoLiveRuleStandBack(Requires.Available(store));
+    [Fact] public Task ARuleTurnedOffIsNotJudgedAndNotCounted() => SilentModeScenarios.ARuleTurnedOffIsNotJudgedAndNotCounted(Requires.Available(store));
+    [Fact] public Task AVersionsModeWinsOverItsRulesAndAnotherVersionsModeDoesNotApply() => SilentModeScenarios.AVersionsModeWinsOverItsRulesAndAnotherVersionsModeDoesNotApply(Requires.Available(store));
+    [Fact] public Task AChangedModeTakesEffectWithoutARestartAndAnInvalidOneIsRefused() => SilentModeScenarios.AChangedModeTakesEffectWithoutARestartAndAnInvalidOneIsRefused(Requires.Available(store));
 }
 
-public sealed class PostgresSilentModeTests
-{
-    [PostgresFact] public Task ARuleInSilentModeIsJudgedAndAuditedAsFiredButNeverShownAndItsRateStandsApart() => SilentModeScenarios.ARuleInSilentModeIsJudgedAndAuditedAsFiredButNeverShownAndItsRateStandsApart(Store.Postgres);
-    [PostgresFact] public Task ASilentRuleMakesNoLiveRuleStandBack() => SilentModeScenarios.ASilentRuleMakesNoLiveRuleStandBack(Store.Postgres);
-    [PostgresFact] public Task ARuleTurnedOffIsNotJudgedAndNotCounted() => SilentModeScenarios.ARuleTurnedOffIsNotJudgedAndNotCounted(Store.Postgres);
-    [PostgresFact] public Task AVersionsModeWinsOverItsRulesAndAnotherVersionsModeDoesNotApply() => SilentModeScenarios.AVersionsModeWinsOverItsRulesAndAnotherVersionsModeDoesNotApply(Store.Postgres);
-    [PostgresFact] public Task AChangedModeTakesEffectWithoutARestartAndAnInvalidOneIsRefused() => SilentModeScenarios.AChangedModeTakesEffectWithoutARestartAndAnInvalidOneIsRefused(Store.Postgres);
-}
+public sealed class SqliteSilentModeTests() : SilentModeOnEachStore(Store.Sqlite);
+
+public sealed class PostgresSilentModeTests() : SilentModeOnEachStore(Store.Postgres);
+

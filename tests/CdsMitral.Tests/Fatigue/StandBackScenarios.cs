@@ -207,41 +207,40 @@ public static class StandBackScenarios
     }
 }
 
-public sealed class SqliteStandBackTests
+/// <summary>The stand-back scenarios, listed once and run against each store as a class of its own (so that the two run in
+/// parallel); the PostgreSQL class skips, saying why, where no server is configured.</summary>
+public abstract class StandBackOnEachStore(Store store)
 {
-    [Fact] public Task OverriddenForEachAlreadyHandledReasonTheCardStandsBackAndTheAuditSaysWhy() => StandBackScenarios.OverriddenForEachAlreadyHandledReasonTheCardStandsBackAndTheAuditSaysWhy(Store.Sqlite);
-    [Fact] public Task AReasonThatDoesNotMeanHandledStandsNothingBack() => StandBackScenarios.AReasonThatDoesNotMeanHandledStandsNothingBack(Store.Sqlite);
-    [Fact] public Task ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot() => StandBackScenarios.ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot(Store.Sqlite);
-    [Fact] public Task TheStandBackEndsWhenItsTimeIsUp() => StandBackScenarios.TheStandBackEndsWhenItsTimeIsUp(Store.Sqlite);
-    [Fact] public Task AnAcceptedSuggestionStandsTheCardBack() => StandBackScenarios.AnAcceptedSuggestionStandsTheCardBack(Store.Sqlite);
+    [Fact] public Task OverriddenForEachAlreadyHandledReasonTheCardStandsBackAndTheAuditSaysWhy() => StandBackScenarios.OverriddenForEachAlreadyHandledReasonTheCardStandsBackAndTheAuditSaysWhy(Requires.Available(store));
+    [Fact] public Task AReasonThatDoesNotMeanHandledStandsNothingBack() => StandBackScenarios.AReasonThatDoesNotMeanHandledStandsNothingBack(Requires.Available(store));
+    [Fact] public Task ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot() => StandBackScenarios.ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot(Requires.Available(store));
+    [Fact] public Task TheStandBackEndsWhenItsTimeIsUp() => StandBackScenarios.TheStandBackEndsWhenItsTimeIsUp(Requires.Available(store));
+    [Fact] public Task AnAcceptedSuggestionStandsTheCardBack() => StandBackScenarios.AnAcceptedSuggestionStandsTheCardBack(Requires.Available(store));
 }
 
-public sealed class PostgresStandBackTests
-{
-    [PostgresFact] public Task OverriddenForEachAlreadyHandledReasonTheCardStandsBackAndTheAuditSaysWhy() => StandBackScenarios.OverriddenForEachAlreadyHandledReasonTheCardStandsBackAndTheAuditSaysWhy(Store.Postgres);
-    [PostgresFact] public Task AReasonThatDoesNotMeanHandledStandsNothingBack() => StandBackScenarios.AReasonThatDoesNotMeanHandledStandsNothingBack(Store.Postgres);
-    [PostgresFact] public Task ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot() => StandBackScenarios.ANewEchoOrANewMedicationBringsTheCardBackAndUnrelatedChangesDoNot(Store.Postgres);
-    [PostgresFact] public Task TheStandBackEndsWhenItsTimeIsUp() => StandBackScenarios.TheStandBackEndsWhenItsTimeIsUp(Store.Postgres);
-    [PostgresFact] public Task AnAcceptedSuggestionStandsTheCardBack() => StandBackScenarios.AnAcceptedSuggestionStandsTheCardBack(Store.Postgres);
+public sealed class SqliteStandBackTests() : StandBackOnEachStore(Store.Sqlite);
 
+public sealed class PostgresStandBackTests() : StandBackOnEachStore(Store.Postgres)
+{
     /// <summary>Each instance keeps the stand-backs in memory; every change to the table, another instance's or one made by
     /// hand, is announced to it when it commits; when it loses its listening connection it reads the table until it
     /// listens again.</summary>
-    [PostgresFact]
+    [Fact]
     public async Task AStandBackGivenThroughOneInstanceHoldsInAnotherAlsoAfterItsListeningConnectionWasCut()
     {
+        Requires.Postgres();
         var schema = AuditSupport.NewSchema();
         var name = "cdsmitral-second-" + Guid.NewGuid().ToString("N")[..8];
         await using var first = new ServiceFactory().Audited(Store.Postgres, schema);
         await using var second = new ServiceFactory().Audited(Store.Postgres, schema)
-            .With("CdsMitral:Audit:ConnectionString", $"{Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)};Search Path={schema};Application Name={name}");
+            .With("CdsMitral:Audit:ConnectionString", $"{Environment.GetEnvironmentVariable(Requires.PostgresVariable)};Search Path={schema};Application Name={name}");
         var chart = StandBackScenarios.CoaptWithGap("p-shared");
         Assert.Contains("smr-coapt-profile", (await second.OpenAsync(chart)).RuleIds);
         await first.OverrideAsync((await first.OpenAsync(chart)).Card("smr-coapt-profile"), StandBackScenarios.Ours, "already-evaluated-hvt");
         await StandsBackWithin(second, chart, "smr-coapt-profile");
         Assert.EndsWith("kept current by the store's announcements", await StandBackMode(second));
 
-        await using (var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)))
+        await using (var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable(Requires.PostgresVariable)))
         {
             await connection.OpenAsync();
             await using var cut = new Npgsql.NpgsqlCommand("SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = @name AND query LIKE 'LISTEN%'", connection);
@@ -256,7 +255,7 @@ public sealed class PostgresStandBackTests
         Assert.EndsWith("kept current by the store's announcements", await StandBackMode(second));
 
         // A row deleted by hand (a stand-back withdrawn) is announced too, by the table's trigger: the card comes back.
-        await using (var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)))
+        await using (var connection = new Npgsql.NpgsqlConnection(Environment.GetEnvironmentVariable(Requires.PostgresVariable)))
         {
             await connection.OpenAsync();
             await using var withdraw = new Npgsql.NpgsqlCommand($"DELETE FROM {schema}.suppressions WHERE rule_id = 'smr-gdmt-gap'", connection);

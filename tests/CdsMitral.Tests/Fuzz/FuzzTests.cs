@@ -5,7 +5,6 @@ using System.Text.Json.Nodes;
 using CdsMitral.Tests.Support;
 using FsCheck;
 using FsCheck.Fluent;
-using Xunit.Abstractions;
 
 namespace CdsMitral.Tests.Fuzz;
 
@@ -15,6 +14,7 @@ namespace CdsMitral.Tests.Fuzz;
 /// below 500, is JSON of the right kind (an OperationOutcome for every error), and the service is still healthy
 /// afterwards. FsCheck prints the seed of any failing case to replay it.
 /// </summary>
+[Slow]
 public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
 {
     private const int BodyCases = 3000;
@@ -22,9 +22,9 @@ public sealed class FuzzTests(ITestOutputHelper output) : IAsyncLifetime
     private readonly ServiceFactory _service = new ServiceFactory().With("CdsMitral:Callers:PermitLimit", "1000000");
     private readonly ConcurrentDictionary<int, int> _statuses = new();
 
-    public Task InitializeAsync() => Task.CompletedTask;
+    public ValueTask InitializeAsync() => ValueTask.CompletedTask;
 
-    public async Task DisposeAsync() => await _service.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _service.DisposeAsync();
 
     private static readonly (string Service, string Json)[] Seeds = LoadSeeds();
 

@@ -14,12 +14,12 @@ public sealed class FhirGatheringTests : IAsyncLifetime
     private static Chart Coapt(string id = "p1") => new Chart(id)
         .Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt();
 
-    public async Task InitializeAsync() => _fhir = await FakeFhirServer.StartAsync();
+    public async ValueTask InitializeAsync() => _fhir = await FakeFhirServer.StartAsync();
 
     /// <summary>One query per prefetch template when nothing is prefetched.</summary>
     private static readonly int TemplateCount = CdsMitral.Hooks.CdsServices.All(Terminology.Terminology.Embedded)[0].Prefetch.Count;
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _fhir.DisposeAsync();
         await _service.DisposeAsync();

@@ -19,13 +19,13 @@ public sealed class FhirServerGuardTests : IAsyncLifetime
 
     private int Port => new Uri(_fhir.BaseUrl).Port;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _fhir = await FakeFhirServer.StartAsync();
         _fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").Resources);
     }
 
-    public async Task DisposeAsync() => await _fhir.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _fhir.DisposeAsync();
 
     private static ServiceFactory Allowing(params string[] patterns)
     {

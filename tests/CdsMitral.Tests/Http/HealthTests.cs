@@ -49,9 +49,10 @@ public sealed class HealthTests
         Assert.Contains("audit trail is off", (string)ready.Body["checks"]!["audit-store"]!["description"]!, StringComparison.Ordinal);
     }
 
-    [PostgresFact]
+    [Fact]
     public async Task ReadinessFailsWhenThePostgresStoreCannotBeReached()
     {
+        Requires.Postgres();
         await using var service = new ServiceFactory().Audited(Store.Postgres)
             .With("CdsMitral:Audit:ConnectionString", "Host=127.0.0.1;Port=9;Username=x;Password=x;Database=x;Timeout=2");
         var ready = await Ready(service);

@@ -12,7 +12,7 @@ public sealed class SandboxClientTests : IAsyncLifetime
     private FakeFhirServer _fhir = null!;
     private ServiceFactory _service = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _fhir = await FakeFhirServer.StartAsync();
         _service = new ServiceFactory()
@@ -22,7 +22,7 @@ public sealed class SandboxClientTests : IAsyncLifetime
             .With("CdsMitral:Callers:CorsOrigins:0", Origin);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _service.DisposeAsync();
         await _fhir.DisposeAsync();

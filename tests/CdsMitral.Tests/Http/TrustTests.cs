@@ -15,9 +15,9 @@ public sealed class TrustTests : IAsyncLifetime
     private readonly ServiceFactory _service = new();
     private FakeFhirServer _keys = null!;
 
-    public async Task InitializeAsync() => _keys = await FakeFhirServer.StartAsync();
+    public async ValueTask InitializeAsync() => _keys = await FakeFhirServer.StartAsync();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _keys.DisposeAsync();
         await _service.DisposeAsync();

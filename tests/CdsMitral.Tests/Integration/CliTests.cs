@@ -4,6 +4,7 @@ using CdsMitral.Tests.Support;
 namespace CdsMitral.Tests.Integration;
 
 /// <summary>The command-line client, as a process: help, discovery, keys and signing, and clear failures.</summary>
+[Slow]
 public sealed class CliTests
 {
     [Fact]

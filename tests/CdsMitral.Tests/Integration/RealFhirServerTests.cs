@@ -13,7 +13,7 @@ public sealed class LoadedFhirServers : IAsyncLifetime
     public RealFhirServer Paged { get; private set; } = null!;
     public IReadOnlyList<CliProcess.Result> Loads { get; private set; } = [];
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         if (RealFhirServer.Unavailable is not null)
         {
@@ -42,7 +42,7 @@ public sealed class LoadedFhirServers : IAsyncLifetime
         return response.IsSuccessStatusCode ? (int)JsonNode.Parse(await response.Content.ReadAsStringAsync())!["laterPages"]! : 0;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         if (Paged is not null && !ReferenceEquals(Paged, Plain))
         {
@@ -60,6 +60,7 @@ public sealed class LoadedFhirServers : IAsyncLifetime
 /// service queries the server itself with a bearer token — gives the same cards as the hook with prefetch. The server
 /// sorts by date text, does not page (or pages with next links), and answers unsupported searches with zero hits.
 /// </summary>
+[Slow]
 public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : IClassFixture<LoadedFhirServers>
 {
     public static TheoryData<string> PrefetchRequests()
@@ -75,9 +76,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         return data;
     }
 
-    [RealFhirFact]
+    [Fact]
     public void TheCliLoadedEverySampleIntoEachServer()
     {
+        Requires.RealFhir();
         Assert.All(servers.Loads, load =>
         {
             Assert.True(load.ExitCode == 0, load.Error);
@@ -87,9 +89,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         });
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task LoadingAgainUpdatesAndNeverDuplicates()
     {
+        Requires.RealFhir();
         var again = await CliProcess.RunAsync(["load", servers.Plain.BaseUrl, "coapt-profile", "--json", .. LoadedFhirServers.Token(servers.Plain)]);
         Assert.Equal(0, again.ExitCode);
         var report = JsonNode.Parse(again.Output)!;
@@ -106,10 +109,11 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         Assert.Equal(ids.Count, ids.Distinct().Count());
     }
 
-    [RealFhirTheory]
+    [Theory]
     [MemberData(nameof(PrefetchRequests))]
     public async Task WithoutPrefetchTheServiceFetchesTheSameCardsFromTheRealServer(string prefetchFile)
     {
+        Requires.RealFhir();
         var withPrefetch = JsonNode.Parse(File.ReadAllText(Repo.PathOf("samples", prefetchFile)))!.AsObject();
         var serviceId = (string)JsonNode.Parse(File.ReadAllText(Repo.PathOf("samples", "expected.json")))![prefetchFile]!["service"]!;
         await using var service = new ServiceFactory().With("CdsMitral:Trust:Clients:0:FhirServers:1", servers.Plain.BaseUrl).Audited(Store.Sqlite);
@@ -180,9 +184,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
             .Select(k => ((string)k!["key"]!, (int)k["resources"]!))];
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task AWrongTokenIsRefusedByTheServerAndTheHookAnswers412()
     {
+        Requires.RealFhir();
         if (servers.Plain.External)
         {
             return; // an external sandbox may not check tokens the way this test needs
@@ -194,9 +199,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         Assert.Contains(response.Issues, i => i.Contains("HTTP 401", StringComparison.Ordinal));
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task TheCliFiresHooksAgainstTheRunningServiceWithAndWithoutPrefetch()
     {
+        Requires.RealFhir();
         await using var service = await ServiceProcess.StartAsync(new Dictionary<string, string> { ["CdsMitral__Trust__UnverifiedFhirServers__0"] = servers.Plain.BaseUrl });
         var viaFhir = await CliProcess.RunAsync(["hook", service.BaseUrl, "--service", "secondary-mr-patient-view", "--patient", "coapt-profile",
             "--fhir", servers.Plain.BaseUrl, .. LoadedFhirServers.Token(servers.Plain)]);
@@ -210,9 +216,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         Assert.Equal("smr-outside-range", (string?)Assert.Single(cards)!["source"]!["topic"]!["code"]);
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task TheServerDescribesItselfWithAnR4CapabilityStatement()
     {
+        Requires.RealFhir();
         // Without a token: the CDS Hooks Sandbox reads /metadata first, and hung when it got a search Bundle here.
         using var http = new HttpClient();
         using var response = await http.GetAsync($"{servers.Plain.BaseUrl}/metadata");
@@ -227,9 +234,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         Assert.Contains("patient", observation["searchParam"]!.AsArray().Select(p => (string?)p!["name"]));
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task AFormEncodedSearchByPostFindsWhatTheSameSearchByGetFinds()
     {
+        Requires.RealFhir();
         const string Query = "patient=coapt-profile&code=http://loinc.org|79991-6,http://loinc.org|29438-9,http://loinc.org|8440-0";
         var byGet = await SendAsync(servers.Plain, HttpMethod.Get, $"/Observation?{Query}");
         var byPost = await SendAsync(servers.Plain, HttpMethod.Post, "/Observation/_search", new FormUrlEncodedContent(
@@ -239,9 +247,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         Assert.Equal(byGet.Ids.Order(StringComparer.Ordinal), byPost.Ids.Order(StringComparer.Ordinal));
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task ABrowserOnAnotherOriginIsAllowedAfterAPreflightWithoutAToken()
     {
+        Requires.RealFhir();
         if (servers.Plain.External)
         {
             return; // a team's own sandbox sets its own CORS policy
@@ -269,9 +278,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         }
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task ThePagedServerServesShortPagesWhoseNextLinksLeadToEveryResult()
     {
+        Requires.RealFhir();
         if (servers.Paged.External)
         {
             return; // only the local server's page size is known
@@ -319,9 +329,10 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         return new SearchAnswer((int)response.StatusCode, bundle, ids);
     }
 
-    [RealFhirFact]
+    [Fact]
     public async Task TheServerRunsOnANodeThatItsMedplumSupports()
     {
+        Requires.RealFhir();
         if (servers.Plain.External)
         {
             return;
@@ -333,16 +344,17 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
         Assert.True(version >= new Version(24, 2) || (version.Major == 22 && version >= new Version(22, 18)), $"the FHIR server runs on Node {version}");
     }
 
-    [RealFhirBrowserFact]
+    [Fact]
     public async Task ABrowserPageOnAnyLoopbackOriginReadsTheFhirServerAndCallsTheServiceAsTheSandboxDoes()
     {
+        Requires.RealFhirAndChromium();
         if (servers.Plain.External)
         {
             return;
         }
         await using var service = await ServiceProcess.StartAsync();
         using var playwright = await Microsoft.Playwright.Playwright.CreateAsync();
-        await using var browser = await Audit.ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         // A page of its own origin (a local Sandbox's, on a port nobody configured).
         var origin = $"http://localhost:{FreePort()}";
         using var pageServer = new System.Net.HttpListener();
@@ -393,18 +405,3 @@ public sealed partial class RealFhirServerTests(LoadedFhirServers servers) : ICl
     }
 }
 
-/// <summary>Needs both the real FHIR server and Chromium; skipped, saying which is missing, otherwise.</summary>
-public sealed class RealFhirBrowserFactAttribute : FactAttribute
-{
-    public RealFhirBrowserFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
-    {
-        if (RealFhirServer.Unavailable is { } why)
-        {
-            SkipReason.Set(this, why, test, file);
-        }
-        else if (!File.Exists(Audit.ChromiumFactAttribute.Executable))
-        {
-            SkipReason.Set(this, $"SKIPPED: no browser at {Audit.ChromiumFactAttribute.Executable}. Install Debian's chromium (apt-get install chromium) to run the browser tests.", test, file);
-        }
-    }
-}

@@ -6,6 +6,7 @@ namespace CdsMitral.Tests.Integration;
 
 /// <summary>cdsmitral replay, as a process over an export on disk: the cards it says each patient would get are the cards
 /// the service gives that patient, however the export orders and splits its lines; and its report adds up.</summary>
+[Slow]
 public sealed class ReplayTests
 {
     private static string NewFolder() => Path.Combine(Path.GetTempPath(), "cdsmitral-replay-tests", Guid.NewGuid().ToString("N"));

@@ -7,6 +7,7 @@ namespace CdsMitral.Tests.Integration;
 
 /// <summary>The request log, as an operator reads it from the process's stdout: one JSON line per request, with the
 /// method, path, status and time, never the query string or a token; health probes below Information.</summary>
+[Slow]
 public sealed class RequestLoggingTests
 {
     [Fact]

@@ -16,16 +16,18 @@ namespace CdsMitral.Tests.Integration;
 /// drives an EHR: from a page of its own origin it fires patient-view, registers the card's SMART link at
 /// <c>{fhirServer}/_services/smart/Launch</c>, and opens <c>{link.url}?launch={launch_id}&amp;iss={fhirServer}</c>, unencoded.
 /// </summary>
+[Slow]
 public sealed class SandboxEhrTests
 {
     private const string Patient = "coapt-profile";
 
-    [SandboxEhrFact]
+    [Fact]
     public async Task The_Sandboxs_card_link_opens_the_Navigator_on_the_cards_patient_and_what_it_saves_lands_in_the_sandbox_EHR()
     {
+        Requires.SandboxEhr();
         await using var ehr = await SandboxEhr.StartAsync();
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await Audit.ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         // The Sandbox's page: a loopback origin of its own that nobody configured, as a locally run Sandbox has.
@@ -109,9 +111,10 @@ public sealed class SandboxEhrTests
 
     /// <summary>The sandbox EHR's authorization server is a sandbox, but it catches what a wrong client sends, so that an app
     /// that works against it is not wrong in a way a production EHR will refuse.</summary>
-    [SandboxEhrFact(browser: false)]
+    [Fact]
     public async Task The_sandbox_EHR_refuses_a_wrong_aud_an_unregistered_launch_no_PKCE_a_wrong_verifier_and_a_code_used_twice()
     {
+        Requires.SandboxEhr(browser: false);
         await using var server = await RealFhirServer.StartAsync(local: true);
         var origin = server.BaseUrl[..^"/fhir".Length];
         using var http = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false });
@@ -177,24 +180,6 @@ public sealed class SandboxEhrTests
         forged.Headers.Authorization = new("Bearer", "made-up");
         using var refused = await http.SendAsync(forged);
         Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
-    }
-}
-
-/// <summary>Needs tests/fhir-server installed (npm ci) and, for a browser test, Chromium; skipped, saying which is missing,
-/// otherwise.</summary>
-public sealed class SandboxEhrFactAttribute : FactAttribute
-{
-    /// <param name="browser">Whether the test needs Chromium as well.</param>
-    public SandboxEhrFactAttribute(bool browser = true, [System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
-    {
-        if (!Directory.Exists(Path.Combine(RealFhirServer.Directory, "node_modules", "@medplum", "fhir-router")))
-        {
-            SkipReason.Set(this, "SKIPPED: the sandbox EHR is not installed. Run `npm ci` in tests/fhir-server (as .ci/run does).", test, file);
-        }
-        else if (browser && !File.Exists(Audit.ChromiumFactAttribute.Executable))
-        {
-            SkipReason.Set(this, $"SKIPPED: no browser at {Audit.ChromiumFactAttribute.Executable}. Install Debian's chromium (apt-get install chromium) to run the browser tests.", test, file);
-        }
     }
 }
 

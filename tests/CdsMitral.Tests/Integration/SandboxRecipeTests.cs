@@ -8,6 +8,7 @@ namespace CdsMitral.Tests.Integration;
 
 /// <summary>docs/integration.md's recipe for the CDS Hooks Sandbox with JWT verification, read from the page and run:
 /// a service started with exactly its settings, outside Development, takes a token signed as the Sandbox signs them.</summary>
+[Slow]
 public sealed partial class SandboxRecipeTests
 {
     [GeneratedRegex(@"^(CdsMitral__\w+)=(.*?)\s*\\?$", RegexOptions.Multiline)]

@@ -17,13 +17,13 @@ public sealed class FramingTests : IAsyncLifetime
     private const string DevEhr = "http://localhost:5173";
     private FakeFhirServer _fhir = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _fhir = await FakeFhirServer.StartAsync();
         _fhir.Add(new Chart("p1").Mr("severe", "2026-10-01", "secondary-ventricular").Lvef(32, "2026-10-01").Lvesd(58, "2026-10-01").Pasp(45, "2026-10-01").FullGdmt().Resources);
     }
 
-    public async Task DisposeAsync() => await _fhir.DisposeAsync();
+    public async ValueTask DisposeAsync() => await _fhir.DisposeAsync();
 
     private static HttpClient Browser(ServiceFactory service) => service.CreateClient(new WebApplicationFactoryClientOptions
     {
@@ -103,13 +103,14 @@ public sealed class FramingTests : IAsyncLifetime
 
     /// <summary>In Chromium: a page on another origin frames the Navigator. It is refused until that origin is configured,
     /// and shown once it is.</summary>
-    [ChromiumFact]
+    [Fact, Slow]
     public async Task ChromiumShowsTheNavigatorInsideTheConfiguredEhrsFrameAndRefusesItElsewhere()
     {
+        Requires.Chromium();
         var ehrPort = FreePort();
         var ehrOrigin = $"http://localhost:{ehrPort}";
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         foreach (var configured in new[] { false, true })
         {
             await using var service = await ServiceProcess.StartAsync(configured

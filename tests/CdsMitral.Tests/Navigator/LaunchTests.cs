@@ -23,7 +23,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
     private FakeFhirServer _fhir = null!;
     private SmartAuthorizationServer _auth = null!;
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _fhir = await FakeFhirServer.StartAsync();
         _auth = await SmartAuthorizationServer.StartAsync(Callback, new NavigatorOptions().ReadAndWriteScope + " launch/patient");
@@ -35,7 +35,7 @@ public sealed partial class LaunchTests : IAsyncLifetime
             : null;
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _service.DisposeAsync();
         await _fhir.DisposeAsync();
@@ -535,9 +535,10 @@ public sealed partial class LaunchTests : IAsyncLifetime
         Assert.Equal(0, await StoredSessionsAsync());
     }
 
-    [PostgresFact]
+    [Fact]
     public async Task On_PostgreSQL_a_stored_session_is_served_by_a_second_instance_and_its_state_is_used_once()
     {
+        Requires.Postgres();
         var schema = AuditSupport.NewSchema();
         var keys = Path.Combine(_service.DataDirectory, "keys");
         _service.Audited(Store.Postgres, schema).With("CdsMitral:Navigator:SessionStore", "Database").With("CdsMitral:Navigator:DataProtectionKeys", keys);
@@ -783,9 +784,10 @@ public sealed partial class LaunchTests : IAsyncLifetime
 /// referral summary and the write-back seen on the FHIR server.</summary>
 public sealed class LaunchBrowserTests
 {
-    [ChromiumFact]
+    [Fact, Slow]
     public async Task A_clinician_in_Chromium_goes_from_the_cards_SMART_link_through_every_step_to_the_summary_and_saves_to_the_EHR()
     {
+        Requires.Chromium();
         await using var fhir = await FakeFhirServer.StartAsync();
         await using var service = await ServiceProcess.StartAsync();
         await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().ReadAndWriteScope);
@@ -804,7 +806,7 @@ public sealed class LaunchBrowserTests
         var launchUrl = $"{(string)smart["url"]!}?iss={Uri.EscapeDataString(fhir.BaseUrl)}&launch=from-the-card";
 
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync();
         var page = await context.NewPageAsync();
         await page.GotoAsync(launchUrl);
@@ -847,13 +849,14 @@ public sealed class LaunchBrowserTests
     /// <summary>Every result reached in Chromium the way a clinician reaches it: the chart that leads there, the answers
     /// clicked step by step, the result page with its title, and the patient page it offers, which is the one written for
     /// that result. With CDSMITRAL_WRITE_SCREENSHOTS=1 both pages of each result are kept in docs/navigator/.</summary>
-    [ChromiumFact]
+    [Fact, Slow]
     public async Task Every_result_is_reached_in_Chromium_by_clicking_and_offers_the_patient_page_written_for_it()
     {
+        Requires.Chromium();
         await using var service = await ServiceProcess.StartAsync();
         await using var auth = await SmartAuthorizationServer.StartAsync(service.BaseUrl + NavigatorEndpoints.CallbackPath, new NavigatorOptions().ReadAndWriteScope);
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         foreach (var expected in Enum.GetValues<PathwayResult>())
         {
             var (chart, answers) = LaunchTests.Leading(expected);

@@ -3,6 +3,7 @@ using CdsMitral.Navigator;
 using CdsMitral.Service.Navigator;
 using CdsMitral.Tests.Audit;
 using CdsMitral.Tests.Samples;
+using CdsMitral.Tests.Support;
 using Microsoft.Playwright;
 
 using static CdsMitral.Tests.Navigator.NavigatorFixtures;
@@ -15,7 +16,8 @@ namespace CdsMitral.Tests.Navigator;
 /// every keyboard focus indicator at least 3:1 against what surrounds it. The pages are served from memory with their
 /// stylesheet and CSP, at a laptop width and at an EHR side panel's 400 px.
 /// </summary>
-public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutputHelper output)
+[Slow]
+public sealed class NavigatorContrastBrowserTests(ITestOutputHelper output)
 {
     private const string Origin = "https://navigator.test";
 
@@ -118,13 +120,14 @@ public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutput
 
     /// <summary>axe-core (Deque's rules for WCAG 2.0-2.2 A and AA and best practice) finds nothing on any page: every step,
     /// result and summary of four samples, the patient page of every result, a problem page and the saved page.</summary>
-    [ChromiumFact]
+    [Fact]
     public async Task AxeFindsNoAccessibilityViolationOnAnyNavigatorPage()
     {
+        Requires.Chromium();
         var pages = Pages().ToList();
         var serving = "";
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         await using var context = await browser.NewContextAsync();
         await ServeAsync(context, () => serving);
         var page = await context.NewPageAsync();
@@ -143,13 +146,14 @@ public sealed class NavigatorContrastBrowserTests(Xunit.Abstractions.ITestOutput
         Assert.True(violations.Count == 0, string.Join("\n", violations.Take(40)));
     }
 
-    [ChromiumFact]
+    [Fact]
     public async Task EveryTextAndFocusIndicatorOnEveryNavigatorPageMeetsWcagContrastAtLaptopAndSidePanelWidths()
     {
+        Requires.Chromium();
         var pages = Pages().ToList();
         var serving = "";
         using var playwright = await Playwright.CreateAsync();
-        await using var browser = await ChromiumFactAttribute.LaunchAsync(playwright);
+        await using var browser = await Chromium.LaunchAsync(playwright);
         var failures = new List<string>();
         var measured = 0;
         var lowest = (Ratio: double.MaxValue, What: "");

@@ -11,7 +11,7 @@ namespace CdsMitral.Tests.Navigator;
 /// <summary>Decision 29 of 2026-12-07: the page the clinician gives the patient fits the Navigator's result, reads at
 /// about a US grade-8 level, tells the patient when to get help now, and carries the patient banner, not the clinician's
 /// note.</summary>
-public sealed partial class PatientPageTests(ServiceFactory service, Xunit.Abstractions.ITestOutputHelper output) : IClassFixture<ServiceFactory>
+public sealed partial class PatientPageTests(ServiceFactory service, ITestOutputHelper output) : IClassFixture<ServiceFactory>
 {
     private static readonly HtmlParser Parser = new();
 

@@ -11,6 +11,7 @@ namespace CdsMitral.Tests.Operations;
 /// warm-up embeds, the value sets, the card pages, the presets) cannot be missing from the image again unnoticed.
 /// container/build.sh builds and runs the image itself where podman can.
 /// </summary>
+[Slow]
 public sealed partial class ContainerContextTests
 {
     [GeneratedRegex(@"^COPY\s+(?!--from)(?<sources>.+?)\s+(?<target>\S+)\s*$", RegexOptions.Multiline)]
@@ -103,11 +104,13 @@ public sealed partial class ContainerContextTests
 /// <summary>The image itself, where podman can run one (.ci/run installs it): container/build.sh makes the base from
 /// Debian packages, builds the Dockerfile's local target, runs it read-only as a non-root user and checks readiness,
 /// a signed hook's card, an unsigned call's 401 and the image's health check.</summary>
+[Slow]
 public sealed class ContainerImageTests
 {
-    [ContainerFact]
+    [Fact]
     public async Task TheImageBuildsFromDebianPackagesAndRunsReadOnlyAsANonRootUserAndAnswers()
     {
+        Requires.ContainerTools();
         var image = $"localhost/cdsmitral:test-{Guid.NewGuid():N}";
         var start = new ProcessStartInfo("bash", ["container/build.sh", image])
         {
@@ -132,14 +135,3 @@ public sealed class ContainerImageTests
     }
 }
 
-public sealed class ContainerFactAttribute : FactAttribute
-{
-    public ContainerFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
-    {
-        var missing = new[] { "podman", "mmdebstrap", "runc" }.Where(tool => !File.Exists($"/usr/bin/{tool}")).ToList();
-        if (missing.Count > 0)
-        {
-            SkipReason.Set(this, $"{string.Join(", ", missing)} not installed (apt-get install podman mmdebstrap runc; .ci/run does)", test, file);
-        }
-    }
-}

@@ -10,7 +10,7 @@ public sealed class FakeFhirServerSearchTests : IAsyncLifetime
     private FakeFhirServer _fhir = null!;
     private readonly HttpClient _client = new();
 
-    public async Task InitializeAsync()
+    public async ValueTask InitializeAsync()
     {
         _fhir = await FakeFhirServer.StartAsync();
         _fhir.HonoursSearchParameters = true;
@@ -18,7 +18,7 @@ public sealed class FakeFhirServerSearchTests : IAsyncLifetime
         _fhir.Add(RealisticChart.Load("epic-06-server-ignores-include").Resources);
     }
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         _client.Dispose();
         await _fhir.DisposeAsync();

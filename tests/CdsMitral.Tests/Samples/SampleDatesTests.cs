@@ -12,9 +12,9 @@ public sealed class SampleDatesTests : IAsyncLifetime
     private readonly ServiceFactory _service = ServiceFactory.At(new DateTimeOffset(2031, 6, 5, 9, 30, 0, TimeSpan.Zero));
     private FakeFhirServer _fhir = null!;
 
-    public async Task InitializeAsync() => _fhir = await FakeFhirServer.StartAsync();
+    public async ValueTask InitializeAsync() => _fhir = await FakeFhirServer.StartAsync();
 
-    public async Task DisposeAsync()
+    public async ValueTask DisposeAsync()
     {
         await _fhir.DisposeAsync();
         await _service.DisposeAsync();

@@ -5,21 +5,6 @@ using Npgsql;
 
 namespace CdsMitral.Tests.Support;
 
-/// <summary>Runs only when a PostgreSQL server is configured (CDSMITRAL_TEST_POSTGRES, set by .ci/postgres.sh);
-/// otherwise reports itself skipped, saying why.</summary>
-public sealed class PostgresFactAttribute : FactAttribute
-{
-    public const string Variable = "CDSMITRAL_TEST_POSTGRES";
-
-    public PostgresFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
-    {
-        if (string.IsNullOrEmpty(Environment.GetEnvironmentVariable(Variable)))
-        {
-            SkipReason.Set(this, $"SKIPPED: no PostgreSQL server. Run `export {Variable}=$(bash .ci/postgres.sh)` to test the PostgreSQL audit store.", test, file);
-        }
-    }
-}
-
 public enum Store { Sqlite, Postgres }
 
 public static class AuditSupport
@@ -40,7 +25,7 @@ public static class AuditSupport
             // Instances that share a chain share its key (one file per schema); each keeps its own checkpoints and archives. With
             // SQLite both sit beside the database file, in the service's own folder.
             factory.With("CdsMitral:Audit:Store", "PostgreSql")
-                .With("CdsMitral:Audit:ConnectionString", $"{Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable)};Search Path={schema}")
+                .With("CdsMitral:Audit:ConnectionString", $"{Environment.GetEnvironmentVariable(Requires.PostgresVariable)};Search Path={schema}")
                 .With("CdsMitral:Audit:ChainKeyFile", Path.Combine(Path.GetTempPath(), "cdsmitral-tests", $"{schema}.chain.key"))
                 .With("CdsMitral:Audit:CheckpointPath", Path.Combine(factory.DataDirectory, "audit-checkpoints.ndjson"))
                 .With("CdsMitral:Audit:ArchiveFolder", Path.Combine(factory.DataDirectory, "audit-archive"));
@@ -51,7 +36,7 @@ public static class AuditSupport
     public static string NewSchema()
     {
         var schema = "t_" + Guid.NewGuid().ToString("N")[..16];
-        using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable(PostgresFactAttribute.Variable));
+        using var connection = new NpgsqlConnection(Environment.GetEnvironmentVariable(Requires.PostgresVariable));
         connection.Open();
         using var command = new NpgsqlCommand($"CREATE SCHEMA {schema}", connection);
         command.ExecuteNonQuery();

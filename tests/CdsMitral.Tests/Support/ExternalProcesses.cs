@@ -28,30 +28,6 @@ public static class CliProcess
     }
 }
 
-/// <summary>Runs only where the real FHIR server can be had: tests/fhir-server installed (npm ci, as .ci/run does) or
-/// CDSMITRAL_FHIR_SANDBOX_URL pointing at a server of a team's own.</summary>
-public sealed class RealFhirFactAttribute : FactAttribute
-{
-    public RealFhirFactAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
-    {
-        if (RealFhirServer.Unavailable is { } why)
-        {
-            SkipReason.Set(this, why, test, file);
-        }
-    }
-}
-
-public sealed class RealFhirTheoryAttribute : TheoryAttribute
-{
-    public RealFhirTheoryAttribute([System.Runtime.CompilerServices.CallerMemberName] string test = "", [System.Runtime.CompilerServices.CallerFilePath] string file = "")
-    {
-        if (RealFhirServer.Unavailable is { } why)
-        {
-            SkipReason.Set(this, why, test, file);
-        }
-    }
-}
-
 /// <summary>
 /// A FHIR R4 server nobody here wrote: Medplum's router on its in-memory repository (tests/fhir-server), started on a
 /// free loopback port with a bearer token — or, when CDSMITRAL_FHIR_SANDBOX_URL (and CDSMITRAL_FHIR_SANDBOX_TOKEN) are
@@ -109,7 +85,9 @@ public sealed class RealFhirServer : IAsyncDisposable
         var errors = new StringBuilder();
         process.ErrorDataReceived += (_, e) => errors.AppendLine(e.Data);
         process.BeginErrorReadLine();
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // Ready when it says where it listens; its output ends (and the wait with it) if it exits first. The guard only stops
+        // a hung start from holding the run.
+        using var timeout = new CancellationTokenSource(ServiceProcess.HangGuard);
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             if (line.StartsWith("listening on ", StringComparison.Ordinal))
