@@ -82,6 +82,8 @@ public static class ServiceRegistration
 
         services.AddSingleton(Terminology.Terminology.Embedded);
         services.AddSingleton(ContentCatalog.Embedded);
+        // The HTML pages are Razor components rendered to a string (static, no script): Razor encodes what they show.
+        services.AddSingleton(PageRenderer.Default);
         services.AddSingleton(sp => new CdsServiceRegistry(CdsServices.All(sp.GetRequiredService<Terminology.Terminology>())));
         services.AddSingleton(sp => new SnapshotBuilder(sp.GetRequiredService<Terminology.Terminology>(),
             new ClinicalOptions(sp.GetRequiredService<IOptions<CdsMitralOptions>>().Value.StaleAfterMonths)));

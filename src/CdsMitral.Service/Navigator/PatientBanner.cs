@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using CdsMitral.Snapshot;
 
@@ -53,7 +52,8 @@ public sealed record PatientBanner(string Id, string? Name, string? BirthDate, s
     private static string? Field(JsonElement element, ReadOnlySpan<byte> property) =>
         element.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 
-    private IEnumerable<string> Details()
+    /// <summary>What follows the name: the birth date and gender when the record has them, and the id.</summary>
+    public IEnumerable<string> Details()
     {
         if (BirthDate is not null)
         {
@@ -68,9 +68,4 @@ public sealed record PatientBanner(string Id, string? Name, string? BirthDate, s
 
     /// <summary>"Sample Patient · born 1950-01-01 · female · Patient/abc".</summary>
     public string Text => string.Join(" · ", Details().Prepend(Name ?? "Name not in the record"));
-
-    /// <summary>The banner as HTML, every part escaped.</summary>
-    public string Html() =>
-        $"<p class=\"patient-banner\">Patient: <strong>{WebUtility.HtmlEncode(Name ?? "Name not in the record")}</strong>" +
-        string.Concat(Details().Select(d => " · " + WebUtility.HtmlEncode(d))) + "</p>";
 }
