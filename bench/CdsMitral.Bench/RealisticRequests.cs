@@ -113,7 +113,12 @@ public static class RealisticRequests
             ["context"] = new JsonObject { ["userId"] = "Practitioner/bench", ["patientId"] = patient },
             ["prefetch"] = new JsonObject
             {
-                ["patient"] = new JsonObject { ["resourceType"] = "Patient", ["id"] = patient, ["gender"] = "male", ["birthDate"] = "1950-03-01" },
+                // A name, as every chart has: the reference services' patient-greeting reads it from the prefetch (bench/compare-reference.sh).
+                ["patient"] = new JsonObject
+                {
+                    ["resourceType"] = "Patient", ["id"] = patient, ["gender"] = "male", ["birthDate"] = "1950-03-01",
+                    ["name"] = new JsonArray(new JsonObject { ["use"] = "official", ["family"] = "Bench", ["given"] = new JsonArray("Walter") }),
+                },
                 ["echoObservations"] = Bundle(echo),
                 ["mrAssessments"] = Bundle(mr),
                 ["medicationStatements"] = Bundle(statements),
