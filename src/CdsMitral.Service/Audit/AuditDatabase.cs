@@ -141,8 +141,13 @@ public sealed class AuditDatabase : IAsyncDisposable
             return;
         }
         await using var connection = await OpenAsync(cancellationToken);
-        await Execute(connection, null, "PRAGMA wal_checkpoint(PASSIVE)", cancellationToken);
+        await CheckpointWalAsync(connection, cancellationToken);
     }
+
+    /// <summary>The same checkpoint on a connection the caller holds (the writer's, between its commits: then nothing is
+    /// appended meanwhile, and the checkpoint folds the whole WAL).</summary>
+    public static Task CheckpointWalAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        Execute(connection, null, "PRAGMA wal_checkpoint(PASSIVE)", cancellationToken);
 
     /// <summary>Begins the transaction an append needs: SQLite takes its write lock at once (IMMEDIATE).</summary>
     public static async Task<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>

@@ -9,6 +9,28 @@ public sealed partial class AuditWriter
     private const int CheckpointEvery = 64;
     private readonly SemaphoreSlim _checkpointWanted = new(0, 1);
     private int _sinceWalCheckpoint;
+    private volatile bool _walFoldWanted;
+
+    /// <summary>SQLite: the rest of a background checkpoint, on the writer's own connection, between two commits. Under
+    /// steady load the background one never catches up with the writer, and a WAL never fully folded is never started
+    /// over: it grew to the backstop (64 MB) and every commit appended to a growing file, whose sync costs a journal
+    /// commit of its own. Measured in docs/performance.md (2026-12-07, issue 27).</summary>
+    private async Task FoldWalIfWanted()
+    {
+        if (!_walFoldWanted || _connection is null || db.IsPostgres)
+        {
+            return;
+        }
+        _walFoldWanted = false;
+        try
+        {
+            await AuditDatabase.CheckpointWalAsync(_connection, CancellationToken.None);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
+        {
+            AuditLog.CheckpointFailed(logger, e.GetType().Name, e.Message);
+        }
+    }
 
     private async Task WalCheckpoints(CancellationToken stoppingToken)
     {
@@ -22,6 +44,9 @@ public sealed partial class AuditWriter
             {
                 await _checkpointWanted.WaitAsync(stoppingToken);
                 await db.CheckpointWalAsync(stoppingToken);
+                // What the writer appended while this ran is left for it to fold in before its next commit (a few commits'
+                // pages): only a fully folded WAL lets that commit start the log over.
+                _walFoldWanted = true;
             }
             catch (OperationCanceledException)
             {

@@ -97,6 +97,30 @@ public sealed class AuditCommitTests
     }
 
     [Fact]
+    public async Task UnderCallsThatNeverPauseTheWalIsStartedOverInsteadOfGrowing()
+    {
+        // The background checkpoint folds what was committed when it began; a writer that never pauses has added more by
+        // the time it ends, so without the writer folding the rest between two commits the WAL is never started over and
+        // grows with every record (to 64 MB, the writer's backstop). Eight callers that never pause, 480 records of ~10 KB
+        // (about 10 MB of WAL if never started over); a WAL started over stays near two checkpoints' worth (64 records each).
+        await using var service = new ServiceFactory().Audited(Store.Sqlite).With("CdsMitral:Callers:PermitLimit", "100000");
+        var wal = Path.Combine(service.DataDirectory, "audit.db-wal");
+        long largest = 0;
+        await Task.WhenAll(Enumerable.Range(0, 8).Select(async caller =>
+        {
+            for (var n = 0; n < 60; n++)
+            {
+                Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, Coapt($"steady-{caller}-{n}"))).Status);
+                largest = Math.Max(largest, File.Exists(wal) ? new FileInfo(wal).Length : 0);
+            }
+        }));
+        var verify = await service.AuditApi("/audit/api/verify");
+        Assert.True((bool)verify["intact"]!, (string?)verify["problem"]);
+        Assert.Equal(480, (long)verify["events"]!);
+        Assert.InRange(largest, 1, 4 << 20);
+    }
+
+    [Fact]
     public async Task EveryPooledConnectionCommitsWithSynchronousFullAfterTheWriterLoweredItsOwnForIndexRows()
     {
         var directory = Path.Combine(Path.GetTempPath(), "cdsmitral-tests", Guid.NewGuid().ToString("N"));
