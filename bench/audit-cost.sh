@@ -104,7 +104,9 @@ done
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo); node $(node --version); wrk 1 thread; request $(wc -c <"$body") bytes"
 echo "command: bench/audit-cost.sh $DURATION $ROUNDS \"$CONNECTIONS\" $*"
 echo "load before: $(cut -d' ' -f1-3 /proc/loadavg); warm-up ${WARM:-20} s per configuration"
-printf '%-6s %-5s %-14s %9s %7s %7s %9s %9s\n' round conns config req/s p50_ms p99_ms cpu_us pg_us
+steal() { awk '$1 == "cpu" { print $9, $2 + $3 + $4 + $5 + $6 + $7 + $8 + $9 }' /proc/stat; }
+read -r steal0 total0 < <(steal)
+printf '%-6s %-5s %-14s %9s %7s %7s %9s %9s\n' round conns config req/s p50_ms p99_ms cpu_us pg_us | tee "$data/table"
 for r in $(seq "$ROUNDS"); do
   order=("${names[@]}")
   if (( r % 2 == 0 )); then order=(); for ((i = ${#names[@]} - 1; i >= 0; i--)); do order+=("${names[$i]}"); done; fi
@@ -112,10 +114,34 @@ for r in $(seq "$ROUNDS"); do
     for name in "${order[@]}"; do
       read -r rps p50 p99 cpu pgcpu < <(load "$name" "$c" "$DURATION")
       [ "${store[$name]}" = PostgreSql ] || pgcpu=-
-      printf '%-6s %-5s %-14s %9s %7s %7s %9s %9s\n' "$r" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" "$pgcpu"
+      printf '%-6s %-5s %-14s %9s %7s %7s %9s %9s\n' "$r" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" "$pgcpu" | tee -a "$data/table"
     done
   done
 done
-echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"
+read -r steal1 total1 < <(steal)
+echo "load after: $(cut -d' ' -f1-3 /proc/loadavg); time stolen by the host during the rounds: $(( 100 * (steal1 - steal0) / (total1 - total0 + 1) )) %"
+# Medians over the rounds; CPU per call against the first configuration with the audit off (store None), req/s against
+# the reference services when they ran.
+off=""; ref=""
+for name in "${names[@]}"; do
+  [ -z "$off" ] && [ "${store[$name]}" = None ] && off=$name
+  [ -z "$ref" ] && [ "${store[$name]}" = reference ] && ref=$name
+done
+echo "medians of $ROUNDS rounds (cpu / $off: CPU per call against audit off; rps / $ref: against the reference services)"
+awk -v off="$off" -v ref="$ref" 'NR > 1 {
+    key = $2 SUBSEP $3; n[key]++; rps[key, n[key]] = $4; p50[key, n[key]] = $5; cpu[key, n[key]] = $7; pg[key, n[key]] = $8
+    if (!seen[$3]++) order[++configs] = $3; if (!cseen[$2]++) conns[++nc] = $2 }
+  function median(a, key, count,   v, i, j, t) {
+    for (i = 1; i <= count; i++) v[i] = a[key, i] + 0
+    for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
+    return count % 2 ? v[(count + 1) / 2] : (v[count / 2] + v[count / 2 + 1]) / 2 }
+  END {
+    printf "%-5s %-14s %9s %7s %9s %9s %11s %11s\n", "conns", "config", "req/s", "p50_ms", "cpu_us", "pg_us", "cpu/" off, "rps/" ref
+    for (c = 1; c <= nc; c++) for (i = 1; i <= configs; i++) {
+      k = conns[c] SUBSEP order[i]; if (!n[k]) continue
+      cr = off != "" ? sprintf("%.2f", median(cpu, k, n[k]) / median(cpu, conns[c] SUBSEP off, n[conns[c] SUBSEP off])) : "-"
+      rr = ref != "" ? sprintf("%.2f", median(rps, k, n[k]) / median(rps, conns[c] SUBSEP ref, n[conns[c] SUBSEP ref])) : "-"
+      printf "%-5s %-14s %9.0f %7.2f %9.0f %9s %11s %11s\n", conns[c], order[i], median(rps, k, n[k]), median(p50, k, n[k]), median(cpu, k, n[k]),
+        pg[k, 1] == "-" ? "-" : sprintf("%.0f", median(pg, k, n[k])), cr, rr } }' "$data/table"
 echo "resident memory now (MiB): $(for name in "${names[@]}"; do printf '%s=%s ' "$name" "$(awk '$1 == "VmRSS:" { printf "%.0f", $2 / 1024 }' "/proc/${pid[$name]}/status")"; done)"
 echo "peak resident memory (MiB): $(for name in "${names[@]}"; do printf '%s=%s ' "$name" "$(awk '$1 == "VmHWM:" { printf "%.0f", $2 / 1024 }' "/proc/${pid[$name]}/status")"; done)"
