@@ -78,13 +78,15 @@ for name in "${names[@]}"; do
 done
 
 ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }                     # utime + stime of one process, in clock ticks
-pg_ticks() { # every PostgreSQL server process: the postmaster, its backends and workers
-  local sum=0 f
+pg_ticks() { # "pid ticks" of every PostgreSQL server process: the postmaster, its backends and workers
+  local f
   for f in /proc/[0-9]*/stat; do
     read -r line < "$f" 2>/dev/null || continue
-    case $line in *"(postgres)"*) set -- ${line#*) }; sum=$((sum + ${12} + ${13})) ;; esac
+    case $line in *"(postgres)"*) set -- ${line#*) }; echo "${f//[^0-9]/} $((${12} + ${13}))" ;; esac
   done
-  echo "$sum"
+}
+pg_delta() { # ticks the PostgreSQL processes of the second list spent since the first (a process new since then: all of its own)
+  awk 'NR == FNR { before[$1] = $2; next } { sum += $2 - ($1 in before ? before[$1] : 0) } END { print sum + 0 }' <(echo "$1") <(echo "$2")
 }
 hz=$(getconf CLK_TCK)
 load() { # name connections duration -> "rps p50 p99 cpu_us pg_us"
@@ -93,9 +95,9 @@ load() { # name connections duration -> "rps p50 p99 cpu_us pg_us"
   out=$(BODY_FILE=$body wrk -t1 -c"$2" -d"$3" -s bench/post-hook.lua "${url[$name]}" | grep RESULT)
   after=$(ticks "${pid[$name]}"); pga=$(pg_ticks)
   case "$out" in *"errors=0 non200=0"*) ;; *) echo "FAILED against $name: $out" >&2; exit 1 ;; esac
-  awk -v b="$before" -v a="$after" -v pb="$pgb" -v pa="$pga" -v hz="$hz" '{
+  awk -v b="$before" -v a="$after" -v pg="$(pg_delta "$pgb" "$pga")" -v hz="$hz" '{
     for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-    printf "%s %s %s %.0f %.0f\n", r["rps"], r["p50_ms"], r["p99_ms"], (a - b) / hz * 1e6 / r["requests"], (pa - pb) / hz * 1e6 / r["requests"] }' <<<"$out"
+    printf "%s %s %s %.0f %.0f\n", r["rps"], r["p50_ms"], r["p99_ms"], (a - b) / hz * 1e6 / r["requests"], pg / hz * 1e6 / r["requests"] }' <<<"$out"
 }
 
 for name in "${names[@]}"; do
@@ -127,7 +129,7 @@ for name in "${names[@]}"; do
   [ -z "$off" ] && [ "${store[$name]}" = None ] && off=$name
   [ -z "$ref" ] && [ "${store[$name]}" = reference ] && ref=$name
 done
-echo "medians of $ROUNDS rounds (cpu / $off: CPU per call against audit off; rps / $ref: against the reference services)"
+echo "medians of $ROUNDS rounds${off:+ (cpu/$off: CPU per call against audit off)}${ref:+ (rps/$ref: req/s against the reference services)}"
 awk -v off="$off" -v ref="$ref" 'NR > 1 {
     key = $2 SUBSEP $3; n[key]++; rps[key, n[key]] = $4; p50[key, n[key]] = $5; cpu[key, n[key]] = $7; pg[key, n[key]] = $8
     if (!seen[$3]++) order[++configs] = $3; if (!cseen[$2]++) conns[++nc] = $2 }
