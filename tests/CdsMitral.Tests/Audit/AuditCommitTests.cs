@@ -105,13 +105,20 @@ public sealed class AuditCommitTests
         // (about 10 MB of WAL if never started over); a WAL started over stays near two checkpoints' worth (64 records each).
         await using var service = new ServiceFactory().Audited(Store.Sqlite).With("CdsMitral:Callers:PermitLimit", "100000");
         var wal = Path.Combine(service.DataDirectory, "audit.db-wal");
+        // The largest size any caller saw after its call: eight callers write it, so under a lock (an unguarded max could
+        // lose the largest, and pass a WAL that had grown).
         long largest = 0;
+        var seen = new Lock();
         await Task.WhenAll(Enumerable.Range(0, 8).Select(async caller =>
         {
             for (var n = 0; n < 60; n++)
             {
                 Assert.Equal(200, (await service.PostAsync(Requests.PatientViewId, Coapt($"steady-{caller}-{n}"))).Status);
-                largest = Math.Max(largest, File.Exists(wal) ? new FileInfo(wal).Length : 0);
+                var size = File.Exists(wal) ? new FileInfo(wal).Length : 0;
+                lock (seen)
+                {
+                    largest = Math.Max(largest, size);
+                }
             }
         }));
         var verify = await service.AuditApi("/audit/api/verify");
