@@ -15,16 +15,17 @@ public sealed partial class AuditWriter
     /// steady load the background one never catches up with the writer, and a WAL never fully folded is never started
     /// over: it grew to the backstop (64 MB) and every commit appended to a growing file, whose sync costs a journal
     /// commit of its own. Measured in docs/performance.md (2026-12-07, issue 27).</summary>
-    private async Task FoldWalIfWanted()
+    /// <remarks>Only <see cref="WalCheckpoints"/> asks for it, and only on SQLite.</remarks>
+    private async Task FoldWalIfWanted(System.Data.Common.DbConnection writer)
     {
-        if (!_walFoldWanted || _connection is null || db.IsPostgres)
+        if (!_walFoldWanted)
         {
             return;
         }
         _walFoldWanted = false;
         try
         {
-            await AuditDatabase.CheckpointWalAsync(_connection, CancellationToken.None);
+            await AuditDatabase.CheckpointWalAsync(writer, CancellationToken.None);
         }
         catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException)
         {

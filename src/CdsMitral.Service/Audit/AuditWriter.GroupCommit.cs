@@ -70,7 +70,7 @@ public sealed partial class AuditWriter
                 throw new InvalidOperationException("the audit schema is not in place yet");
             }
             _connection ??= await db.OpenWriterAsync(CancellationToken.None);
-            await FoldWalIfWanted();
+            await FoldWalIfWanted(_connection);
             await store.AppendAsync(_connection, entries, CancellationToken.None, deferred: db.IsPostgres ? null : _index);
             _indexPending = _index.Count;
             _commits++;
