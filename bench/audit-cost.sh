@@ -89,15 +89,17 @@ pg_delta() { # ticks the PostgreSQL processes of the second list spent since the
   awk 'NR == FNR { before[$1] = $2; next } { sum += $2 - ($1 in before ? before[$1] : 0) } END { print sum + 0 }' <(echo "$1") <(echo "$2")
 }
 hz=$(getconf CLK_TCK)
-load() { # name connections duration -> "rps p50 p99 cpu_us pg_us"
-  local name=$1 out before after pgb pga
-  before=$(ticks "${pid[$name]}"); pgb=$(pg_ticks)
+load() { # name connections duration -> "rps p50 p99 cpu_us pg_us" (pg_us "-" unless the store is PostgreSQL)
+  local name=$1 out before after pgb="" pga="" postgres=""
+  [ "${store[$name]}" = PostgreSql ] && postgres=1
+  before=$(ticks "${pid[$name]}"); [ -z "$postgres" ] || pgb=$(pg_ticks)
   out=$(BODY_FILE=$body wrk -t1 -c"$2" -d"$3" -s bench/post-hook.lua "${url[$name]}" | grep RESULT)
-  after=$(ticks "${pid[$name]}"); pga=$(pg_ticks)
+  after=$(ticks "${pid[$name]}"); [ -z "$postgres" ] || pga=$(pg_ticks)
   case "$out" in *"errors=0 non200=0"*) ;; *) echo "FAILED against $name: $out" >&2; exit 1 ;; esac
-  awk -v b="$before" -v a="$after" -v pg="$(pg_delta "$pgb" "$pga")" -v hz="$hz" '{
+  awk -v b="$before" -v a="$after" -v pg="${postgres:+$(pg_delta "$pgb" "$pga")}" -v hz="$hz" '{
     for (i = 2; i <= NF; i++) { split($i, kv, "="); r[kv[1]] = kv[2] }
-    printf "%s %s %s %.0f %.0f\n", r["rps"], r["p50_ms"], r["p99_ms"], (a - b) / hz * 1e6 / r["requests"], pg / hz * 1e6 / r["requests"] }' <<<"$out"
+    printf "%s %s %s %.0f %s\n", r["rps"], r["p50_ms"], r["p99_ms"], (a - b) / hz * 1e6 / r["requests"],
+      pg == "" ? "-" : sprintf("%.0f", pg / hz * 1e6 / r["requests"]) }' <<<"$out"
 }
 
 for name in "${names[@]}"; do
@@ -115,7 +117,6 @@ for r in $(seq "$ROUNDS"); do
   for c in $CONNECTIONS; do
     for name in "${order[@]}"; do
       read -r rps p50 p99 cpu pgcpu < <(load "$name" "$c" "$DURATION")
-      [ "${store[$name]}" = PostgreSql ] || pgcpu=-
       printf '%-6s %-5s %-14s %9s %7s %7s %9s %9s\n' "$r" "$c" "$name" "$rps" "$p50" "$p99" "$cpu" "$pgcpu" | tee -a "$data/table"
     done
   done
@@ -138,7 +139,7 @@ awk -v off="$off" -v ref="$ref" 'NR > 1 {
     for (i = 1; i <= count; i++) for (j = i + 1; j <= count; j++) if (v[j] < v[i]) { t = v[i]; v[i] = v[j]; v[j] = t }
     return count % 2 ? v[(count + 1) / 2] : (v[count / 2] + v[count / 2 + 1]) / 2 }
   END {
-    printf "%-5s %-14s %9s %7s %9s %9s %11s %11s\n", "conns", "config", "req/s", "p50_ms", "cpu_us", "pg_us", "cpu/" off, "rps/" ref
+    printf "%-5s %-14s %9s %7s %9s %9s %11s %11s\n", "conns", "config", "req/s", "p50_ms", "cpu_us", "pg_us", off != "" ? "cpu/" off : "-", ref != "" ? "rps/" ref : "-"
     for (c = 1; c <= nc; c++) for (i = 1; i <= configs; i++) {
       k = conns[c] SUBSEP order[i]; if (!n[k]) continue
       cr = off != "" ? sprintf("%.2f", median(cpu, k, n[k]) / median(cpu, conns[c] SUBSEP off, n[conns[c] SUBSEP off])) : "-"
