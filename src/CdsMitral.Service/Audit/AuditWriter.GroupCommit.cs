@@ -71,6 +71,9 @@ public sealed partial class AuditWriter
             }
             _connection ??= await db.OpenWriterAsync(CancellationToken.None);
             await FoldWalIfWanted(_connection);
+            // Before the append, so that a fold cannot read the rows before they are remembered; parts of an entry that
+            // ends in the spool count when it is moved in, and are the same parts.
+            RememberForInsights(entries);
             await store.AppendAsync(_connection, entries, CancellationToken.None, deferred: db.IsPostgres ? null : _index);
             _indexPending = _index.Count;
             _commits++;

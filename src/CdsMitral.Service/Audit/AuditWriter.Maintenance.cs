@@ -46,6 +46,44 @@ public sealed partial class AuditWriter
         }
     }
 
+    private readonly SemaphoreSlim _foldWanted = new(0, 1);
+
+    /// <summary>What the insights fold counts of these entries, kept until it has; a fold is asked for once a chunk of
+    /// them waits, so that under load they are folded from memory before <see cref="InsightsRollup.MaxRemembered"/>
+    /// drops them, not only every MaintenanceInterval.</summary>
+    private void RememberForInsights(IReadOnlyList<AuditEntry> entries)
+    {
+        if (insights is null)
+        {
+            return;
+        }
+        insights.Remember(entries);
+        if (insights.Remembered >= InsightsRollup.Chunk && _foldWanted.CurrentCount == 0)
+        {
+            _foldWanted.Release();
+        }
+    }
+
+    private async Task FoldsWhenDue(CancellationToken stoppingToken)
+    {
+        while (insights is not null && !stoppingToken.IsCancellationRequested)
+        {
+            try
+            {
+                await _foldWanted.WaitAsync(stoppingToken);
+                await insights.FoldAsync(stoppingToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+            catch (Exception e)
+            {
+                AuditLog.StoreUnavailable(logger, e.GetType().Name, e.Message);
+            }
+        }
+    }
+
     private async Task Maintain(CancellationToken stoppingToken)
     {
         while (!stoppingToken.IsCancellationRequested)

@@ -134,6 +134,7 @@ public sealed partial class AuditWriter(AuditStore store, AuditDatabase db, IOpt
         var checkpoints = Checkpoints(stoppingToken);
         var walCheckpoints = WalCheckpoints(stoppingToken);
         var idleIndex = IdleIndex(stoppingToken);
+        var folds = FoldsWhenDue(stoppingToken);
         var batch = new List<Pending>(_options.MaxBatch);
         _running = true;
         try
@@ -165,6 +166,7 @@ public sealed partial class AuditWriter(AuditStore store, AuditDatabase db, IOpt
         await maintenance;
         await checkpoints;
         await walCheckpoints;
+        await folds;
         // The last head this process committed, anchored outside the database before it stops.
         await Checkpoint(CancellationToken.None);
     }
@@ -175,6 +177,7 @@ public sealed partial class AuditWriter(AuditStore store, AuditDatabase db, IOpt
         _spoolLock.Dispose();
         _committing.Dispose();
         _checkpointWanted.Dispose();
+        _foldWanted.Dispose();
         base.Dispose();
     }
 }

@@ -40,8 +40,9 @@ public sealed record InsightsRow(
     double? AnswerP95Seconds,
     IReadOnlyList<KeyValuePair<string, int>> TopFindings);
 
-/// <summary>An audit event as the insights read it: its id, kind, time as stored, and its chained document.</summary>
-public sealed record InsightsEvent(string Id, string Kind, DateTimeOffset At, string Document);
+/// <summary>An audit event as the insights read it: its id, kind, time as stored, and the parts of its chained document
+/// they count (a hook call's or a feedback item's; neither when the document is not one).</summary>
+public sealed record InsightsEvent(string Id, string Kind, DateTimeOffset At, InsightsHookView? Hook = null, InsightsFeedbackView? Feedback = null);
 
 /// <summary>A rule version's counts on one UTC day of hook calls (see InsightsRow for each figure).</summary>
 public sealed class DayTally

@@ -40,7 +40,7 @@ public static partial class InsightsReport
             {
                 AddFeedback(e);
             }
-            else if (e.Kind == EventKind.Hook && Read(e.Document, InsightsJson.Default.InsightsHookView) is { Status: 200 } hook)
+            else if (e is { Kind: EventKind.Hook, Hook: { Status: 200 } hook })
             {
                 AddHook(e.At, hook);
             }
@@ -95,7 +95,7 @@ public static partial class InsightsReport
 
         private void AddFeedback(InsightsEvent e)
         {
-            if (Read(e.Document, InsightsJson.Default.InsightsFeedbackView) is not { Card: { } uuid, Outcome: "accepted" or "overridden" } f)
+            if (e.Feedback is not { Card: { } uuid, Outcome: "accepted" or "overridden" } f)
             {
                 return;
             }

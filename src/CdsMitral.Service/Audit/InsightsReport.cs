@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Text.Json;
 
 namespace CdsMitral.Service.Audit;
 
@@ -23,19 +22,6 @@ public static partial class InsightsReport
     }
 
     public static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
-
-    /// <summary>Rows per rule, version and ISO week (of the hook call), in rule, version and week order. Feedback counts
-    /// in the week its card was shown. Events in the chain's order (a feedback item after the call that showed its card).</summary>
-    public static IReadOnlyList<InsightsRow> Compute(IEnumerable<InsightsEvent> events)
-    {
-        var fold = new Fold();
-        foreach (var e in events)
-        {
-            fold.Add(e);
-        }
-        fold.Resolve(new Dictionary<string, CardShown>());
-        return Weeks(fold.Days, fold.Findings, fold.Answers);
-    }
 
     private sealed class WeekFigures
     {
@@ -109,17 +95,5 @@ public static partial class InsightsReport
         }
         var sorted = values.Order().ToList();
         return sorted[Math.Max(0, (int)Math.Ceiling(p / 100.0 * sorted.Count) - 1)];
-    }
-
-    private static T? Read<T>(string document, System.Text.Json.Serialization.Metadata.JsonTypeInfo<T> type)
-    {
-        try
-        {
-            return JsonSerializer.Deserialize(document, type);
-        }
-        catch (JsonException)
-        {
-            return default;
-        }
     }
 }
