@@ -4,7 +4,7 @@
 # other process mapping the same file, dropped and re-read under memory pressure) and shared memory (the runtime's
 # W^X double mapping of generated code), and the largest mappings. Sequential calls with curl, the realistic request.
 # Usage: bench/memory-after-calls.sh [calls=100] BUILD[:store[:VAR=value,...]]...   (store: Sqlite (default) or None)
-#   BUILD is a publish folder, as for bench/audit-cost.sh.
+#   BUILD is a publish folder, as for bench/audit-cost.sh. TOP=n: how many of the largest mappings to name (6).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 CALLS=${1:-100}
@@ -29,7 +29,7 @@ for config in "$@"; do
   sleep 1
   kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$pid/status"; }
   top=$(awk '/^[0-9a-f]+-[0-9a-f]+ / { name = (NF >= 6) ? $6 : "[anon]"; sub(/.*\//, "", name) } $1 == "Rss:" { rss[name] += $2 }
-    END { for (n in rss) printf "%d %s\n", rss[n], n }' "/proc/$pid/smaps" | sort -rn | head -6 | awk '{ printf "%s %.1f, ", $2, $1 / 1024 }')
+    END { for (n in rss) printf "%d %s\n", rss[n], n }' "/proc/$pid/smaps" | sort -rn | head -"${TOP:-6}" | awk '{ printf "%s %.1f, ", $2, $1 / 1024 }')
   printf '%-40s %8.0f %8.0f %8.0f %8.0f   %s\n' "$config" "$(($(kb VmRSS) / 1024))" "$(($(kb RssAnon) / 1024))" "$(($(kb RssFile) / 1024))" "$(($(kb RssShmem) / 1024))" "${top%, }"
   kill "$pid"; wait "$pid" 2>/dev/null || true
 done

@@ -78,6 +78,7 @@ public sealed partial class AuditWriter
             _indexPending = _index.Count;
             _commits++;
             StoreHealthy = true;
+            FoldIfDue();
             if ((_sinceWalCheckpoint += entries.Count) >= CheckpointEvery && _checkpointWanted.CurrentCount == 0)
             {
                 _sinceWalCheckpoint = 0;

@@ -48,17 +48,15 @@ public sealed partial class AuditWriter
 
     private readonly SemaphoreSlim _foldWanted = new(0, 1);
 
-    /// <summary>What the insights fold counts of these entries, kept until it has; a fold is asked for once a chunk of
-    /// them waits, so that under load they are folded from memory before <see cref="InsightsRollup.MaxRemembered"/>
-    /// drops them, not only every MaintenanceInterval.</summary>
-    private void RememberForInsights(IReadOnlyList<AuditEntry> entries)
+    /// <summary>What the insights fold counts of these entries, kept until it has.</summary>
+    private void RememberForInsights(IReadOnlyList<AuditEntry> entries) => insights?.Remember(entries);
+
+    /// <summary>After a commit: a fold is asked for once a chunk of remembered entries waits, so that under load they are
+    /// folded from memory before <see cref="InsightsRollup.MaxRemembered"/> drops them, not only every
+    /// MaintenanceInterval. Only after a commit that reached the store: while it is away a fold would only fail.</summary>
+    private void FoldIfDue()
     {
-        if (insights is null)
-        {
-            return;
-        }
-        insights.Remember(entries);
-        if (insights.Remembered >= InsightsRollup.Chunk && _foldWanted.CurrentCount == 0)
+        if (insights?.Remembered >= InsightsRollup.Chunk && _foldWanted.CurrentCount == 0)
         {
             _foldWanted.Release();
         }

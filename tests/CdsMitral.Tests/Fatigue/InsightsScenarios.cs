@@ -203,6 +203,33 @@ public static class InsightsScenarios
         Assert.Equal(events, insights.DocumentsReadBack);
     }
 
+    /// <summary>Under a stream of calls the fold is asked for once a chunk of them waits, not only every maintenance
+    /// interval: more calls than the fold keeps in memory are all folded from memory, none read back.</summary>
+    public static async Task UnderAStreamOfCallsEachIsFoldedFromMemoryBeforeItWouldBeDropped(Store store)
+    {
+        await using var service = new ServiceFactory().Audited(store).With("CdsMitral:Audit:MaintenanceInterval", "01:00:00");
+        using (service.CreateClient())
+        {
+            // started: the schema is in place
+        }
+        var writer = service.Services.GetRequiredService<AuditWriter>();
+        var insights = service.Services.GetRequiredService<InsightsRollup>();
+        const int Calls = InsightsRollup.MaxRemembered + InsightsRollup.Chunk;
+        for (var sent = 0; sent < Calls; sent += 250)
+        {
+            await Task.WhenAll(Enumerable.Range(0, 250).Select(_ => writer.WriteAsync(InvocationAudit.Entry(
+                new InvocationDraft(Requests.PatientViewId, ServiceFactory.Today), Service.Trust.CallingClient.Unverified, 200, null, 1))));
+        }
+        Assert.True(insights.Remembered < InsightsRollup.Chunk, $"{insights.Remembered} calls wait to be folded");
+        using var auditor = service.AuditorClient();
+        Assert.Equal(HttpStatusCode.OK, (await auditor.GetAsync("/audit/insights.csv")).StatusCode); // folds what is left
+        Assert.Equal(0, insights.Remembered);
+        Assert.Equal(0, insights.DocumentsReadBack);
+        await using var connection = await service.Services.GetRequiredService<AuditDatabase>().OpenAsync(CancellationToken.None);
+        await using var through = AuditDatabase.Command(connection, null, "SELECT through_seq FROM insight_state");
+        Assert.Equal(Calls, Convert.ToInt64(await through.ExecuteScalarAsync(), System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>A CSV line's cells (quoted cells hold commas and doubled quotes).</summary>
     public static List<string> Cells(string line)
     {
@@ -242,6 +269,8 @@ public abstract class InsightsOnEachStore(Store store)
 {
     [Fact] public Task EveryFigureAndCsvCellMatchesAKnownHistory() => InsightsScenarios.EveryFigureAndCsvCellMatchesAKnownHistory(Requires.Available(store));
     [Fact] public Task FiguresFoldedInTwoGoesMatchTheHistoryReadAtOnce() => InsightsScenarios.FiguresFoldedInTwoGoesMatchTheHistoryReadAtOnce(Requires.Available(store));
+    [Fact] public Task UnderAStreamOfCallsEachIsFoldedFromMemoryBeforeItWouldBeDropped() =>
+        InsightsScenarios.UnderAStreamOfCallsEachIsFoldedFromMemoryBeforeItWouldBeDropped(Requires.Available(store));
     [Fact] public Task FiguresFoldedFromWhatTheServiceCommittedMatchThoseReadBackFromItsRecords() =>
         InsightsScenarios.FiguresFoldedFromWhatTheServiceCommittedMatchThoseReadBackFromItsRecords(Requires.Available(store));
 }
