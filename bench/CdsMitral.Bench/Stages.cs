@@ -92,6 +92,57 @@ public static class Stages
         var utf8 = Encoding.UTF8.GetBytes(entry.Document); // as the store signs it: the record's UTF-8
         Stage("  sign it into the chain (HMAC)", () => key.Sign(AuditStore.Genesis, 1, entry.Id.ToString(), entry.Kind, "2026-11-21T12:00:00.0000000Z", utf8), counts: false);
         AuditAppends(entry);
+        InsightsFolds(entry);
+    }
+
+    /// <summary>The insights fold of the same record: its document read back and parsed (events this process did not
+    /// commit: another instance's, or those before a restart), or its parts taken from the record just committed.</summary>
+    private static void InsightsFolds(AuditEntry template)
+    {
+        var folder = Directory.CreateTempSubdirectory("cdsmitral-bench-");
+        try
+        {
+            var db = new AuditDatabase(Options.Create(new AuditOptions { ConnectionString = Path.Combine(folder.FullName, "audit.db") }));
+            db.MigrateAsync(CancellationToken.None).GetAwaiter().GetResult();
+            var store = new AuditStore(db, AuditKeyring.Ephemeral());
+            // Each with cards of its own (a card is shown once), its document made from its record as the service makes it.
+            var entries = Enumerable.Range(0, 2 * InsightsRollup.Chunk).Select(_ => template.Invocation! with
+                {
+                    Cards = template.Invocation.Cards!.Select(c => c with { Uuid = Guid.CreateVersion7().ToString() }).ToList(),
+                })
+                .Select(r => new AuditEntry(Guid.CreateVersion7(), EventKind.Hook, r.At, JsonSerializer.SerializeToUtf8Bytes(r, AuditJson.Default.InvocationRecord), r))
+                .ToList();
+            foreach (var batch in entries.Chunk(500))
+            {
+                store.AppendAsync(batch, CancellationToken.None).GetAwaiter().GetResult();
+            }
+            // Each way twice, in turn: the first of each warms it up.
+            foreach (var fromMemory in new[] { false, true, false, true })
+            {
+                using (var connection = db.OpenAsync(CancellationToken.None).GetAwaiter().GetResult())
+                {
+                    foreach (var sql in new[] { "DELETE FROM insight_cards", "DELETE FROM insight_findings", "DELETE FROM insight_days", "UPDATE insight_state SET through_seq = 0" })
+                    {
+                        AuditDatabase.Execute(connection, null, sql, CancellationToken.None).GetAwaiter().GetResult();
+                    }
+                }
+                var rollup = new InsightsRollup(db);
+                if (fromMemory)
+                {
+                    rollup.Remember(entries);
+                }
+                var cpu = Process.GetCurrentProcess().TotalProcessorTime;
+                var wall = Stopwatch.StartNew();
+                rollup.FoldAsync(CancellationToken.None).GetAwaiter().GetResult();
+                var cpuUs = (Process.GetCurrentProcess().TotalProcessorTime - cpu).TotalMicroseconds / entries.Count;
+                Console.WriteLine($"  insights fold, {(fromMemory ? "from the records in memory" : "documents read back"),-27} {wall.Elapsed.TotalMicroseconds / entries.Count,8:0.0} µs per record ({cpuUs:0.0} µs CPU, {rollup.DocumentsReadBack} read back)");
+            }
+        }
+        finally
+        {
+            SqliteConnection.ClearAllPools();
+            folder.Delete(recursive: true);
+        }
     }
 
     /// <summary>Appends in batches, as the writer commits them under load: CPU and wall time per record.</summary>
