@@ -91,6 +91,7 @@ public static class Stages
         var key = AuditKeyring.Ephemeral().Current;
         var utf8 = Encoding.UTF8.GetBytes(entry.Document); // as the store signs it: the record's UTF-8
         Stage("  sign it into the chain (HMAC)", () => key.Sign(AuditStore.Genesis, 1, entry.Id.ToString(), entry.Kind, "2026-11-21T12:00:00.0000000Z", utf8), counts: false);
+        Stage("  read by the insights fold (parse)", () => InsightsViews.Parse(entry.Id.ToString(), entry.Kind, entry.At, entry.Document), counts: false);
         AuditAppends(entry);
         InsightsFolds(entry);
     }

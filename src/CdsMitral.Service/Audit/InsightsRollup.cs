@@ -96,11 +96,11 @@ public sealed class InsightsRollup(AuditDatabase db)
             return 0;
         }
         var last = rows[^1].Seq;
-        var documents = await DocumentsAsync(connection, rows.Where(r => !_remembered.ContainsKey(r.Id)).Select(r => r.Seq).ToList(), cancellationToken);
-        Interlocked.Add(ref _documentsReadBack, documents.Count);
+        var readBack = await ReadBackAsync(connection, rows.Where(r => !_remembered.ContainsKey(r.Id)).ToList(), cancellationToken);
+        Interlocked.Add(ref _documentsReadBack, readBack.Count);
         var events = rows.Select(r => _remembered.TryGetValue(r.Id, out var parts)
                 ? new InsightsEvent(r.Id, r.Kind, r.At, parts.Hook, parts.Feedback)
-                : InsightsViews.Parse(r.Id, r.Kind, r.At, documents[r.Seq]))
+                : readBack[r.Seq])
             .ToList();
         var fold = new InsightsReport.Fold();
         foreach (var e in events)
@@ -176,20 +176,24 @@ public sealed class InsightsRollup(AuditDatabase db)
         }
     }
 
-    /// <summary>The documents of the events at <paramref name="seqs"/>: those this process did not commit, or committed
-    /// before it started.</summary>
-    private static async Task<Dictionary<long, string>> DocumentsAsync(DbConnection connection, List<long> seqs, CancellationToken cancellationToken)
+    /// <summary>The events of <paramref name="rows"/> read from their documents: those this process did not commit, or
+    /// committed before it started. Each is parsed as it is read, so that a chunk's documents (2,000 of 12 KB) are not
+    /// all held at once.</summary>
+    private static async Task<Dictionary<long, InsightsEvent>> ReadBackAsync(DbConnection connection, List<(long Seq, string Id, string Kind, DateTimeOffset At)> rows,
+        CancellationToken cancellationToken)
     {
-        var found = new Dictionary<long, string>(seqs.Count);
-        foreach (var part in seqs.Chunk(500))
+        var found = new Dictionary<long, InsightsEvent>(rows.Count);
+        foreach (var part in rows.Chunk(500))
         {
+            var bySeq = part.ToDictionary(r => r.Seq);
             await using var command = AuditDatabase.Command(connection, null,
                 $"SELECT seq, document FROM audit_events WHERE seq IN ({string.Join(",", part.Select((_, i) => $"@s{i}"))})",
-                [.. part.Select((seq, i) => ($"s{i}", (object?)seq))]);
+                [.. part.Select((r, i) => ($"s{i}", (object?)r.Seq))]);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                found[reader.GetInt64(0)] = reader.GetString(1);
+                var r = bySeq[reader.GetInt64(0)];
+                found[r.Seq] = InsightsViews.Parse(r.Id, r.Kind, r.At, reader.GetString(1));
             }
         }
         return found;
