@@ -25,8 +25,8 @@ public sealed class InsightsRollup(AuditDatabase db)
     public static readonly TimeSpan RememberedFor = TimeSpan.FromMinutes(10);
 
     /// <summary>What the fold counts of the events this process committed and has not folded yet, by event id, with when
-    /// they were kept: their documents then need not be read back and parsed again (about 200 µs of CPU for a 12 KB
-    /// hook record, against 35 for the rest of its fold; bench/CdsMitral.Bench stages). The store stays what is folded:
+    /// they were kept: their documents then need not be read back and parsed again (a record's fold took 100–120 µs of CPU
+    /// read back and takes 18–25 from memory; bench/CdsMitral.Bench stages). The store stays what is folded:
     /// an event is counted only when its row is read there, in the chain's order; this only saves reading it whole.</summary>
     private readonly ConcurrentDictionary<string, (InsightsHookView? Hook, InsightsFeedbackView? Feedback, long Kept)> _remembered = new(StringComparer.Ordinal);
 
@@ -96,16 +96,14 @@ public sealed class InsightsRollup(AuditDatabase db)
             return 0;
         }
         var last = rows[^1].Seq;
-        var readBack = await ReadBackAsync(connection, rows.Where(r => !_remembered.ContainsKey(r.Id)).ToList(), cancellationToken);
-        Interlocked.Add(ref _documentsReadBack, readBack.Count);
-        var events = rows.Select(r => _remembered.TryGetValue(r.Id, out var parts)
-                ? new InsightsEvent(r.Id, r.Kind, r.At, parts.Hook, parts.Feedback)
-                : readBack[r.Seq])
+        var events = rows.Select(r => _remembered.TryGetValue(r.Id, out var parts) ? new InsightsEvent(r.Id, r.Kind, r.At, parts.Hook, parts.Feedback) : null)
             .ToList();
+        var readBack = await ReadBackAsync(connection, rows.Where((_, i) => events[i] is null).ToList(), cancellationToken);
+        Interlocked.Add(ref _documentsReadBack, readBack.Count);
         var fold = new InsightsReport.Fold();
-        foreach (var e in events)
+        for (var i = 0; i < events.Count; i++)
         {
-            fold.Add(e);
+            fold.Add(events[i] ?? readBack[rows[i].Seq]);
         }
         fold.Resolve(await EarlierCardsAsync(connection, fold.UnknownCards, cancellationToken));
 
