@@ -42,6 +42,9 @@ internal static partial class AuditLog
     [LoggerMessage(51, LogLevel.Information, "Index rows of {Count} audited calls rebuilt from the chain (the process had stopped before writing them)")]
     public static partial void IndexRebuilt(ILogger logger, int count);
 
+    [LoggerMessage(55, LogLevel.Error, "Insights not folded ({Type:l}: {Message:l}); tried again in {Seconds} s and at each maintenance")]
+    public static partial void FoldFailed(ILogger logger, string type, string message, int seconds);
+
     [LoggerMessage(52, LogLevel.Error, "Index rows of {Count} audited calls not written yet ({Type:l}: {Message:l}); tried again, and rebuilt at start-up")]
     public static partial void IndexNotWritten(ILogger logger, int count, string type, string message);
 

@@ -128,7 +128,7 @@ public sealed partial class AuditStore
             events.Add([seq, id, entry.Kind, at, new Utf8Text(document), hash, next, key.Id]);
             IndexRows(id, at, entry, invocations, cards, feedback);
             hash = next;
-            results.Add(Appended.Written);
+            results.Add(new Appended(seq));
         }
         (string Table, string[] Columns, List<object?[]> Rows)[] tables =
         [

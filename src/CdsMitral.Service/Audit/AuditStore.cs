@@ -12,7 +12,13 @@ public sealed partial class AuditStore(AuditDatabase db, AuditKeyring keys, Audi
 {
     public const string Genesis = "0000000000000000000000000000000000000000000000000000000000000000";
 
-    public enum Appended { Written, Duplicate }
+    /// <summary>What became of an entry in an append: written at <see cref="Seq"/>, or a duplicate (Seq 0) skipped.</summary>
+    public readonly record struct Appended(long Seq)
+    {
+        public static Appended Duplicate => default;
+
+        public bool Written => Seq > 0;
+    }
 
     public static string Timestamp(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fffffff'Z'", CultureInfo.InvariantCulture);
 

@@ -63,6 +63,7 @@ public sealed partial class AuditWriter
 
     private async Task CommitEntries(List<Pending> batch, List<AuditEntry> entries)
     {
+        IReadOnlyList<AuditStore.Appended>? appended = null;
         try
         {
             if (!_migrated)
@@ -71,14 +72,10 @@ public sealed partial class AuditWriter
             }
             _connection ??= await db.OpenWriterAsync(CancellationToken.None);
             await FoldWalIfWanted(_connection);
-            // Before the append, so that a fold cannot read the rows before they are remembered; parts of an entry that
-            // ends in the spool count when it is moved in, and are the same parts.
-            RememberForInsights(entries);
-            await store.AppendAsync(_connection, entries, CancellationToken.None, deferred: db.IsPostgres ? null : _index);
+            appended = await store.AppendAsync(_connection, entries, CancellationToken.None, deferred: db.IsPostgres ? null : _index);
             _indexPending = _index.Count;
             _commits++;
             StoreHealthy = true;
-            FoldIfDue();
             if ((_sinceWalCheckpoint += entries.Count) >= CheckpointEvery && _checkpointWanted.CurrentCount == 0)
             {
                 _sinceWalCheckpoint = 0;
@@ -108,6 +105,10 @@ public sealed partial class AuditWriter
                 }
                 return;
             }
+        }
+        if (appended is not null)
+        {
+            RememberForInsights(entries, appended);
         }
         foreach (var p in batch.Where(p => p.Entry is not null))
         {

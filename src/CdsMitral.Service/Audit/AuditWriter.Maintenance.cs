@@ -48,19 +48,26 @@ public sealed partial class AuditWriter
 
     private readonly SemaphoreSlim _foldWanted = new(0, 1);
 
-    /// <summary>What the insights fold counts of these entries, kept until it has.</summary>
-    private void RememberForInsights(IReadOnlyList<AuditEntry> entries) => insights?.Remember(entries);
-
-    /// <summary>After a commit: a fold is asked for once a chunk of remembered entries waits, so that under load they are
-    /// folded from memory before <see cref="InsightsRollup.MaxRemembered"/> drops them, not only every
-    /// MaintenanceInterval. Only after a commit that reached the store: while it is away a fold would only fail.</summary>
-    private void FoldIfDue()
+    /// <summary>What the insights fold counts of the entries just written, kept until it has; and a fold asked for
+    /// once a chunk of them waits, so that under load they are folded from memory before
+    /// <see cref="InsightsRollup.MaxRemembered"/> is reached, not only every MaintenanceInterval. After the commit: a
+    /// fold that reads the rows first reads their documents, and the parts kept after are dropped by seq.</summary>
+    private void RememberForInsights(IReadOnlyList<AuditEntry> entries, IReadOnlyList<AuditStore.Appended> appended)
     {
-        if (insights?.Remembered >= InsightsRollup.Chunk && _foldWanted.CurrentCount == 0)
+        if (insights is null)
+        {
+            return;
+        }
+        insights.Remember(entries, appended);
+        if (insights.Remembered >= InsightsRollup.Chunk && _foldWanted.CurrentCount == 0 && _running)
         {
             _foldWanted.Release();
         }
     }
+
+    /// <summary>How long a failed fold waits before the next one asked for: the store is away, and the calls meanwhile
+    /// are read back later.</summary>
+    private static readonly TimeSpan FoldRetry = TimeSpan.FromSeconds(5);
 
     private async Task FoldsWhenDue(CancellationToken stoppingToken)
     {
@@ -71,13 +78,21 @@ public sealed partial class AuditWriter
                 await _foldWanted.WaitAsync(stoppingToken);
                 await insights.FoldAsync(stoppingToken);
             }
-            catch (OperationCanceledException)
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
             catch (Exception e)
             {
-                AuditLog.StoreUnavailable(logger, e.GetType().Name, e.Message);
+                AuditLog.FoldFailed(logger, e.GetType().Name, e.Message, (int)FoldRetry.TotalSeconds);
+                try
+                {
+                    await Task.Delay(FoldRetry, time, stoppingToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    return;
+                }
             }
         }
     }

@@ -20,17 +20,14 @@ public sealed class InsightsRollup(AuditDatabase db)
     /// kept, and the fold reads their documents back (as after a restart). A few MB at most.</summary>
     public const int MaxRemembered = 4 * Chunk;
 
-    /// <summary>How long parts wait for their fold before they are dropped: those of events another instance folded,
-    /// or that never reached the store, would otherwise stay until the process stops.</summary>
-    public static readonly TimeSpan RememberedFor = TimeSpan.FromMinutes(10);
+    /// <summary>What the fold counts of the events this process wrote and no fold has passed yet, by event id, with
+    /// their seq: their documents then need not be read back and parsed again (a record's fold took 100–120 µs of CPU
+    /// read back and takes 18–25 from memory; bench/CdsMitral.Bench stages). The store stays what is folded: an event is
+    /// counted only when its row is read there, in the chain's order; this only saves reading it whole. Parts at or
+    /// below the folded seq are dropped, whoever folded them (another instance sharing the store, too).</summary>
+    private readonly ConcurrentDictionary<string, (InsightsHookView? Hook, InsightsFeedbackView? Feedback, long Seq)> _remembered = new(StringComparer.Ordinal);
 
-    /// <summary>What the fold counts of the events this process committed and has not folded yet, by event id, with when
-    /// they were kept: their documents then need not be read back and parsed again (a record's fold took 100–120 µs of CPU
-    /// read back and takes 18–25 from memory; bench/CdsMitral.Bench stages). The store stays what is folded:
-    /// an event is counted only when its row is read there, in the chain's order; this only saves reading it whole.</summary>
-    private readonly ConcurrentDictionary<string, (InsightsHookView? Hook, InsightsFeedbackView? Feedback, long Kept)> _remembered = new(StringComparer.Ordinal);
-
-    /// <summary>How many committed events wait to be folded from memory.</summary>
+    /// <summary>How many written events wait to be folded from memory.</summary>
     public int Remembered => _remembered.Count;
 
     /// <summary>How many documents the fold has read back and parsed since start-up: the events it did not find in memory.</summary>
@@ -38,15 +35,15 @@ public sealed class InsightsRollup(AuditDatabase db)
 
     private long _documentsReadBack;
 
-    /// <summary>Holds what the fold will count of <paramref name="committed"/>, about to be made durable by this process.</summary>
-    public void Remember(IReadOnlyList<AuditEntry> committed)
+    /// <summary>Holds what the fold will count of <paramref name="entries"/>, just appended (<paramref name="appended"/>,
+    /// one per entry: its seq, or a duplicate not written).</summary>
+    public void Remember(IReadOnlyList<AuditEntry> entries, IReadOnlyList<AuditStore.Appended> appended)
     {
-        var now = Environment.TickCount64;
-        foreach (var entry in committed)
+        for (var i = 0; i < entries.Count && _remembered.Count < MaxRemembered; i++)
         {
-            if (_remembered.Count < MaxRemembered && InsightsViews.Of(entry) is { } parts)
+            if (appended[i].Written && InsightsViews.Of(entries[i]) is { } parts)
             {
-                _remembered[entry.Id.ToString()] = (parts.Hook, parts.Feedback, now);
+                _remembered[entries[i].Id.ToString()] = (parts.Hook, parts.Feedback, appended[i].Seq);
             }
         }
     }
@@ -80,6 +77,7 @@ public sealed class InsightsRollup(AuditDatabase db)
         {
             through = Convert.ToInt64(await state.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
         }
+        Forget(through);
         var rows = new List<(long Seq, string Id, string Kind, DateTimeOffset At)>(Chunk);
         await using (var read = AuditDatabase.Command(connection, null,
             "SELECT seq, id, kind, at FROM audit_events WHERE seq > @s AND kind IN ('hook', 'feedback') ORDER BY seq LIMIT @n",
@@ -103,7 +101,11 @@ public sealed class InsightsRollup(AuditDatabase db)
         var fold = new InsightsReport.Fold();
         for (var i = 0; i < events.Count; i++)
         {
-            fold.Add(events[i] ?? readBack[rows[i].Seq]);
+            if ((events[i] ?? readBack.GetValueOrDefault(rows[i].Seq)) is not { } e)
+            {
+                return 0; // gone between the two reads (folded and purged by another instance): the next fold reads on
+            }
+            fold.Add(e);
         }
         fold.Resolve(await EarlierCardsAsync(connection, fold.UnknownCards, cancellationToken));
 
@@ -112,7 +114,6 @@ public sealed class InsightsRollup(AuditDatabase db)
                 cancellationToken, ("to", last), ("from", through)) != 1)
         {
             await transaction.RollbackAsync(cancellationToken);
-            Forget(rows);
             return Chunk; // folded meanwhile by another instance: read on from where it left off
         }
         await ExecuteEach(connection, transaction,
@@ -135,7 +136,7 @@ public sealed class InsightsRollup(AuditDatabase db)
             "ON CONFLICT (feedback_event_id) DO NOTHING",
             ["id", "r", "v", "d", "o", "why", "s"], fold.Answers, a => [a.FeedbackEventId, a.Key.Rule, a.Key.Version, a.Key.Day, a.Outcome, a.Reason, a.Seconds], cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        Forget(rows);
+        Forget(last);
         return rows.Count;
     }
 
@@ -156,18 +157,13 @@ public sealed class InsightsRollup(AuditDatabase db)
         }
     }
 
-    /// <summary>Drops the remembered parts of events folded (here or by another instance): they are not read again. And
-    /// those kept longer than <see cref="RememberedFor"/>, which no fold of this process will read.</summary>
-    private void Forget(List<(long Seq, string Id, string Kind, DateTimeOffset At)> rows)
+    /// <summary>Drops the remembered parts of events at or below <paramref name="folded"/>: folded, here or by another
+    /// instance, and not read again.</summary>
+    private void Forget(long folded)
     {
-        foreach (var r in rows)
+        foreach (var (id, parts) in _remembered)
         {
-            _remembered.TryRemove(r.Id, out _);
-        }
-        var before = Environment.TickCount64 - (long)RememberedFor.TotalMilliseconds;
-        foreach (var (id, kept) in _remembered)
-        {
-            if (kept.Kept < before)
+            if (parts.Seq <= folded)
             {
                 _remembered.TryRemove(id, out _);
             }
