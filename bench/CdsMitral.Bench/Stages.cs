@@ -128,7 +128,7 @@ public static class Stages
             {
                 appended.AddRange(store.AppendAsync(batch, CancellationToken.None).GetAwaiter().GetResult());
             }
-            // Each way five times, in turn: the first runs are tier-0 code (they read 3–4 times slower); the last are
+            // Each way five times, in turn: the first runs are tier-0 code (they ran 1.5–2 times slower); the last are
             // the figures.
             foreach (var fromMemory in Enumerable.Range(0, 10).Select(i => i % 2 == 1))
             {
